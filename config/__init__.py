@@ -1,0 +1,12 @@
+"""Configuration: run settings from the environment, the indicator catalogue and source parameters
+from YAML beside this file, and the official district list from the city's GeoJSON."""
+
+from config.catalogue import Catalogue, load_catalogue, source_config
+from config.districts import Districts, load_districts
+from config.settings import (Settings, edition_end, edition_start, editions_between, parse_edition,
+                             period_code)
+
+__all__ = [
+    "Catalogue", "Districts", "Settings", "edition_end", "edition_start", "editions_between", "load_catalogue",
+    "load_districts", "parse_edition", "period_code", "source_config",
+]

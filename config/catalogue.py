@@ -1,0 +1,47 @@
+"""The indicator catalogue and source parameters, read from the YAML files beside this module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG_DIR = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    goals: dict[int, dict[str, Any]]
+    groups: dict[str, dict[str, str]]
+    indicators: dict[str, dict[str, Any]]
+
+    def measured(self) -> list[str]:
+        return [code for code, ind in self.indicators.items() if ind.get("measured", True)]
+
+    def sources_of(self, code: str) -> list[str]:
+        """The sources an indicator is computed from ('workforce, employment' -> two)."""
+        return [s.strip() for s in str(self.indicators[code]["source"]).split(",") if s.strip() != "none"]
+
+
+@cache
+def load_catalogue() -> Catalogue:
+    raw = yaml.safe_load((CONFIG_DIR / "indicators.yaml").read_text(encoding="utf-8"))
+    indicators = {str(code): ind for code, ind in raw["indicators"].items()}
+    for code, ind in indicators.items():
+        assert ind["direction"] in ("higher", "lower"), f"{code}: direction must be higher or lower"
+        assert ind["goal"] in raw["goals"], f"{code}: unknown goal {ind['goal']}"
+    return Catalogue(goals=raw["goals"], groups=raw["groups"], indicators=indicators)
+
+
+@cache
+def sources_file() -> dict[str, Any]:
+    """The whole of sources.yaml."""
+    return yaml.safe_load((CONFIG_DIR / "sources.yaml").read_text(encoding="utf-8"))
+
+
+def source_config(name: str) -> Any:
+    """One top-level entry of sources.yaml (a source's parameters, or 'disclosure' …)."""
+    return sources_file()[name]

@@ -1,0 +1,85 @@
+"""Run settings: every option has an environment variable and a sensible default."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+DEFAULT_STATBANK_URL = "https://api.statbank.dk/v1"
+DEFAULT_WAREHOUSE_URL = "sqlite:///barometer.sqlite"
+
+_EDITION = re.compile(r"^(\d{4})-S([12])$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where a refresh reads from and writes to.
+
+    Environment variables (all optional except the key when personal data is read):
+    BAROMETER_LANDING_DIR, BAROMETER_WAREHOUSE_URL, BAROMETER_STATBANK_URL,
+    BAROMETER_PSEUDONYM_KEY, BAROMETER_MUNICIPALITY, BAROMETER_DATA_DOCS_DIR.
+    """
+
+    landing_dir: Path = Path("landing")
+    warehouse_url: str = DEFAULT_WAREHOUSE_URL
+    statbank_url: str = DEFAULT_STATBANK_URL
+    pseudonym_key: str | None = field(default=None, repr=False)
+    municipality_code: str = "101"
+    data_docs_dir: Path = Path("data_docs")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        """Settings from the environment; explicit overrides (CLI options) win when not None."""
+        env = os.environ
+        settings = cls(
+            landing_dir=Path(env.get("BAROMETER_LANDING_DIR", "landing")),
+            warehouse_url=env.get("BAROMETER_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL),
+            statbank_url=env.get("BAROMETER_STATBANK_URL", DEFAULT_STATBANK_URL),
+            pseudonym_key=env.get("BAROMETER_PSEUDONYM_KEY") or None,
+            municipality_code=env.get("BAROMETER_MUNICIPALITY", "101"),
+            data_docs_dir=Path(env.get("BAROMETER_DATA_DOCS_DIR", "data_docs")),
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "landing_dir" in given:
+            given["landing_dir"] = Path(given["landing_dir"])
+        if "data_docs_dir" in given:
+            given["data_docs_dir"] = Path(given["data_docs_dir"])
+        return replace(settings, **given)
+
+
+def parse_edition(edition: str) -> tuple[int, int]:
+    """'2012-S2' -> (2012, 2); anything else is a clear error."""
+    match = _EDITION.match(edition or "")
+    if not match:
+        raise ValueError(f"edition {edition!r} is not a half-year like '2012-S2'")
+    return int(match.group(1)), int(match.group(2))
+
+
+def edition_start(edition: str) -> date:
+    year, half = parse_edition(edition)
+    return date(year, 1 if half == 1 else 7, 1)
+
+
+def edition_end(edition: str) -> date:
+    year, half = parse_edition(edition)
+    return date(year, 6, 30) if half == 1 else date(year, 12, 31)
+
+
+def period_code(reference_date: date) -> str:
+    """The half-year a reference date belongs to, SDMX style ('2012-S2')."""
+    return f"{reference_date.year}-S{1 if reference_date.month <= 6 else 2}"
+
+
+def editions_between(first: str, last: str) -> list[str]:
+    """Every half-year edition from first to last, inclusive, in order."""
+    (year, half), (last_year, last_half) = parse_edition(first), parse_edition(last)
+    editions = []
+    while (year, half) <= (last_year, last_half):
+        editions.append(f"{year}-S{half}")
+        year, half = (year, 2) if half == 1 else (year + 1, 1)
+    if not editions:
+        raise ValueError(f"edition {first} comes after {last}")
+    return editions

@@ -1,0 +1,73 @@
+"""Synthetic HR extracts for 2010-2013 (1 October each year), in the payroll system's format.
+
+Calibrated by construction: each year's origin counts among managers and other staff are chosen
+exactly and only their order is random, so 3.2 is 1.5 % in 2010 and the employees' non-Western
+share (unknown origin left out) runs from 11.4 % to 12.0 %, slightly above the demo labour
+force's ≈ 11 %.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from config import source_config
+from sources.workforce import COLUMNS, NAME
+
+# Per year: managers of known origin, of whom non-Western; all employees of known origin, of
+# whom non-Western. Western and unknown origins are fixed shares on top.
+COUNTS = {
+    2010: {"managers": 400, "managers_non_western": 6, "employees": 6000, "employees_non_western": 684},
+    2011: {"managers": 406, "managers_non_western": 7, "employees": 6150, "employees_non_western": 713},
+    2012: {"managers": 412, "managers_non_western": 8, "employees": 6300, "employees_non_western": 743},
+    2013: {"managers": 420, "managers_non_western": 9, "employees": 6450, "employees_non_western": 774},
+}
+WESTERN_SHARE = 0.05
+UNKNOWN_SHARE = 0.02
+DEPARTMENTS = {
+    "Børne- og Ungdomsforvaltningen": 0.35, "Sundheds- og Omsorgsforvaltningen": 0.25,
+    "Socialforvaltningen": 0.15, "Teknik- og Miljøforvaltningen": 0.08,
+    "Kultur- og Fritidsforvaltningen": 0.06, "Beskæftigelses- og Integrationsforvaltningen": 0.07,
+    "Økonomiforvaltningen": 0.04,
+}
+MANAGER_TITLES = ["Skoleleder", "Institutionsleder", "Afdelingsleder", "Kontorchef", "Centerchef"]
+STAFF_TITLES = ["Pædagog", "Lærer", "Social- og sundhedshjælper", "Sygeplejerske", "Socialrådgiver",
+                "Kontorfuldmægtig", "Specialkonsulent", "Ingeniør", "Pædagogmedhjælper", "Overassistent"]
+FILE_NAMES = ["HR-udtraek.csv", "medarbejdere_eksport.csv", "eksport løn (1).csv", "personaledata.csv"]
+STAFF_TURNOVER = 400  # employee numbers that leave the pool each year
+
+
+def write(landing: Path, seed: int = 2013) -> None:
+    rng = np.random.default_rng(seed)
+    folder = landing / source_config(NAME)["landing"]
+    folder.mkdir(parents=True, exist_ok=True)
+    numbers = rng.choice(np.arange(100_000, 1_000_000), size=10_000, replace=False)
+    for position, ((year, counts), file_name) in enumerate(zip(COUNTS.items(), FILE_NAMES)):
+        extract = _extract(year, counts, numbers[position * STAFF_TURNOVER:], rng)
+        extract.to_csv(folder / file_name, sep=";", index=False, encoding="utf-8", lineterminator="\n")
+
+
+def _extract(year: int, counts: dict[str, int], numbers: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    managers = _origins(counts["managers"], counts["managers_non_western"])
+    staff = _origins(counts["employees"] - counts["managers"],
+                     counts["employees_non_western"] - counts["managers_non_western"])
+    extract = pd.DataFrame({
+        "leder": ["J"] * len(managers) + ["N"] * len(staff),
+        "herkomst": managers + staff,
+    }).sample(frac=1, random_state=rng, ignore_index=True)
+    is_manager = extract["leder"] == "J"
+    titles = np.where(is_manager, rng.choice(MANAGER_TITLES, len(extract)), rng.choice(STAFF_TITLES, len(extract)))
+    extract.insert(0, "medarbejder_nr", [f"{number:06d}" for number in numbers[: len(extract)]])
+    extract.insert(1, "forvaltning", rng.choice(list(DEPARTMENTS), len(extract), p=list(DEPARTMENTS.values())))
+    extract.insert(2, "stillingsbetegnelse", titles)
+    extract["opgoerelsesdato"] = f"{year}-10-01"
+    return extract[COLUMNS]
+
+
+def _origins(known: int, non_western: int) -> list[str]:
+    """Exact origin codes for a group: its known origins, plus unknown ones on top."""
+    western = round(known * WESTERN_SHARE)
+    return (["ikke-vestlig"] * non_western + ["vestlig"] * western + ["dansk"] * (known - non_western - western)
+            + ["uoplyst"] * round(known * UNKNOWN_SHARE))

@@ -1,0 +1,130 @@
+"""The half-yearly refresh: every source's subflow, then indicators, disclosure control, the
+edition, and one transactional load into the warehouse."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
+from prefect.states import Completed, Failed
+
+from config import (Settings, edition_end, load_catalogue, load_districts, parse_edition,
+                    source_config)
+from flows.ingest import IN_MEMORY, SourceResult, ingest_employment, ingest_file_source, pseudonym_key
+from sources.registry import file_sources, module
+from transforms.common import KEY
+from transforms.disclosure import suppress
+from transforms.editions import edition_entries
+from warehouse.database import connect, initialise
+from warehouse.load import LoadRequest, load
+
+
+@dataclass
+class RefreshReport:
+    """What a refresh did, for the CLI, the run record and the logs."""
+
+    edition: str
+    loaded: dict[str, int] = field(default_factory=dict)  # source -> deliveries in force
+    rejected: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # sources without any delivery
+    observations: int = 0
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.rejected)
+
+    def text(self) -> str:
+        lines = [f"Edition {self.edition}: {self.observations} observations published in {self.seconds:.1f} s."]
+        lines += [f"  loaded   {source}: {count} deliveries in force" for source, count in self.loaded.items()]
+        lines += [f"  no data  {source}: no delivery found" for source in self.skipped]
+        lines += [f"  REJECTED {message}" for message in self.rejected]
+        if self.rejected:
+            lines.append("Rejected deliveries were not loaded; the warehouse keeps the previous good data for "
+                         "them. Fix or re-send the named files and run the refresh again.")
+        return "\n".join(lines)
+
+
+def indicator_sources(code: str) -> list[str]:
+    return load_catalogue().sources_of(code)
+
+
+@task(task_run_name="compute {source} indicators", **IN_MEMORY)
+def compute(source: str, results: dict[str, SourceResult], municipality_code: str) -> pd.DataFrame:
+    """A source's indicators from its tables (plus any other source's tables they need), with
+    lineage and disclosure control; indicators whose other sources failed are left out."""
+    transform = module("transforms", source)
+    usable = [code for code in transform.INDICATORS
+              if all(results[s].staged for s in indicator_sources(code))]
+    if not usable:
+        return pd.DataFrame()
+    tables = {}
+    for needed in {s for code in usable for s in indicator_sources(code)}:
+        tables.update(results[needed].tables())
+    observations = transform.compute(tables, municipality_code)
+    observations = observations[observations["indicator_code"].isin(usable)]
+    disclosure = source_config("disclosure")
+    observations = suppress(observations, disclosure["min_persons"], disclosure["partitions"])
+    lineage = results[source].delivery_of()
+    observations["delivery_id"] = observations["reference_date"].map(lineage)
+    return observations
+
+
+@task(task_run_name="load warehouse", **IN_MEMORY)
+def load_warehouse(settings: Settings, request: LoadRequest) -> None:
+    engine = connect(settings.warehouse_url)
+    try:
+        initialise(engine)
+        catalogue = request.catalogue
+        load(engine, request, lambda stored: edition_entries(
+            stored, request.edition, catalogue, settings.municipality_code))
+    finally:
+        engine.dispose()
+
+
+@flow(name="barometer-refresh", flow_run_name="refresh-{edition}", validate_parameters=False,
+      persist_result=False)
+def barometer_refresh(edition: str, landing: str | None = None, warehouse: str | None = None,
+                      statbank_url: str | None = None):
+    """Refresh one half-yearly edition (e.g. '2012-S2') from the landing zone and StatBank.
+
+    Options left unset fall back to BAROMETER_* environment variables. Ends Failed (after loading
+    everything that was good) when any delivery was rejected.
+    """
+    started, clock = datetime.now(timezone.utc), time.monotonic()
+    logger = get_run_logger()
+    parse_edition(edition)
+    settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
+    pseudonym_key()  # refuse before anything is read when the key is missing
+    until = edition_end(edition)
+    results = {name: ingest_file_source(name, str(settings.landing_dir), settings.municipality_code, until)
+               for name in file_sources()}
+    results["employment"] = ingest_employment(settings.statbank_url, settings.municipality_code, until)
+    frames = [compute(name, results, settings.municipality_code) for name in results]
+    observations = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
+        not f.empty for f in frames) else pd.DataFrame(columns=KEY)
+    report = RefreshReport(
+        edition=edition,
+        loaded={n: len(r.staged) for n, r in results.items() if r.staged},
+        rejected=[message for r in results.values() for message in r.errors],
+        skipped=[n for n, r in results.items() if not r.staged and not r.errors],
+        observations=len(observations),
+    )
+    report.seconds = time.monotonic() - clock
+    run_id = str(flow_run.id or uuid.uuid4())
+    load_warehouse(settings, LoadRequest(
+        run_id=run_id, edition=edition, edition_end=until, started_at=started,
+        status="failed" if report.failed else "completed", summary=report.text(),
+        catalogue=load_catalogue(), districts=load_districts(settings.municipality_code),
+        deliveries=[row for r in results.values() for row in r.deliveries],
+        observations=observations,
+    ))
+    logger.info(report.text())
+    if report.failed:
+        return Failed(message=report.text(), data=report)
+    return Completed(message=report.text(), data=report)

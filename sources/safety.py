@@ -1,0 +1,57 @@
+"""safety: the centre for crime prevention's annual safety index per area (.xlsx, sheet
+`Tryghedsindeks`, title and notes above the table).
+
+Area boundaries change between years, so an area is identified by its Område-ID within its year
+only. No personal data: every row is an area.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from config import load_districts, source_config
+from sources.base import ROW, Delivery, StagedDelivery, read_xlsx, single_reference_date
+from sources.errors import DeliveryError
+from sources.pseudonym import PseudonymKey
+
+NAME = "safety"
+TABLES = ["safety_areas"]
+COLUMNS = ["Område-ID", "Område", "Bydel", "År", "Indeks", "Anmeldelser pr. 1.000 indb.", "Utryghed (%)"]
+
+
+def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
+    """`key` is unused (no personal data) but kept so every reader has the same signature."""
+    config = source_config(NAME)
+    raw = read_xlsx(delivery.path, delivery.name, config["sheet"], COLUMNS,
+                    header_first_cell=config["header_first_cell"])
+    year = _year(raw, delivery.name)
+    reference_date = single_reference_date(year.astype(str) + "-12-31", delivery.name, "År", raw[ROW])
+    table = pd.DataFrame({
+        ROW: raw[ROW],
+        "area_id": raw["Område-ID"].astype("string").str.strip(),
+        "area_name": raw["Område"].astype("string").str.strip(),
+        "district_name": raw["Bydel"].astype("string").str.strip(),
+        "district": load_districts(municipality_code).to_numbers(raw["Bydel"]),
+        "year": year,
+        "index": decimal_number(raw["Indeks"]),
+        "reports_per_1000": decimal_number(raw["Anmeldelser pr. 1.000 indb."]),
+        "insecure_percent": decimal_number(raw["Utryghed (%)"]),
+        "reference_date": reference_date,
+    })
+    return StagedDelivery(delivery, reference_date, {TABLES[0]: table}, key_version=None)
+
+
+def decimal_number(values: pd.Series) -> pd.Series:
+    """Excel numbers, or text with a decimal comma ('132,4'), as floats; anything else NaN
+    (validation names the rows)."""
+    text = values.astype("string").str.strip().str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").astype("float64")
+
+
+def _year(raw: pd.DataFrame, file: str) -> pd.Series:
+    """År as a whole number: the year the index describes (its reference date is 31 December)."""
+    year = decimal_number(raw["År"])
+    bad = year.isna() | (year % 1 != 0)
+    if bad.any():
+        raise DeliveryError(file, "year (År) is a whole number", "År", raw.loc[bad, ROW].tolist())
+    return year.astype("int64")

@@ -1,0 +1,53 @@
+"""youth_education: the youth guidance register's status on 1 October (.xlsx, sheet `Status`).
+
+Rows are residents aged 14-25; the transform selects the 15-19 year-olds itself.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from config import load_districts, source_config
+from sources.base import ROW, Delivery, StagedDelivery, age_on, read_xlsx, single_reference_date
+from sources.origin import origin_group
+from sources.pseudonym import PseudonymKey, split_cpr
+
+NAME = "youth_education"
+TABLES = ["youth_education"]
+COLUMNS = ["CPR", "Fødselsdato", "Herkomst", "Bydel", "Status", "Opgørelsesdato"]
+COMPLETED = "Gennemført ungdomsuddannelse"
+ENROLLED = "I gang med ungdomsuddannelse"
+NOT_ENROLLED = "Ikke i gang"
+STATUSES = [COMPLETED, ENROLLED, NOT_ENROLLED]
+
+
+def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
+    config = source_config(NAME)
+
+    def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
+        person = split_cpr(chunk["CPR"], delivery.name, "CPR", chunk[ROW], key)
+        return pd.concat([chunk.drop(columns="CPR"), person], axis=1)
+
+    raw = read_xlsx(delivery.path, delivery.name, config["sheet"], COLUMNS, prepare=pseudonymise)
+    reference_date = single_reference_date(raw["Opgørelsesdato"], delivery.name, "Opgørelsesdato", raw[ROW])
+    birth_date = _birth_dates(raw["Fødselsdato"], raw["cpr_birth_date"])
+    table = pd.DataFrame({
+        ROW: raw[ROW],
+        "person_id": raw["person_id"],
+        "birth_date": birth_date.dt.date,
+        "age": age_on(birth_date, reference_date),
+        "origin": raw["Herkomst"].astype("string").str.strip(),
+        "origin_group": origin_group(raw["Herkomst"]),
+        "district_name": raw["Bydel"].astype("string").str.strip(),
+        "district": load_districts(municipality_code).to_numbers(raw["Bydel"]),
+        "status": raw["Status"].astype("string").str.strip(),
+        "reference_date": reference_date,
+    })
+    return StagedDelivery(delivery, reference_date, {"youth_education": table}, key.version)
+
+
+def _birth_dates(given: pd.Series, from_cpr: pd.Series) -> pd.Series:
+    """The delivered date of birth; the CPR number's only where none is given. A given value that
+    is not a date stays missing (NaT), so validation names its row instead of silently using CPR."""
+    blank = given.isna() | (given.astype("string").str.strip() == "")
+    return pd.to_datetime(given.where(~blank), errors="coerce").where(~blank, pd.to_datetime(from_cpr))

@@ -1,0 +1,27 @@
+"""Indicator 1.2: share of 15-19 year-olds who have completed or are enrolled in a youth
+education, for Danish-origin and non-Western residents, city-wide and per district."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from config import source_config
+from sources.youth_education import COMPLETED, ENROLLED, NAME
+from transforms.common import expand_groups, finish, share_observations
+
+INDICATORS = ["1.2"]
+GROUPS = {"danish": ["danish"], "non_western": ["non_western"]}
+# measure -> the statuses counted in its numerator
+MEASURES = {"value": [COMPLETED, ENROLLED], "completed": [COMPLETED], "enrolled": [ENROLLED]}
+
+
+def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataFrame:
+    persons = tables["youth_education"]
+    low, high = source_config(NAME)["ages"]
+    assert persons["age"].notna().all(), "ages are derived for every person before transforming"
+    cohort = expand_groups(persons[persons["age"].between(low, high)], "origin_group", GROUPS)
+    parts = []
+    for measure, statuses in MEASURES.items():
+        cells = cohort.assign(numerator=cohort["status"].isin(statuses).astype(int), denominator=1)
+        parts.append(share_observations(cells, "1.2", municipality_code, measure=measure))
+    return finish(pd.concat(parts, ignore_index=True))

@@ -1,0 +1,29 @@
+"""Rules for a safety delivery: at least one area, each area once, an index score that is a
+non-negative number, and known districts. The sheet, its header row and the single year are
+checked while reading."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+from sources.base import StagedDelivery
+from sources.safety import NAME, TABLES
+from validations.common import check, check_districts
+
+
+def expectations() -> list:
+    E = gx.expectations
+    return [
+        E.ExpectTableRowCountToBeBetween(min_value=1, description="the table lists at least one area"),
+        E.ExpectColumnValuesToNotBeNull(column="area_id", description="Område-ID is given"),
+        E.ExpectColumnValuesToBeUnique(column="area_id", description="one row per area (Område-ID unique)"),
+        E.ExpectColumnValuesToNotBeNull(column="index", description="Indeks is a number"),
+        E.ExpectColumnValuesToBeBetween(column="index", min_value=0, description="Indeks is not negative"),
+    ]
+
+
+def validate(staged: StagedDelivery) -> None:
+    table = staged.tables[TABLES[0]]
+    file = staged.delivery.name
+    check_districts(table, file, "Bydel")
+    check(table, expectations(), file, suite_name=NAME)

@@ -1,0 +1,24 @@
+"""Rules for a workforce delivery: the extract's manager flag and origin codes, and one row per
+employee. The single reference date and the employee number's presence are checked while reading."""
+
+from __future__ import annotations
+
+import great_expectations as gx
+
+from sources.base import StagedDelivery
+from sources.workforce import MANAGER_FLAGS, NAME, ORIGIN_GROUPS, TABLES
+from validations.common import check
+
+
+def expectations() -> list:
+    E = gx.expectations
+    return [
+        E.ExpectColumnValuesToBeInSet(column="manager_flag", value_set=MANAGER_FLAGS, description="leder is J or N"),
+        E.ExpectColumnValuesToBeInSet(column="origin", value_set=list(ORIGIN_GROUPS),
+                                      description="herkomst is dansk, vestlig, ikke-vestlig or uoplyst"),
+        E.ExpectColumnValuesToBeUnique(column="person_id", description="one row per employee (medarbejder_nr)"),
+    ]
+
+
+def validate(staged: StagedDelivery) -> None:
+    check(staged.tables[TABLES[0]], expectations(), staged.delivery.name, suite_name=NAME)

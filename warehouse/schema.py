@@ -1,0 +1,136 @@
+"""The warehouse's tables (internal) and views (public), for SQLite and PostgreSQL alike.
+
+On PostgreSQL the tables live in schema `barometer_core`, which analysts cannot read; the public
+views live in `public`, so both databases reach them without a schema prefix. On SQLite (one
+file, no schemas) the same tables are created unprefixed via SQLAlchemy's schema translation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table,
+                        Text)
+
+CORE_SCHEMA = "barometer_core"
+PUBLIC_VIEWS = ["barometer_observation", "barometer_edition", "barometer_delivery", "indicator_catalogue"]
+
+metadata = MetaData(schema=CORE_SCHEMA)
+
+goal = Table(
+    "goal", metadata,
+    Column("goal", Integer, primary_key=True),
+    Column("name_da", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("policy_area", Text, nullable=False),
+)
+
+indicator = Table(
+    "indicator", metadata,
+    Column("indicator_code", String(8), primary_key=True),
+    Column("goal", Integer, nullable=False),
+    Column("name_da", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("direction", String(8), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("frequency", String(32), nullable=False),
+    Column("reference_date", Text),
+    Column("method", Text),
+    Column("target_value", Float),
+    Column("target_year", Integer),
+    Column("target_group", String(16)),
+    Column("measured", Boolean, nullable=False),
+)
+
+population_group = Table(
+    "population_group", metadata,
+    Column("group_code", String(16), primary_key=True),
+    Column("name_da", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+)
+
+area = Table(
+    "area", metadata,
+    Column("area_code", String(16), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("level", String(16), nullable=False),  # municipality | district
+)
+
+run = Table(
+    "run", metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("edition_code", String(8), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # completed | failed
+    Column("summary", Text, nullable=False),
+)
+
+delivery = Table(
+    "delivery", metadata,
+    Column("delivery_id", String(32), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("reference_date", Date),
+    Column("sha256", String(64), nullable=False),
+    Column("rows", Integer),
+    Column("status", String(16), nullable=False),  # loaded | rejected | superseded
+    Column("message", Text),
+    Column("key_version", String(16)),
+    Column("run_id", String(64), nullable=False),  # the run that first saw it
+)
+
+observation = Table(
+    "observation", metadata,
+    Column("indicator_code", String(8), primary_key=True),
+    Column("measure", String(32), primary_key=True),
+    Column("group_code", String(16), primary_key=True),
+    Column("area_code", String(16), primary_key=True),
+    Column("reference_date", Date, primary_key=True),
+    Column("period_code", String(8), nullable=False),
+    Column("value", Float),
+    Column("numerator", Float),
+    Column("denominator", Float),
+    Column("n", Float),
+    Column("ci_low", Float),
+    Column("ci_high", Float),
+    Column("obs_status", String(16), nullable=False),
+    Column("delivery_id", String(32)),
+    Column("run_id", String(64), nullable=False),  # the run that first produced this value
+)
+
+edition_entry = Table(
+    "edition_entry", metadata,
+    Column("edition_code", String(8), primary_key=True),
+    Column("indicator_code", String(8), primary_key=True),
+    Column("group_code", String(16), primary_key=True),
+    Column("area_code", String(16), primary_key=True),
+    Column("reference_date", Date),
+    Column("period_code", String(8)),
+    Column("value", Float),
+    Column("obs_status", String(16)),
+    Column("ci_low", Float),
+    Column("ci_high", Float),
+    Column("n", Float),
+    Column("previous_value", Float),
+    Column("previous_reference_date", Date),
+    Column("change", Float),
+    Column("status", String(24), nullable=False),
+    Column("target_value", Float),
+    Column("target_year", Integer),
+    Column("on_track", Boolean),
+    Column("trend_per_year", Float),
+    Column("gap", Float),
+    Column("years_to_parity", Float),
+    Column("run_id", String(64), nullable=False),
+)
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def safe_identifier(name: str) -> str:
+    """Identifiers from configuration are checked against a whitelist pattern, never quoted in."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{name!r} is not an allowed SQL identifier")
+    return name
