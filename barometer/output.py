@@ -7,23 +7,11 @@ import math
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import text
-
 from warehouse.database import connect
+from warehouse.load import read_edition
 
 STATUS_STYLE = {"progress": "green", "regress": "red", "unchanged": "yellow",
                 "first_measurement": "cyan", "not_measured": "dim"}
-
-
-def read_edition(warehouse_url: str, edition: str, area_code: str) -> pd.DataFrame:
-    engine = connect(warehouse_url)
-    try:
-        with engine.connect() as connection:
-            return pd.read_sql(text(
-                "SELECT * FROM barometer_edition WHERE edition_code = :edition AND area_code = :area "
-                "ORDER BY indicator_code, group_code"), connection, params={"edition": edition, "area": area_code})
-    finally:
-        engine.dispose()
 
 
 def _number(value) -> str:
@@ -32,7 +20,11 @@ def _number(value) -> str:
 
 def print_edition(warehouse_url: str, edition: str, area_code: str, console: Console | None = None) -> None:
     """The city-wide barometer of one edition: latest value, previous value, change and status."""
-    entries = read_edition(warehouse_url, edition, area_code)
+    engine = connect(warehouse_url)
+    try:
+        entries = read_edition(engine, edition, area_code)
+    finally:
+        engine.dispose()
     table = Table(title=f"Inklusionsbarometer {edition} (area {area_code})")
     for column in ("indicator", "group", "date", "value", "previous", "change", "status", "target", "on track"):
         table.add_column(column, justify="right" if column in ("value", "previous", "change", "target") else "left")

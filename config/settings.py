@@ -20,7 +20,8 @@ class Settings:
 
     Environment variables (all optional except the key when personal data is read):
     BAROMETER_LANDING_DIR, BAROMETER_WAREHOUSE_URL, BAROMETER_STATBANK_URL,
-    BAROMETER_PSEUDONYM_KEY, BAROMETER_MUNICIPALITY, BAROMETER_DATA_DOCS_DIR.
+    BAROMETER_PSEUDONYM_KEY, BAROMETER_MUNICIPALITY, BAROMETER_DATA_DOCS_DIR,
+    BAROMETER_LOCK_WAIT_SECONDS (how long a refresh waits for another one on the same warehouse).
     """
 
     landing_dir: Path = Path("landing")
@@ -29,6 +30,7 @@ class Settings:
     pseudonym_key: str | None = field(default=None, repr=False)
     municipality_code: str = "101"
     data_docs_dir: Path = Path("data_docs")
+    lock_wait_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -41,6 +43,7 @@ class Settings:
             pseudonym_key=env.get("BAROMETER_PSEUDONYM_KEY") or None,
             municipality_code=env.get("BAROMETER_MUNICIPALITY", "101"),
             data_docs_dir=Path(env.get("BAROMETER_DATA_DOCS_DIR", "data_docs")),
+            lock_wait_seconds=float(env.get("BAROMETER_LOCK_WAIT_SECONDS", "0")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "landing_dir" in given:

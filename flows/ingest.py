@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import traceback
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed, State
 
 from config import source_config
 from sources.base import Delivery, StagedDelivery, find_deliveries
@@ -71,15 +73,52 @@ def pseudonym_key() -> PseudonymKey:
     return PseudonymKey(os.environ.get("BAROMETER_PSEUDONYM_KEY"))
 
 
+def rejected(error: DeliveryError) -> State:
+    """A rejected delivery ends its task Failed with the error as data: no traceback in the log."""
+    return Failed(message=error.summary(), data=error)
+
+
+def unexpected(file: str, error: Exception) -> DeliveryError:
+    """An error nobody anticipated, named by type and place only: its message might quote a cell."""
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" in {Path(frame.filename).name} line {frame.lineno}" if frame else ""
+    return DeliveryError(file, "delivery can be processed", detail=(
+        f"unexpected {type(error).__name__}{where}; the message is withheld as it may hold personal "
+        "data - reproduce with `barometer validate` on the file"))
+
+
+def outcome(state: State) -> tuple[StagedDelivery | None, DeliveryError | None]:
+    value = state.result(raise_on_failure=False)
+    return (None, value) if isinstance(value, DeliveryError) else (value, None)
+
+
 @task(task_run_name="read {delivery.name}", **IN_MEMORY)
-def extract(delivery: Delivery, municipality_code: str) -> StagedDelivery:
-    return module("sources", delivery.source).read(delivery, pseudonym_key(), municipality_code)
+def extract(delivery: Delivery, municipality_code: str):
+    try:
+        return module("sources", delivery.source).read(delivery, pseudonym_key(), municipality_code)
+    except DeliveryError as error:
+        return rejected(error)
+    except Exception as error:  # noqa: BLE001 - any failure rejects the delivery, safely worded
+        return rejected(unexpected(delivery.name, error))
 
 
 @task(task_run_name="validate {staged.delivery.name}", **IN_MEMORY)
-def validate(staged: StagedDelivery) -> StagedDelivery:
-    module("validations", staged.delivery.source).validate(staged)
+def validate(staged: StagedDelivery):
+    try:
+        module("validations", staged.delivery.source).validate(staged)
+    except DeliveryError as error:
+        return rejected(error)
+    except Exception as error:  # noqa: BLE001
+        return rejected(unexpected(staged.delivery.name, error))
     return staged
+
+
+def ingest_delivery(delivery: Delivery, municipality_code: str) -> tuple[StagedDelivery | None, DeliveryError | None]:
+    """extract → validate for one delivery; the first broken rule stops it."""
+    staged, error = outcome(extract(delivery, municipality_code, return_state=True))
+    if error:
+        return None, error
+    return outcome(validate(staged, return_state=True))
 
 
 def stage(result: SourceResult, accepted: list[StagedDelivery], until: date) -> None:
@@ -101,6 +140,12 @@ def stage(result: SourceResult, accepted: list[StagedDelivery], until: date) -> 
                                               message=f"replaced by {newest.delivery.name}") for s in older)
 
 
+def reject(result: SourceResult, delivery: Delivery, error: DeliveryError, key_version: str | None) -> None:
+    get_run_logger().error("rejected %s", error.summary())
+    result.errors.append(error.summary())
+    result.deliveries.append(delivery_row(delivery, "rejected", message=error.summary(), key_version=key_version))
+
+
 @flow(flow_run_name="ingest-{source}", validate_parameters=False, persist_result=False)
 def ingest_file_source(source: str, landing_dir: str, municipality_code: str, until: date) -> SourceResult:
     """Read, validate and stage every delivery in the source's landing folder."""
@@ -113,40 +158,61 @@ def ingest_file_source(source: str, landing_dir: str, municipality_code: str, un
         return result
     accepted = []
     for delivery in deliveries:
-        try:
-            accepted.append(validate(extract(delivery, municipality_code)))
-        except DeliveryError as error:
-            logger.error("rejected %s", error.summary())
-            result.errors.append(error.summary())
-            result.deliveries.append(delivery_row(delivery, "rejected", message=error.summary(),
-                                                  key_version=pseudonym_key().version))
+        staged, error = ingest_delivery(delivery, municipality_code)
+        if error:
+            reject(result, delivery, error, pseudonym_key().version)
+        else:
+            accepted.append(staged)
     stage(result, accepted, until)
     logger.info("%s: %d deliveries in force, %d rejected", source, len(result.staged), len(result.errors))
     return result
 
 
-@task(task_run_name="fetch StatBank {table}", retries=2, retry_delay_seconds=[5, 30], timeout_seconds=600,
-      **IN_MEMORY)
-def fetch_statbank(table: str, statbank_url: str, municipality_code: str, until: date) -> StagedDelivery:
+def retry_when_unavailable(task, task_run, state) -> bool:
+    """Retry the fetch only when the API did not answer; a refused request or a changed table
+    will fail the same way again."""
+    from sources.statbank import StatBankUnavailable
+
+    return isinstance(state.result(raise_on_failure=False), StatBankUnavailable)
+
+
+@task(task_run_name="fetch StatBank {table}", retry_condition_fn=retry_when_unavailable, **IN_MEMORY)
+def fetch_statbank(table: str, statbank_url: str, municipality_code: str, until: date):
     from sources.employment import fetch
     from sources.statbank import StatBankClient
 
-    return fetch(StatBankClient(statbank_url), municipality_code, until)
+    try:
+        with StatBankClient(statbank_url, **statbank_client_options()) as client:
+            return fetch(client, municipality_code, until)
+    except DeliveryError as error:
+        return rejected(error)
+    except Exception as error:  # noqa: BLE001
+        return rejected(unexpected(f"StatBank {table}", error))
+
+
+def statbank_client_options() -> dict:
+    """Client timeouts and retries from config; BAROMETER_STATBANK_BACKOFF_FACTOR overrides the
+    backoff (tests and impatient engineers)."""
+    options = dict(source_config("employment")["client"])
+    if os.environ.get("BAROMETER_STATBANK_BACKOFF_FACTOR"):
+        options["backoff_factor"] = float(os.environ["BAROMETER_STATBANK_BACKOFF_FACTOR"])
+    return options
 
 
 @flow(flow_run_name="ingest-employment", validate_parameters=False, persist_result=False)
 def ingest_employment(statbank_url: str, municipality_code: str, until: date) -> SourceResult:
     """Fetch KAS201 from StatBank, check it against tableinfo and validate it."""
-    logger = get_run_logger()
+    config = source_config("employment")
     result = SourceResult("employment")
-    table = source_config("employment")["table"]
-    try:
-        staged = validate(fetch_statbank(table, statbank_url, municipality_code, until))
-    except DeliveryError as error:
-        logger.error("rejected %s", error.summary())
-        failed = Delivery("employment", None, f"StatBank {table}", "", 0.0)
-        result.errors.append(error.summary())
-        result.deliveries.append(delivery_row(failed, "rejected", message=error.summary()))
-        return result
-    stage(result, [staged], until)
+    fetch = fetch_statbank.with_options(
+        retries=config["task_retries"],
+        retry_delay_seconds=float(os.environ.get("BAROMETER_STATBANK_RETRY_DELAY_SECONDS",
+                                                 config["task_retry_delay_seconds"])))
+    staged, error = outcome(fetch(config["table"], statbank_url, municipality_code, until, return_state=True))
+    if not error:
+        staged, error = outcome(validate(staged, return_state=True))
+    if error:
+        reject(result, Delivery("employment", None, f"StatBank {config['table']}", "", 0.0), error, None)
+    else:
+        stage(result, [staged], until)
     return result

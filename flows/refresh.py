@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
@@ -21,7 +22,8 @@ from transforms.common import KEY
 from transforms.disclosure import suppress
 from transforms.editions import edition_entries
 from warehouse.database import connect, initialise
-from warehouse.load import LoadRequest, load
+from warehouse.load import LoadRequest, load, read_edition
+from warehouse.lock import WarehouseBusy, refresh_lock
 
 
 @dataclass
@@ -38,6 +40,15 @@ class RefreshReport:
     @property
     def failed(self) -> bool:
         return bool(self.rejected)
+
+    def markdown(self) -> str:
+        lines = [f"# Refresh of {self.edition}", "",
+                 f"{self.observations} observations published in {self.seconds:.1f} s.", "",
+                 "| source | outcome |", "|---|---|"]
+        lines += [f"| {source} | loaded: {count} deliveries in force |" for source, count in self.loaded.items()]
+        lines += [f"| {source} | skipped: no delivery |" for source in self.skipped]
+        lines += [f"| rejected | {message.replace('|', '/')} |" for message in self.rejected]
+        return "\n".join(lines)
 
     def text(self) -> str:
         lines = [f"Edition {self.edition}: {self.observations} observations published in {self.seconds:.1f} s."]
@@ -76,15 +87,29 @@ def compute(source: str, results: dict[str, SourceResult], municipality_code: st
 
 
 @task(task_run_name="load warehouse", **IN_MEMORY)
-def load_warehouse(settings: Settings, request: LoadRequest) -> None:
+def load_warehouse(settings: Settings, request: LoadRequest) -> pd.DataFrame:
+    """One transaction; returns the edition as published (city-wide rows) for the artifacts."""
     engine = connect(settings.warehouse_url)
     try:
         initialise(engine)
         catalogue = request.catalogue
         load(engine, request, lambda stored: edition_entries(
             stored, request.edition, catalogue, settings.municipality_code))
+        return read_edition(engine, request.edition, settings.municipality_code)
     finally:
         engine.dispose()
+
+
+@task(task_run_name="publish artifacts", **IN_MEMORY)
+def publish_artifacts(edition: pd.DataFrame, report: RefreshReport) -> None:
+    """The edition as a table and the run as markdown, on the flow run and under Artifacts."""
+    columns = ["indicator_code", "group_code", "reference_date", "value", "previous_value", "change", "status"]
+    rows = edition[columns].astype(object).where(edition[columns].notna(), None)
+    rows["reference_date"] = rows["reference_date"].map(lambda d: None if d is None else str(d)[:10])
+    create_table_artifact(key="barometer-edition", table=rows.to_dict("records"),
+                          description=f"Inklusionsbarometer {report.edition}, city-wide")
+    create_markdown_artifact(key="barometer-run-summary", markdown=report.markdown(),
+                             description=f"Refresh of {report.edition}")
 
 
 @flow(name="barometer-refresh", flow_run_name="refresh-{edition}", validate_parameters=False,
@@ -96,11 +121,19 @@ def barometer_refresh(edition: str, landing: str | None = None, warehouse: str |
     Options left unset fall back to BAROMETER_* environment variables. Ends Failed (after loading
     everything that was good) when any delivery was rejected.
     """
-    started, clock = datetime.now(timezone.utc), time.monotonic()
-    logger = get_run_logger()
     parse_edition(edition)
     settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
     pseudonym_key()  # refuse before anything is read when the key is missing
+    try:
+        with refresh_lock(settings.warehouse_url, settings.lock_wait_seconds):
+            return _refresh(edition, settings)
+    except WarehouseBusy as busy:
+        return Failed(message=str(busy), data=busy)
+
+
+def _refresh(edition: str, settings: Settings):
+    started, clock = datetime.now(timezone.utc), time.monotonic()
+    logger = get_run_logger()
     until = edition_end(edition)
     results = {name: ingest_file_source(name, str(settings.landing_dir), settings.municipality_code, until)
                for name in file_sources()}
@@ -117,13 +150,14 @@ def barometer_refresh(edition: str, landing: str | None = None, warehouse: str |
     )
     report.seconds = time.monotonic() - clock
     run_id = str(flow_run.id or uuid.uuid4())
-    load_warehouse(settings, LoadRequest(
+    published = load_warehouse(settings, LoadRequest(
         run_id=run_id, edition=edition, edition_end=until, started_at=started,
         status="failed" if report.failed else "completed", summary=report.text(),
         catalogue=load_catalogue(), districts=load_districts(settings.municipality_code),
         deliveries=[row for r in results.values() for row in r.deliveries],
         observations=observations,
     ))
+    publish_artifacts(published, report)
     logger.info(report.text())
     if report.failed:
         return Failed(message=report.text(), data=report)

@@ -17,7 +17,7 @@ from sources.errors import DeliveryError
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-PERSONAL_COLUMNS = ("person_id",)
+PERSONAL_COLUMNS = ("person_id", "respondent_id")
 RESULT_FORMAT = {
     "result_format": "COMPLETE",
     "unexpected_index_column_names": [ROW],

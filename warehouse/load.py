@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Date, Engine, Float, delete, insert, select
+from sqlalchemy import Connection, Date, Engine, Float, delete, insert, select, text
 
 from config import Catalogue, Districts, period_code
 from transforms.common import KEY
@@ -109,6 +109,14 @@ def _read(connection: Connection, table, *where) -> pd.DataFrame:
         elif isinstance(column.type, Float):
             frame[column.name] = frame[column.name].astype("float64")
     return frame
+
+
+def read_edition(engine: Engine, edition: str, area_code: str) -> pd.DataFrame:
+    """One edition's entries for one area, as the public view shows them."""
+    with engine.connect() as connection:
+        return pd.read_sql(text("SELECT * FROM barometer_edition WHERE edition_code = :edition "
+                                "AND area_code = :area ORDER BY indicator_code, group_code"),
+                           connection, params={"edition": edition, "area": area_code})
 
 
 def read_observations(connection: Connection) -> pd.DataFrame:

@@ -1,0 +1,196 @@
+"""Synthetic November pupil registers 2010-2013 (folders of two UTF-8-with-BOM `;` CSVs),
+calibrated so indicator 1.3 reproduces the published 50 (2011) and 49 (2012).
+
+Calibration is by construction: each year a fixed number of public schools get a bilingual
+share 14-22 points from their district's, the rest within 5 points; the district's share is
+then made exact by the children outside public schools (private, special or no school), whose
+number is raised where the public schools alone would push the district off its target.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from config import load_districts, source_config
+from sources.school_enrolment import NAME
+
+REFERENCE_DATES = [date(2010, 11, 5), date(2011, 11, 4), date(2012, 11, 5), date(2013, 11, 5)]
+# (deviating public schools, public schools with pupils) per November: 31/60, 30/60, 29/59, 28/59
+DEVIATING = {2010: 31, 2011: 30, 2012: 29, 2013: 28}
+CLOSING_YEAR = 2012  # one public school is still listed but has no pupils; gone the year after
+# district -> (public schools, bilingual share of resident children in 2010)
+DISTRICTS = {1: (4, 0.14), 2: (7, 0.13), 3: (7, 0.46), 4: (6, 0.31), 5: (7, 0.29),
+             6: (4, 0.19), 7: (6, 0.36), 8: (6, 0.47), 9: (6, 0.24), 10: (7, 0.40)}
+SHARE_DRIFT = 0.005  # per year
+SPELLINGS = {
+    1: ["Indre By", "INDRE BY", "Indre by"],
+    2: ["Østerbro", "ØSTERBRO", "Østerbro "],
+    3: ["Nørrebro", "NØRREBRO"],
+    4: ["Vesterbro/Kgs. Enghave", "Vesterbro-Kongens Enghave", "VESTERBRO/KGS. ENGHAVE"],
+    5: ["Valby", "VALBY "],
+    6: ["Vanløse", "VANLØSE"],
+    7: ["Brønshøj-Husum", "Brønshøj - Husum", "BRØNSHØJ-HUSUM"],
+    8: ["Bispebjerg", "BISPEBJERG"],
+    9: ["Amager Øst", "AMAGER ØST", "Amager Øst "],
+    10: ["Amager Vest", "AMAGER VEST ", "Amager Vest "],
+}
+NAME_SUFFIXES = ["Nord", "Syd", "Park", "Have", "Mark", "Sø", "Bakke"]
+OTHER_SCHOOLS = {
+    "Privatskole": ["Den Lille Skole", "Friskolen på Hjørnet", "Sankt Jørgens Privatskole",
+                    "Lærkeskolen", "Ørestad Friskole", "Skolen i Kløverhaven", "Den Franske Skole",
+                    "Møllegårdens Privatskole", "Strandvejens Realskole", "Bøgeskolen"],
+    "Specialskole": ["Specialskolen Åbrinken", "Heldagsskolen Kæret", "Skolen ved Søerne"],
+}
+AWAY_SHARE = 0.08  # public-school pupils living in another district
+OUTSIDE_SHARE = 0.33  # children outside public schools, per public-school child, at least
+NO_SCHOOL_SHARE = 0.08  # of the children outside public schools
+SPECIAL_SHARE = 0.04
+UNKNOWN_HOME = 5  # children with no registered district, per year
+DELIVERIES = [("BUF elevudtræk", "skoler.csv", "elever.csv"),
+              ("elevregister_levering", "skoler_udtraek.csv", "elever_udtraek.csv"),
+              ("Udtræk til barometer", "skoler-liste.csv", "elever-bopael.csv"),
+              ("skoledata_final", "skolerBUF.csv", "eleverBUF.csv")]
+
+
+def write(landing: Path, seed: int = 2013) -> None:
+    rng = np.random.default_rng(seed)
+    folder = landing / source_config(NAME)["landing"]
+    schools = _school_list(rng)
+    order = rng.permutation(schools.index[(schools["type"] == "Folkeskole") & ~schools["closing"]])
+    for reference_date, (delivery, schools_file, pupils_file) in zip(REFERENCE_DATES, DELIVERIES):
+        year = reference_date.year
+        listed = schools[~schools["closing"] | (year <= CLOSING_YEAR)]
+        deviating = set(order[: DEVIATING[year]])
+        pupils = _pupils(rng, listed, deviating, year)
+        _write_delivery(rng, folder / delivery, schools_file, pupils_file, listed, pupils, reference_date)
+
+
+def _school_list(rng: np.random.Generator) -> pd.DataFrame:
+    """Every school ever listed: public schools per district, then private and special schools."""
+    official = load_districts().names
+    public = [(f"{official[d]} {NAME_SUFFIXES[i]} Skole", "Folkeskole", d)
+              for d, (count, _) in DISTRICTS.items() for i in range(count)]
+    other = [(name, kind, int(rng.integers(1, 11)))
+             for kind, names in OTHER_SCHOOLS.items() for name in names]
+    schools = pd.DataFrame(public + other, columns=["name", "type", "district"])
+    schools["number"] = rng.choice(np.arange(101001, 101999), len(schools), replace=False).astype(str)
+    schools["size"] = rng.integers(230, 430, len(schools))
+    schools["closing"] = False
+    schools.loc[rng.choice(len(public)), "closing"] = True
+    return schools
+
+
+def _district_shares(year: int) -> pd.Series:
+    return pd.Series({d: share + SHARE_DRIFT * (year - 2010) for d, (_, share) in DISTRICTS.items()})
+
+
+def _pupils(rng: np.random.Generator, listed: pd.DataFrame, deviating: set, year: int) -> pd.DataFrame:
+    """Columns school (number or ''), district (number or 0 for none known) and bilingual."""
+    shares = _district_shares(year)
+    public = listed[(listed["type"] == "Folkeskole") & ~(listed["closing"] & (year == CLOSING_YEAR))]
+    enrolled = _public_pupils(rng, public, shares, deviating)
+    outside = _outside_pupils(rng, enrolled, shares, listed[listed["type"] != "Folkeskole"])
+    unknown = pd.DataFrame({"school": "", "district": 0, "bilingual": rng.random(UNKNOWN_HOME) < 0.3})
+    return pd.concat([enrolled, outside, unknown], ignore_index=True)
+
+
+def _public_pupils(rng: np.random.Generator, public: pd.DataFrame, shares: pd.Series,
+                   deviating: set) -> pd.DataFrame:
+    """Each public school's pupils: an exact bilingual count, 14-22 points off the district's
+    share (upwards where the district share is low, downwards where high) if it deviates,
+    within 5 points otherwise."""
+    district_share = public["district"].map(shares).to_numpy()
+    either = rng.choice([-1, 1], len(public))
+    sign = np.where(district_share < 0.2, 1, np.where(district_share > 0.42, -1, either))
+    offset = np.where(public.index.isin(list(deviating)), sign * rng.uniform(0.14, 0.22, len(public)),
+                      rng.uniform(-0.05, 0.05, len(public)))
+    size = public["size"].to_numpy() + rng.integers(-20, 21, len(public))
+    bilingual = np.rint(np.clip(district_share + offset, 0, 1) * size).astype(int)
+    school = np.repeat(public.index.to_numpy(), size)
+    rank = pd.Series(school).groupby(school).cumcount().to_numpy()
+    home = np.repeat(public["district"].to_numpy(), size)
+    away = rng.random(len(school)) < AWAY_SHARE
+    home[away] = (home[away] + rng.integers(1, 10, away.sum()) - 1) % 10 + 1  # any other district
+    return pd.DataFrame({"school": public.loc[school, "number"].to_numpy(), "district": home,
+                         "bilingual": rank < np.repeat(bilingual, size)})
+
+
+def _outside_pupils(rng: np.random.Generator, enrolled: pd.DataFrame, shares: pd.Series,
+                    others: pd.DataFrame) -> pd.DataFrame:
+    """Resident children outside public schools, as many and as bilingual as it takes to give
+    each district exactly its target share."""
+    counts = enrolled.groupby("district")["bilingual"].agg(["size", "sum"])
+    size, bilingual = counts["size"], counts["sum"]
+    needed = pd.concat([OUTSIDE_SHARE * size, bilingual / shares - size,
+                        (shares * size - bilingual) / (1 - shares)], axis=1).max(axis=1)
+    outside = np.ceil(needed).astype(int) + 1  # + 1: strictly inside the bounds
+    outside_bilingual = np.rint(shares * (size + outside)).astype(int) - bilingual
+    assert ((outside_bilingual >= 0) & (outside_bilingual <= outside)).all()
+    district = np.repeat(outside.index.to_numpy(), outside)
+    rank = pd.Series(district).groupby(district).cumcount().to_numpy()
+    private = others[others["type"] == "Privatskole"]["number"].to_numpy()
+    special = others[others["type"] == "Specialskole"]["number"].to_numpy()
+    kind = rng.choice(3, len(district),
+                      p=[1 - NO_SCHOOL_SHARE - SPECIAL_SHARE, SPECIAL_SHARE, NO_SCHOOL_SHARE])
+    school = np.select([kind == 0, kind == 1],
+                       [rng.choice(private, len(district)), rng.choice(special, len(district))], "")
+    return pd.DataFrame({"school": school, "district": district,
+                         "bilingual": rank < np.repeat(outside_bilingual.to_numpy(), outside)})
+
+
+def _cpr_numbers(rng: np.random.Generator, reference_date: date, count: int) -> np.ndarray:
+    """Unique synthetic CPR numbers of children aged 6-16 on the date, with or without hyphen;
+    the 7th digit gives the right century (0-3: 1900s, 4-9: 2000s for these years)."""
+    days = rng.integers(int(6 * 365.25) + 1, int(17 * 365.25) - 1, count)
+    birth = pd.to_datetime(reference_date) - pd.to_timedelta(days, unit="D")
+    rank = pd.Series(birth).groupby(birth).cumcount().to_numpy()
+    assert rank.max() < 1000, "three serial digits keep the numbers of one birth date apart"
+    century_digit = np.where(birth.year >= 2000, rng.integers(4, 10, count), rng.integers(0, 4, count))
+    serial = century_digit * 1000 + (rank * 7 + days) % 1000  # 7 is coprime to 1000: unique per date
+    day, month, year = (np.asarray(part, dtype=np.int64) for part in (birth.day, birth.month, birth.year))
+    digits = (day * 10_000 + month * 100 + year % 100) * 10_000 + serial
+    numbers = pd.Series(digits).astype(str).str.zfill(10)
+    hyphen = rng.random(count) < 0.65
+    return np.where(hyphen, numbers.str[:6] + "-" + numbers.str[6:], numbers)
+
+
+def _spell(rng: np.random.Generator, districts: pd.Series) -> np.ndarray:
+    """District names as senders spell them, mixed even within a file; 0 (none known) is empty."""
+    spelled = np.full(len(districts), "", dtype=object)
+    for district, spellings in SPELLINGS.items():
+        here = (districts == district).to_numpy()
+        spelled[here] = rng.choice(spellings, here.sum())
+    return spelled
+
+
+def _write_delivery(rng: np.random.Generator, folder: Path, schools_file: str, pupils_file: str,
+                    schools: pd.DataFrame, pupils: pd.DataFrame, reference_date: date) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    school_rows = schools.sample(frac=1, random_state=rng)
+    _write_csv(pd.DataFrame({
+        "institutionsnummer": school_rows["number"],
+        "skolenavn": school_rows["name"],
+        "bydel": _spell(rng, school_rows["district"]),
+        "skoletype": school_rows["type"],
+    }), folder / schools_file)
+    pupil_rows = pupils.sample(frac=1, random_state=rng, ignore_index=True)
+    _write_csv(pd.DataFrame({
+        "cpr": _cpr_numbers(rng, reference_date, len(pupil_rows)),
+        "institutionsnummer": pupil_rows["school"],
+        "bopaelsbydel": _spell(rng, pupil_rows["district"]),
+        "tosproget": np.where(pupil_rows["bilingual"], "J", "N"),
+        "opgoerelsesdato": reference_date.isoformat(),
+    }), folder / pupils_file)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """UTF-8 with byte-order mark, `;`-separated, CRLF line ends."""
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+        writer.writerow(frame.columns)
+        writer.writerows(frame.to_numpy().tolist())

@@ -1,0 +1,78 @@
+"""school_enrolment: the November pupil register, a folder of two UTF-8-with-BOM `;` CSVs.
+
+`skoler*.csv` lists the schools, `elever*.csv` every resident child aged 6-16 with the school
+they attend (empty: none known). The reference date is the pupils' `opgoerelsesdato`; the
+school list carries none, so it takes the pupils' date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from config import Districts, load_districts, source_config
+from sources.base import (ROW, Delivery, StagedDelivery, age_on, folder_file, read_csv,
+                          single_reference_date)
+from sources.pseudonym import PseudonymKey, split_cpr
+
+NAME = "school_enrolment"
+TABLES = ["schools", "pupils"]
+SCHOOL_COLUMNS = ["institutionsnummer", "skolenavn", "bydel", "skoletype"]
+PUPIL_COLUMNS = ["cpr", "institutionsnummer", "bopaelsbydel", "tosproget", "opgoerelsesdato"]
+BILINGUAL_CODES = {"J": True, "N": False}
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """Stripped text; an empty cell becomes <NA> (the register's 'not known')."""
+    text = column.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
+    config = source_config(NAME)
+    districts = load_districts(municipality_code)
+    pupils_path, pupils_file = folder_file(delivery, config["files"]["pupils"])
+    schools_path, schools_file = folder_file(delivery, config["files"]["schools"])
+    pupils = _read_pupils(pupils_path, pupils_file, key, config["encoding"], districts)
+    reference_date = pupils["reference_date"].iloc[0]
+    schools = _read_schools(schools_path, schools_file, config["encoding"], districts, reference_date)
+    return StagedDelivery(delivery, reference_date, {"schools": schools, "pupils": pupils}, key.version)
+
+
+def _read_pupils(path: Path, file: str, key: PseudonymKey, encoding: str,
+                 districts: Districts) -> pd.DataFrame:
+    def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
+        person = split_cpr(chunk["cpr"], file, "cpr", chunk[ROW], key)
+        return pd.concat([chunk.drop(columns="cpr"), person], axis=1)
+
+    raw = read_csv(path, file, PUPIL_COLUMNS, encoding=encoding, prepare=pseudonymise)
+    reference_date = single_reference_date(raw["opgoerelsesdato"], file, "opgoerelsesdato", raw[ROW])
+    bilingual_code = _text(raw["tosproget"])
+    return pd.DataFrame({
+        ROW: raw[ROW],
+        "person_id": raw["person_id"],
+        "birth_date": raw["cpr_birth_date"],
+        "age": age_on(raw["cpr_birth_date"], reference_date),
+        "school_number": _text(raw["institutionsnummer"]),
+        "district_name": _text(raw["bopaelsbydel"]),
+        "district": districts.to_numbers(raw["bopaelsbydel"]),
+        "bilingual_code": bilingual_code,
+        "bilingual": bilingual_code.map(BILINGUAL_CODES).astype("boolean"),
+        "reference_date": reference_date,
+    })
+
+
+def _read_schools(path: Path, file: str, encoding: str, districts: Districts,
+                  reference_date: date) -> pd.DataFrame:
+    raw = read_csv(path, file, SCHOOL_COLUMNS, encoding=encoding)
+    return pd.DataFrame({
+        ROW: raw[ROW],
+        "school_number": _text(raw["institutionsnummer"]),
+        "school_name": _text(raw["skolenavn"]),
+        "district_name": _text(raw["bydel"]),
+        "district": districts.to_numbers(raw["bydel"]),
+        "school_type": _text(raw["skoletype"]),
+        "reference_date": reference_date,
+    })

@@ -1,0 +1,43 @@
+"""The employment suite: KAS201 cells carry only the configured codes, one count per cell."""
+
+from __future__ import annotations
+
+import re
+
+from config import source_config
+from sources.base import StagedDelivery
+from sources.employment import NAME, TABLES
+from validations.common import check
+
+KEY = ["area_code", "status", "origin", "age", "sex", "quarter"]
+REQUIRED = [*KEY, "reference_date", "count"]
+
+
+def expectations() -> list:
+    import great_expectations as gx  # imported here, as in validations.common: it takes seconds
+
+    codes = source_config(NAME)["codes"]
+    quarters = "|".join(re.escape(code) for code in codes["quarters"])
+    allowed = {
+        "status": ([codes["employed"], codes["unemployed"]], "status is employed or unemployed"),
+        "origin": ([codes["origin_all"], *codes["origin_non_western"]], "origin is all or non-Western"),
+        "age": (codes["ages"], "age is one of the configured 16-64 bands"),
+        "sex": ([codes["sex_all"]], "sex is both sexes"),
+    }
+    return [
+        *(gx.expectations.ExpectColumnToExist(column=column, description=f"column {column} present")
+          for column in REQUIRED),
+        *(gx.expectations.ExpectColumnValuesToBeInSet(column=column, value_set=values, description=rule)
+          for column, (values, rule) in allowed.items()),
+        gx.expectations.ExpectColumnValuesToMatchRegex(
+            column="quarter", regex=rf"^\d{{4}}(?:{quarters})$",
+            description="quarter is a year and a configured quarter, e.g. 2012K3"),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="count", min_value=0, description="count is not negative"),
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
+            column_list=KEY, description="one count per area, status, origin, age, sex and quarter"),
+    ]
+
+
+def validate(staged: StagedDelivery) -> None:
+    check(staged.tables[TABLES[0]], expectations(), file=staged.delivery.name, suite_name=NAME)
