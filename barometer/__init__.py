@@ -9,5 +9,7 @@ for _variable, _value in {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "GX_ANALYTICS_ENABLED": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    # The models here are small: one BLAS thread avoids oversubscribing the cores.
+    "OPENBLAS_NUM_THREADS": "1",
 }.items():
     os.environ.setdefault(_variable, _value)

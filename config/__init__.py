@@ -3,10 +3,10 @@ from YAML beside this file, and the official district list from the city's GeoJS
 
 from config.catalogue import Catalogue, load_catalogue, source_config
 from config.districts import Districts, load_districts
-from config.settings import (Settings, edition_end, edition_start, editions_between, parse_edition,
-                             period_code)
+from config.settings import (Settings, edition_end, edition_start, editions_between,
+                             latest_complete_edition, parse_edition, period_code)
 
 __all__ = [
-    "Catalogue", "Districts", "Settings", "edition_end", "edition_start", "editions_between", "load_catalogue",
+    "Catalogue", "Districts", "Settings", "edition_end", "edition_start", "editions_between", "latest_complete_edition", "load_catalogue",
     "load_districts", "parse_edition", "period_code", "source_config",
 ]

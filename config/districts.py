@@ -19,10 +19,6 @@ ALIASES = {
     "kongens enghave": 4,
     "brønshøj": 7,
     "husum": 7,
-    "brønshøj husum": 7,
-    "amager øst": 9,
-    "amager vest": 10,
-    "indre by": 1,
     "christianshavn": 1,
 }
 

@@ -71,6 +71,11 @@ def edition_end(edition: str) -> date:
     return date(year, 6, 30) if half == 1 else date(year, 12, 31)
 
 
+def latest_complete_edition(today: date) -> str:
+    """The newest half-year that has ended by `today` (scheduled runs default to it)."""
+    return f"{today.year}-S1" if today.month >= 7 else f"{today.year - 1}-S2"
+
+
 def period_code(reference_date: date) -> str:
     """The half-year a reference date belongs to, SDMX style ('2012-S2')."""
     return f"{reference_date.year}-S{1 if reference_date.month <= 6 else 2}"

@@ -7,6 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from prefect import flow, get_run_logger, task
@@ -14,8 +15,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
-from config import (Settings, edition_end, load_catalogue, load_districts, parse_edition,
-                    source_config)
+from config import (Settings, edition_end, latest_complete_edition, load_catalogue, load_districts,
+                    parse_edition, source_config)
 from flows.ingest import IN_MEMORY, SourceResult, ingest_employment, ingest_file_source, pseudonym_key
 from sources.registry import file_sources, module
 from transforms.common import KEY
@@ -24,6 +25,9 @@ from transforms.editions import edition_entries
 from warehouse.database import connect, initialise
 from warehouse.load import LoadRequest, load, read_edition
 from warehouse.lock import WarehouseBusy, refresh_lock
+
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 @dataclass
@@ -114,13 +118,15 @@ def publish_artifacts(edition: pd.DataFrame, report: RefreshReport) -> None:
 
 @flow(name="barometer-refresh", flow_run_name="refresh-{edition}", validate_parameters=False,
       persist_result=False)
-def barometer_refresh(edition: str, landing: str | None = None, warehouse: str | None = None,
+def barometer_refresh(edition: str | None = None, landing: str | None = None, warehouse: str | None = None,
                       statbank_url: str | None = None):
-    """Refresh one half-yearly edition (e.g. '2012-S2') from the landing zone and StatBank.
+    """Refresh one half-yearly edition (e.g. '2012-S2'; default: the latest complete half-year)
+    from the landing zone and StatBank.
 
     Options left unset fall back to BAROMETER_* environment variables. Ends Failed (after loading
     everything that was good) when any delivery was rejected.
     """
+    edition = edition or latest_complete_edition(datetime.now(COPENHAGEN).date())
     parse_edition(edition)
     settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
     pseudonym_key()  # refuse before anything is read when the key is missing

@@ -46,3 +46,7 @@ def initialise(engine: Engine) -> None:
         for name, statement in _view_statements(engine).items():
             if name not in existing:
                 connection.execute(text(statement))
+        if not is_sqlite(engine):
+            from warehouse.roles import ensure_analyst_role
+
+            ensure_analyst_role(connection)

@@ -116,7 +116,7 @@ edition_entry = Table(
     Column("previous_value", Float),
     Column("previous_reference_date", Date),
     Column("change", Float),
-    Column("status", String(24), nullable=False),
+    Column("status", String(24)),  # NULL where the latest value is suppressed
     Column("target_value", Float),
     Column("target_year", Integer),
     Column("on_track", Boolean),
