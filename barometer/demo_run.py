@@ -26,6 +26,7 @@ def run_demo(directory: Path, first: str, last: str) -> None:
     from config import Settings
     from demo import generate
     from demo.statbank_server import serve
+    from flows.ingest import reuse_staged
 
     directory.mkdir(parents=True, exist_ok=True)
     landing, statbank_dir = directory / "landing", directory / "statbank"
@@ -37,7 +38,7 @@ def run_demo(directory: Path, first: str, last: str) -> None:
     os.environ.setdefault("BAROMETER_PSEUDONYM_KEY", demo_key(directory))
     warehouse = f"sqlite:///{(directory / 'barometer.sqlite').resolve()}"
     editions = editions_between(first, last)
-    with serve(statbank_dir) as statbank_url:
+    with serve(statbank_dir) as statbank_url, reuse_staged():
         typer.echo(f"StatBank stand-in serving on {statbank_url}")
         for edition in editions:
             typer.echo(f"Refreshing {edition} …")

@@ -26,15 +26,18 @@ def print_edition(warehouse_url: str, edition: str, area_code: str, console: Con
     finally:
         engine.dispose()
     table = Table(title=f"Inklusionsbarometer {edition} (area {area_code})")
-    for column in ("indicator", "group", "date", "value", "previous", "change", "status", "target", "on track"):
-        table.add_column(column, justify="right" if column in ("value", "previous", "change", "target") else "left")
+    table.add_column("code")
+    table.add_column("indicator", max_width=44, no_wrap=True, overflow="ellipsis")
+    for column in ("group", "date", "value", "previous", "change", "status", "target", "on track"):
+        table.add_column(column, no_wrap=True,
+                         justify="right" if column in ("value", "previous", "change", "target") else "left")
     for row in entries.itertuples():
         status = row.status or ""
         table.add_row(
-            f"{row.indicator_code} {row.indicator_name_en}", row.group_code,
+            row.indicator_code, row.indicator_name_en, row.group_code,
             "" if pd.isna(row.reference_date) else str(row.reference_date)[:10],
             _number(row.value) if row.obs_status != "suppressed" else "suppressed",
             _number(row.previous_value), _number(row.change),
             f"[{STATUS_STYLE.get(status, '')}]{status}[/]" if status in STATUS_STYLE else status,
             _number(row.target_value), "" if pd.isna(row.on_track) else ("yes" if row.on_track else "no"))
-    (console or Console()).print(table)
+    (console or Console(width=max(Console().width, 150))).print(table)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -69,8 +71,25 @@ def delivery_row(delivery: Delivery, status: str, *, staged: StagedDelivery | No
 
 
 def pseudonym_key() -> PseudonymKey:
-    """The keyed-hash secret, from BAROMETER_PSEUDONYM_KEY; MissingKeyError without it."""
-    return PseudonymKey(os.environ.get("BAROMETER_PSEUDONYM_KEY"))
+    """The keyed-hash secret: BAROMETER_PSEUDONYM_KEY, else the Prefect Secret block named in
+    config/sources.yaml `privacy` (workers that keep no secrets in their environment), else
+    MissingKeyError. Never logged; rotate it between runs, not during one (docs/privacy.md)."""
+    from prefect.blocks.system import Secret
+    from prefect.exceptions import ObjectNotFound
+
+    from sources.errors import MissingKeyError
+
+    secret = os.environ.get("BAROMETER_PSEUDONYM_KEY")
+    block = source_config("privacy")["pseudonym_key_secret_block"]
+    if not secret:
+        try:
+            secret = Secret.load(block).get()
+        except ValueError as error:  # Prefect's "Unable to find block document": no such block
+            if not isinstance(error.__cause__, ObjectNotFound):
+                raise
+    if not secret:
+        raise MissingKeyError(secret_block=block)
+    return PseudonymKey(secret)
 
 
 def rejected(error: DeliveryError) -> State:
@@ -113,12 +132,34 @@ def validate(staged: StagedDelivery):
     return staged
 
 
+# Deliveries already read and validated in this process, while a backfill or the demo refreshes
+# edition after edition from the same files. Memory only, and only inside `reuse_staged()`.
+_staged_in_process: dict[tuple, tuple[StagedDelivery | None, DeliveryError | None]] | None = None
+
+
+@contextmanager
+def reuse_staged() -> Iterator[None]:
+    """Within this block, a delivery (same source, name and checksum) is read and validated once."""
+    global _staged_in_process
+    _staged_in_process = {}
+    try:
+        yield
+    finally:
+        _staged_in_process = None
+
+
 def ingest_delivery(delivery: Delivery, municipality_code: str) -> tuple[StagedDelivery | None, DeliveryError | None]:
     """extract → validate for one delivery; the first broken rule stops it."""
+    key = (delivery.source, delivery.name, delivery.sha256, municipality_code, pseudonym_key().version)
+    if _staged_in_process is not None and key in _staged_in_process:
+        get_run_logger().info("%s: unchanged since it was read in this process; reusing it", delivery.name)
+        return _staged_in_process[key]
     staged, error = outcome(extract(delivery, municipality_code, return_state=True))
-    if error:
-        return None, error
-    return outcome(validate(staged, return_state=True))
+    if not error:
+        staged, error = outcome(validate(staged, return_state=True))
+    if _staged_in_process is not None:
+        _staged_in_process[key] = (staged, error)
+    return staged, error
 
 
 def stage(result: SourceResult, accepted: list[StagedDelivery], until: date) -> None:

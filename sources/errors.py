@@ -32,10 +32,11 @@ class DeliveryError(Exception):
 class MissingKeyError(Exception):
     """Personal data may not be read without the pseudonymisation key."""
 
-    def __init__(self) -> None:
+    def __init__(self, secret_block: str | None = None) -> None:
+        block = f" or store it in the Prefect Secret block '{secret_block}'" if secret_block else ""
         super().__init__(
             "BAROMETER_PSEUDONYM_KEY is not set: the barometer refuses to read personal data "
             "(CPR numbers) without the secret key that pseudonymises them. Set "
-            "BAROMETER_PSEUDONYM_KEY to the municipality's key (or run `barometer demo`, which "
-            "generates a local key for the demo data)."
+            f"BAROMETER_PSEUDONYM_KEY to the municipality's key{block} (or run `barometer demo`, "
+            "which generates a local key for the demo data)."
         )

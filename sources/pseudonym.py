@@ -51,8 +51,9 @@ def split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series,
 
     Malformed numbers are a DeliveryError naming the rows, never the values.
     """
-    digits = raw.astype("string").str.strip().str.replace("-", "", regex=False)
-    well_formed = digits.str.fullmatch(r"\d{10}").fillna(False).astype(bool)
+    text = raw.astype("string").str.strip()
+    well_formed = text.str.fullmatch(r"\d{6}-?\d{4}").fillna(False).astype(bool)
+    digits = text.str.replace("-", "", regex=False)
     day = pd.to_numeric(digits.str[0:2], errors="coerce")
     month = pd.to_numeric(digits.str[2:4], errors="coerce")
     year2 = pd.to_numeric(digits.str[4:6], errors="coerce")
@@ -61,10 +62,10 @@ def split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series,
     birth = pd.to_datetime(
         pd.DataFrame({"year": year, "month": month.fillna(1), "day": day.fillna(1)}), errors="coerce"
     )
-    valid = well_formed & birth.notna() & month.between(1, 12) & day.between(1, 31)
+    valid = well_formed & birth.notna()
     if not valid.all():
-        raise DeliveryError(file, "CPR number has the form DDMMYY-SSSS or DDMMYYSSSS", column,
-                            rows[~valid].tolist())
+        raise DeliveryError(file, "CPR number has the form DDMMYY-SSSS or DDMMYYSSSS (a real date)",
+                            column, rows[~valid].tolist())
     last = pd.to_numeric(digits.str[9], errors="coerce")
     return pd.DataFrame({
         "person_id": key.pseudonymise(digits),

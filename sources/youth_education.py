@@ -47,7 +47,9 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
 
 
 def _birth_dates(given: pd.Series, from_cpr: pd.Series) -> pd.Series:
-    """The delivered date of birth; the CPR number's only where none is given. A given value that
-    is not a date stays missing (NaT), so validation names its row instead of silently using CPR."""
+    """The delivered date of birth (an Excel date, or text as YYYY-MM-DD); the CPR number's only
+    where the cell is empty. Anything else ('05.06.95': May or June?) stays missing, so that
+    validation names its row instead of the pipeline guessing or silently using the CPR number."""
     blank = given.isna() | (given.astype("string").str.strip() == "")
-    return pd.to_datetime(given.where(~blank), errors="coerce").where(~blank, pd.to_datetime(from_cpr))
+    parsed = pd.to_datetime(given.where(~blank), format="ISO8601", errors="coerce")
+    return parsed.where(~blank, pd.to_datetime(from_cpr))

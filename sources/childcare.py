@@ -1,0 +1,88 @@
+"""childcare: the place-allocation system's extract, February and November.
+
+A delivery is a folder with two comma-separated, quoted UTF-8 files: the institutions
+(`institutioner*.csv`) and every resident child aged 0-13 with the institution they attend
+(`boern*.csv`, empty institution: none). The reference date is read from the children's file and
+stamped on both tables.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from config import load_districts
+from sources.base import ROW, Delivery, StagedDelivery, age_on, folder_file, read_csv, single_reference_date
+from sources.errors import DeliveryError
+from sources.origin import origin_group
+from sources.pseudonym import PseudonymKey, split_cpr
+
+NAME = "childcare"
+TABLES = ["institutions", "children"]
+# table -> the glob that finds its file in the delivery folder (the sender chooses the rest)
+FILES = {"institutions": "institutioner*.csv", "children": "boern*.csv"}
+INSTITUTION_COLUMNS = ["institution_id", "navn", "type", "bydel"]
+CHILD_COLUMNS = ["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id", "opgoerelsesdato"]
+SEPARATOR = ","
+
+
+def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
+    children = read_children(delivery, key, municipality_code)
+    reference_date = children["reference_date"].iloc[0]
+    institutions = read_institutions(delivery, reference_date, municipality_code)
+    return StagedDelivery(delivery, reference_date, {"institutions": institutions, "children": children},
+                          key.version)
+
+
+def read_institutions(delivery: Delivery, reference_date: date, municipality_code: str) -> pd.DataFrame:
+    path, file = folder_file(delivery, FILES["institutions"])
+    raw = read_csv(path, file, INSTITUTION_COLUMNS, sep=SEPARATOR)
+    return pd.DataFrame({
+        ROW: raw[ROW],
+        "institution_id": _text(raw["institution_id"]),
+        "name": _text(raw["navn"]),
+        "type": _text(raw["type"]),
+        "district_name": _text(raw["bydel"]),
+        "district": load_districts(municipality_code).to_numbers(raw["bydel"]),
+        "reference_date": reference_date,
+    })
+
+
+def read_children(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> pd.DataFrame:
+    path, file = folder_file(delivery, FILES["children"])
+
+    def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
+        person = split_cpr(chunk["cpr"], file, "cpr", chunk[ROW], key)
+        return pd.concat([chunk.drop(columns="cpr"), person], axis=1)
+
+    raw = read_csv(path, file, CHILD_COLUMNS, sep=SEPARATOR, prepare=pseudonymise)
+    reference_date = single_reference_date(raw["opgoerelsesdato"], file, "opgoerelsesdato", raw[ROW])
+    birth_date = _birth_dates(raw, file)
+    return pd.DataFrame({
+        ROW: raw[ROW],
+        "person_id": raw["person_id"],
+        "birth_date": birth_date.dt.date,
+        "age": age_on(birth_date, reference_date),
+        "origin": _text(raw["herkomst"]),
+        "origin_group": origin_group(raw["herkomst"]),
+        "district_name": _text(raw["bopaelsbydel"]),
+        "district": load_districts(municipality_code).to_numbers(raw["bopaelsbydel"]),
+        "institution_id": _text(raw["institution_id"]).replace("", pd.NA),  # empty: in none
+        "reference_date": reference_date,
+    })
+
+
+def _birth_dates(raw: pd.DataFrame, file: str) -> pd.Series:
+    """`foedselsdato` where given (ISO dates), else the date the CPR number encodes."""
+    given = raw["foedselsdato"].str.strip()
+    parsed = pd.to_datetime(given, format="%Y-%m-%d", errors="coerce")
+    unreadable = (given != "") & parsed.isna()
+    if unreadable.any():
+        raise DeliveryError(file, "date of birth is empty or a date (YYYY-MM-DD)", "foedselsdato",
+                            raw.loc[unreadable, ROW].tolist())
+    return parsed.fillna(pd.to_datetime(raw["cpr_birth_date"]))
+
+
+def _text(column: pd.Series) -> pd.Series:
+    return column.astype("string").str.strip()
