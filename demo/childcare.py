@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from config import source_config
+from config import load_districts, source_config
+from demo.common import apportion, birth_dates, cpr_numbers, landing_folder, spell
 from sources.childcare import CHILD_COLUMNS, INSTITUTION_COLUMNS, NAME
 from sources.origin import ORIGIN_GROUPS
 
@@ -45,7 +46,8 @@ TARGETS = {
                                       (36.0, 65.0, 56.0), (37.5, 65.2, 56.8), (39.0, 65.5, 57.4),
                                       (40.0, 65.8, 58.0), (41.0, 66.0, 58.6)])),
 }
-# Day-care institutions (of 100 with children) that deviate from their district: 39 and 38 published.
+# Day-care institutions (of 100 with children) that deviate from their district: 39 and 38 published
+# (November; 1.4 is not measured in February, whose deliveries are built alike all the same).
 DEVIATING = dict(zip(REFERENCE_DATES, [41, 40, 40, 39, 39, 38, 37, 36]))
 DAYCARE_INSTITUTIONS = 100
 # district -> (share of the city's children and of its day care, relative propensity of minority
@@ -60,12 +62,6 @@ DISTRICTS = {1: (0.05, 0.04), 2: (0.12, 0.05), 3: (0.15, 0.45), 4: (0.11, 0.28),
 LOW_FROM = 14.0
 MARGIN = 12.0
 MIXED_SPREAD = 5.0
-SPELLINGS = {
-    1: ["Indre By", "INDRE BY", "Indre by "], 2: ["Østerbro", "ØSTERBRO"], 3: ["Nørrebro", "NØRREBRO "],
-    4: ["Vesterbro/Kgs. Enghave", "Vesterbro-Kongens Enghave", "VESTERBRO/KGS. ENGHAVE"],
-    5: ["Valby", "VALBY"], 6: ["Vanløse", "VANLØSE "], 7: ["Brønshøj-Husum", "Brønshøj/Husum", "BRØNSHØJ-HUSUM"],
-    8: ["Bispebjerg", "BISPEBJERG "], 9: ["Amager Øst", "AMAGER ØST"], 10: ["Amager Vest", "AMAGER VEST "],
-}
 DAYCARE_CYCLE = ["Integreret"] * 3 + ["Vuggestue"] + ["Integreret"] * 3 + ["Børnehave"]  # in rank order
 SERVICE_TYPES = ["Fritidshjem", "KKFO", "Fritidsklub"]  # one of each per district
 NAMES = {"Vuggestue": "Vuggestuen", "Børnehave": "Børnehaven", "Integreret": "Børnehuset",
@@ -82,12 +78,12 @@ HYPHENATED = 0.6
 def write(landing: Path, seed: int = 2013) -> None:
     """One folder per reference date, named as a sender might, with the two files inside."""
     rng = np.random.default_rng(seed)
-    folder = landing / source_config(NAME)["landing"]
+    folder = landing_folder(landing, NAME)
     institutions = institution_list(rng)
     for reference_date in REFERENCE_DATES:
         token = rng.bytes(3).hex()
         delivery = folder / f"pladsanvisning_{token}"
-        delivery.mkdir(parents=True, exist_ok=True)
+        delivery.mkdir(exist_ok=True)
         children = placed_children(institutions, reference_date)
         write_csv(institution_rows(institutions, rng), delivery / f"institutioner_{token}.csv")
         write_csv(child_rows(children, reference_date, rng), delivery / f"boern_{token}.csv")
@@ -96,16 +92,6 @@ def write(landing: Path, seed: int = 2013) -> None:
 def bands() -> dict[str, dict]:
     """Age band -> {'types', 'ages'}: the services of 4.1-4.3 from config, and infants' day care."""
     return {"infants": INFANTS, **source_config(NAME)["services"]}
-
-
-def apportion(total: int, weights) -> np.ndarray:
-    """Integers summing to `total` in proportion to `weights` (largest remainders, ties to the first)."""
-    weights = np.asarray(weights, dtype=float)
-    assert total >= 0 and weights.sum() > 0, "something to apportion, by positive weights"
-    exact = total * weights / weights.sum()
-    counts = np.floor(exact).astype(int)
-    counts[np.argsort(-(exact - counts), kind="stable")[: total - counts.sum()]] += 1
-    return counts
 
 
 def band_counts(size: int, minority: float, danish: float, everyone: float) -> dict[str, int]:
@@ -152,7 +138,7 @@ def institution_list(rng: np.random.Generator) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["district", "type", "daycare"])
     frame["institution_id"] = rng.choice(np.arange(100_000, 1_000_000), len(frame), replace=False).astype(str)
     prefix, place = frame["type"].map(NAMES), pd.Series(rng.choice(PLACE_NAMES, len(frame)))
-    branch = ", afd. " + frame["district"].map(lambda d: SPELLINGS[d][0])  # commas and quotes in
+    branch = ", afd. " + frame["district"].map(load_districts().names)  # commas and quotes in
     frame["name"] = np.select([frame.index % 7 == 3, frame.index % 11 == 5],  # names test the quoting
                               [prefix + " " + place + branch, prefix + ' "' + place + '"'], prefix + " " + place)
     return frame
@@ -324,7 +310,7 @@ def child_rows(children: pd.DataFrame, reference_date: date, rng: np.random.Gene
     birth = birth_dates(rng.integers(low, high + 1), reference_date, rng)
     given = rng.random(len(children)) < BIRTH_DATE_GIVEN
     return pd.DataFrame({
-        "cpr": cpr_numbers(birth, rng),
+        "cpr": cpr_numbers(birth, rng, HYPHENATED),
         "foedselsdato": np.where(given, np.datetime_as_string(birth.to_numpy(), unit="D"), ""),
         "herkomst": origins(children["group"], rng),
         "bopaelsbydel": spell(children["district"], rng),
@@ -333,42 +319,10 @@ def child_rows(children: pd.DataFrame, reference_date: date, rng: np.random.Gene
     })[CHILD_COLUMNS]
 
 
-def birth_dates(ages: np.ndarray, reference_date: date, rng: np.random.Generator) -> pd.Series:
-    """A birth date giving exactly `age` on the reference date (the 1st of a month)."""
-    assert reference_date.day == 1, "birthdays shift cleanly by whole years from the 1st"
-    years = reference_date.year - ages
-    latest = pd.to_datetime(pd.DataFrame({"year": years, "month": reference_date.month, "day": 1}))
-    earliest = pd.to_datetime(pd.DataFrame({"year": years - 1, "month": reference_date.month, "day": 2}))
-    span = (latest - earliest).dt.days.to_numpy()
-    return earliest + pd.to_timedelta(rng.integers(0, span + 1), unit="D")
-
-
-def cpr_numbers(birth: pd.Series, rng: np.random.Generator) -> np.ndarray:
-    """Unique synthetic CPR numbers for the birth dates, with or without hyphen; the 7th digit
-    gives the right century (0-3: 1900s, 4-9: 2000s for these years)."""
-    rank = birth.groupby(birth).cumcount().to_numpy()
-    assert rank.max() < 1000, "three serial digits keep the numbers of one birth date apart"
-    century = np.where(birth.dt.year >= 2000, rng.integers(4, 10, len(birth)), rng.integers(0, 4, len(birth)))
-    serial = century * 1000 + (rank * 7 + birth.dt.dayofyear.to_numpy()) % 1000  # 7 coprime to 1000
-    ddmmyy = birth.dt.day * 10_000 + birth.dt.month * 100 + birth.dt.year % 100
-    numbers = ddmmyy.astype(str).str.zfill(6) + pd.Series(serial, index=birth.index).astype(str).str.zfill(4)
-    hyphen = rng.random(len(birth)) < HYPHENATED
-    return np.where(hyphen, numbers.str[:6] + "-" + numbers.str[6:], numbers)
-
-
 def origins(groups: pd.Series, rng: np.random.Generator) -> np.ndarray:
     minority = rng.choice(list(MINORITY_ORIGINS), len(groups), p=list(MINORITY_ORIGINS.values()))
     assert set(MINORITY_ORIGINS) | {DANISH} == set(ORIGIN_GROUPS), "every origin category appears"
     return np.where(groups == "minority", minority, DANISH)
-
-
-def spell(districts: pd.Series, rng: np.random.Generator) -> np.ndarray:
-    """District names as senders spell them, mixed even within a file."""
-    spelled = np.empty(len(districts), dtype=object)
-    for district, spellings in SPELLINGS.items():
-        here = (districts == district).to_numpy()
-        spelled[here] = rng.choice(spellings, here.sum())
-    return spelled
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

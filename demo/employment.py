@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from demo.common import apportion
 from demo.statbank_server import save_table
 
 TABLE = "KAS201"
@@ -89,16 +90,6 @@ def _cycle(season: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.interp(index, anchors, list(CYCLE.values())) + CYCLE_SEASON[season]
 
 
-def _split(totals: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Integer totals split in proportion to weights along the last axis, summing exactly
-    (largest remainders get the units rounding down left over)."""
-    shares = totals[..., None] * weights / weights.sum(axis=-1, keepdims=True)
-    floors = np.floor(shares)
-    left_over = totals - floors.sum(axis=-1)
-    rank = np.argsort(np.argsort(floors - shares, axis=-1), axis=-1)
-    return floors + (rank < left_over[..., None])
-
-
 def _area_status(area: dict, index: np.ndarray, season: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Employed, unemployed, outside the labour force: shape (status, quarter, origin)."""
     progress = index / index[-1]
@@ -115,7 +106,7 @@ def _area_status(area: dict, index: np.ndarray, season: np.ndarray, rng: np.rand
     non_western_rate = other_rate + area["gap"] * _gap(season, index) / 100 / (1 - share)
     unemployed = np.zeros_like(labour_force)
     for group, rate, force in ((NON_WESTERN, non_western_rate, non_western), (~NON_WESTERN, other_rate, others)):
-        unemployed[:, group] = _split(np.round(rate * force), labour_force[:, group] * RELATIVE_RISK[group])
+        unemployed[:, group] = apportion(np.round(rate * force), labour_force[:, group] * RELATIVE_RISK[group])
     return np.stack([labour_force - unemployed, unemployed, population - labour_force])
 
 
@@ -127,7 +118,7 @@ def _counts(rng: np.random.Generator) -> np.ndarray:
     sex_weights = np.stack([MEN_SHARE, 1 - MEN_SHARE], axis=-1)  # (status, sex)
     weights = (AGE_PROFILE[:, :, None] * sex_weights[:, None, :]).reshape(len(STATUSES), 1, 1, -1)
     noisy = weights * np.exp(rng.normal(0, 0.05, by_status.shape + (weights.shape[-1],)))
-    cells = _split(by_status, noisy).reshape(by_status.shape + (len(AGES), len(SEXES)))
+    cells = apportion(by_status, noisy).reshape(by_status.shape + (len(AGES), len(SEXES)))
     cells = cells.transpose(0, 1, 3, 4, 5, 2)  # (area, status, origin, age, sex, quarter)
     for axis in range(1, 5):
         cells = np.concatenate([cells.sum(axis=axis, keepdims=True), cells], axis=axis)

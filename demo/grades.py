@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from config import source_config
+from demo.common import apportion, cpr_digits, hyphenated, landing_folder
 from sources.grades import COLUMNS
 from transforms.grades import fit, pupil_means
 
@@ -55,8 +56,7 @@ SHIFT_PRECISION = 1e-3
 
 
 def write(landing: Path, seed: int = 2013) -> None:
-    folder = landing / source_config(NAME)["landing"]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = landing_folder(landing, NAME)
     rng = np.random.default_rng(seed)
     schools = rng.choice(np.arange(101000, 102000), size=46, replace=False).astype(str)
     school_weights = rng.gamma(4.0, size=len(schools))
@@ -81,7 +81,7 @@ def make_pupils(rng: np.random.Generator, year: int, count: int, schools: np.nda
         for group, share_index in [(False, 0), (True, 1)]:
             members = pupils.index[pupils["bilingual"] == group]
             shares = [share[share_index] for share in categories.values()]
-            drawn[members] = rng.permutation(exact_counts(list(categories), shares, len(members)))
+            drawn[members] = rng.permutation(np.repeat(list(categories), apportion(len(members), shares)))
         pupils[column] = drawn
         ability += drawn.map({name: spec[2] for name, spec in categories.items()}).to_numpy()
     pupils["ability"] = ability
@@ -90,26 +90,13 @@ def make_pupils(rng: np.random.Generator, year: int, count: int, schools: np.nda
     return pupils.join(cpr_numbers(rng, year, count))
 
 
-def exact_counts(categories: list[str], shares: list[float], total: int) -> np.ndarray:
-    """`total` labels in proportion to `shares`, by largest remainder: no sampling noise."""
-    quota = np.asarray(shares) / sum(shares) * total
-    counts = np.floor(quota).astype(int)
-    counts[np.argsort(counts - quota)[: total - counts.sum()]] += 1
-    return np.repeat(categories, counts)
-
-
 def cpr_numbers(rng: np.random.Generator, year: int, count: int) -> pd.DataFrame:
-    """Synthetic CPR numbers of 15-17 year-olds, unique by serial; 7th digit 0-4 or 9 (born 19xx).
-
-    Most pupils write theirs with a hyphen, some without, and some both ways across their rows.
-    """
+    """Synthetic CPR numbers of pupils born 15-17 years before the exams, without hyphen, and how
+    each pupil writes theirs: most with a hyphen, some without, and some both ways across rows."""
     birth_year = year - rng.choice([15, 16, 17], size=count, p=[0.02, 0.90, 0.08])
     birth = pd.to_datetime(pd.DataFrame({"year": birth_year, "month": 1, "day": 1}))
     birth += pd.to_timedelta(rng.integers(0, 365, size=count), unit="D")
-    serial = rng.choice(6000, size=count, replace=False)
-    seventh = np.array(["0", "1", "2", "3", "4", "9"])[serial // 1000]
-    digits = birth.dt.strftime("%d%m%y") + pd.Series(seventh) + pd.Series(serial % 1000).map("{:03d}".format)
-    return pd.DataFrame({"digits": digits,
+    return pd.DataFrame({"digits": cpr_digits(birth, rng),
                          "spelling": rng.choice(["hyphen", "plain", "mixed"], size=count, p=[0.6, 0.3, 0.1])})
 
 
@@ -129,7 +116,7 @@ def make_exams(rng: np.random.Generator, pupils: pd.DataFrame) -> pd.DataFrame:
     exams.loc[absent_pupils[exams["pupil"]], "not_graded"] = "IM"
     mixed = (exams["spelling"] == "mixed") & (rng.random(len(exams)) < 0.5)
     hyphen = (exams["spelling"] == "hyphen") | mixed
-    exams["cpr"] = exams["digits"].where(~hyphen, exams["digits"].str[:6] + "-" + exams["digits"].str[6:])
+    exams["cpr"] = hyphenated(exams["digits"], hyphen)
     return exams.sort_values(["institutionsnummer", "pupil"], kind="stable", ignore_index=True)
 
 

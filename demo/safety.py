@@ -16,6 +16,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from config import source_config
+from demo.common import landing_folder, spell
 from sources.safety import COLUMNS, NAME
 
 # Areas ordered from the highest need down; the first three are 2013's marked areas.
@@ -31,13 +32,6 @@ AREAS = [
     ("Sundby syd", 9), ("Kastrup Fort", 9), ("Islands Brygge", 10), ("Ørestad", 10),
     ("Amager Fælled", 10), ("Sundbyvester", 10),
 ]
-# Ways the centre has spelled each district (district number -> spellings).
-SPELLINGS = {
-    1: ["Indre By", "INDRE BY", "Indre by "], 2: ["Østerbro", "ØSTERBRO"], 3: ["Nørrebro", "NØRREBRO "],
-    4: ["Vesterbro/Kgs. Enghave", "Vesterbro-Kongens Enghave"], 5: ["Valby", "VALBY"],
-    6: ["Vanløse", "Vanløse "], 7: ["Brønshøj-Husum", "Brønshøj/Husum"], 8: ["Bispebjerg", "BISPEBJERG"],
-    9: ["Amager Øst", "AMAGER ØST"], 10: ["Amager Vest", "AMAGER VEST "],
-}
 # Areas per need level (highest first, as in config), per year.
 LEVEL_COUNTS = {
     2009: [7, 7, 15, 4, 2],
@@ -53,8 +47,7 @@ FILE_NAMES = ["Tryghedsindeks_endelig.xlsx", "tryghedsindeks-data.xlsx", "TI udt
 
 def write(landing: Path, seed: int = 2013) -> None:
     rng = np.random.default_rng(seed)
-    folder = landing / source_config(NAME)["landing"]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = landing_folder(landing, NAME)
     for (year, counts), file_name in zip(LEVEL_COUNTS.items(), FILE_NAMES):
         _write_workbook(folder / file_name, year, _areas(year, counts, rng))
 
@@ -76,7 +69,7 @@ def _areas(year: int, counts: list[int], rng: np.random.Generator) -> pd.DataFra
         "reports": (index * rng.uniform(0.7, 1.0, len(index))).round(1),
         "insecure": (index / 8 + rng.uniform(-3, 3, len(index))).clip(1, 60).round(1),
     }).sort_values(["district", "name"], ignore_index=True)
-    areas["spelling"] = [SPELLINGS[d][rng.integers(len(SPELLINGS[d]))] for d in areas["district"]]
+    areas["spelling"] = spell(areas["district"], rng)
     return areas
 
 

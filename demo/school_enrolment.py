@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from config import load_districts, source_config
+from config import load_districts
+from demo.common import birth_dates, cpr_numbers, landing_folder, spell
 from sources.school_enrolment import NAME
 
 REFERENCE_DATES = [date(2010, 11, 5), date(2011, 11, 4), date(2012, 11, 5), date(2013, 11, 5)]
@@ -27,18 +28,6 @@ CLOSING_YEAR = 2012  # one public school is still listed but has no pupils; gone
 DISTRICTS = {1: (4, 0.14), 2: (7, 0.13), 3: (7, 0.46), 4: (6, 0.31), 5: (7, 0.29),
              6: (4, 0.19), 7: (6, 0.36), 8: (6, 0.47), 9: (6, 0.24), 10: (7, 0.40)}
 SHARE_DRIFT = 0.005  # per year
-SPELLINGS = {
-    1: ["Indre By", "INDRE BY", "Indre by"],
-    2: ["Østerbro", "ØSTERBRO", "Østerbro "],
-    3: ["Nørrebro", "NØRREBRO"],
-    4: ["Vesterbro/Kgs. Enghave", "Vesterbro-Kongens Enghave", "VESTERBRO/KGS. ENGHAVE"],
-    5: ["Valby", "VALBY "],
-    6: ["Vanløse", "VANLØSE"],
-    7: ["Brønshøj-Husum", "Brønshøj - Husum", "BRØNSHØJ-HUSUM"],
-    8: ["Bispebjerg", "BISPEBJERG"],
-    9: ["Amager Øst", "AMAGER ØST", "Amager Øst "],
-    10: ["Amager Vest", "AMAGER VEST ", "Amager Vest "],
-}
 NAME_SUFFIXES = ["Nord", "Syd", "Park", "Have", "Mark", "Sø", "Bakke"]
 OTHER_SCHOOLS = {
     "Privatskole": ["Den Lille Skole", "Friskolen på Hjørnet", "Sankt Jørgens Privatskole",
@@ -51,6 +40,8 @@ OUTSIDE_SHARE = 0.33  # children outside public schools, per public-school child
 NO_SCHOOL_SHARE = 0.08  # of the children outside public schools
 SPECIAL_SHARE = 0.04
 UNKNOWN_HOME = 5  # children with no registered district, per year
+AGES = (6, 16)  # the register's children
+HYPHENATED = 0.65  # share of CPR numbers written with the hyphen
 DELIVERIES = [("BUF elevudtræk", "skoler.csv", "elever.csv"),
               ("elevregister_levering", "skoler_udtraek.csv", "elever_udtraek.csv"),
               ("Udtræk til barometer", "skoler-liste.csv", "elever-bopael.csv"),
@@ -59,7 +50,7 @@ DELIVERIES = [("BUF elevudtræk", "skoler.csv", "elever.csv"),
 
 def write(landing: Path, seed: int = 2013) -> None:
     rng = np.random.default_rng(seed)
-    folder = landing / source_config(NAME)["landing"]
+    folder = landing_folder(landing, NAME)
     schools = _school_list(rng)
     order = rng.permutation(schools.index[(schools["type"] == "Folkeskole") & ~schools["closing"]])
     for reference_date, (delivery, schools_file, pupils_file) in zip(REFERENCE_DATES, DELIVERIES):
@@ -143,31 +134,6 @@ def _outside_pupils(rng: np.random.Generator, enrolled: pd.DataFrame, shares: pd
                          "bilingual": rank < np.repeat(outside_bilingual.to_numpy(), outside)})
 
 
-def _cpr_numbers(rng: np.random.Generator, reference_date: date, count: int) -> np.ndarray:
-    """Unique synthetic CPR numbers of children aged 6-16 on the date, with or without hyphen;
-    the 7th digit gives the right century (0-3: 1900s, 4-9: 2000s for these years)."""
-    days = rng.integers(int(6 * 365.25) + 1, int(17 * 365.25) - 1, count)
-    birth = pd.to_datetime(reference_date) - pd.to_timedelta(days, unit="D")
-    rank = pd.Series(birth).groupby(birth).cumcount().to_numpy()
-    assert rank.max() < 1000, "three serial digits keep the numbers of one birth date apart"
-    century_digit = np.where(birth.year >= 2000, rng.integers(4, 10, count), rng.integers(0, 4, count))
-    serial = century_digit * 1000 + (rank * 7 + days) % 1000  # 7 is coprime to 1000: unique per date
-    day, month, year = (np.asarray(part, dtype=np.int64) for part in (birth.day, birth.month, birth.year))
-    digits = (day * 10_000 + month * 100 + year % 100) * 10_000 + serial
-    numbers = pd.Series(digits).astype(str).str.zfill(10)
-    hyphen = rng.random(count) < 0.65
-    return np.where(hyphen, numbers.str[:6] + "-" + numbers.str[6:], numbers)
-
-
-def _spell(rng: np.random.Generator, districts: pd.Series) -> np.ndarray:
-    """District names as senders spell them, mixed even within a file; 0 (none known) is empty."""
-    spelled = np.full(len(districts), "", dtype=object)
-    for district, spellings in SPELLINGS.items():
-        here = (districts == district).to_numpy()
-        spelled[here] = rng.choice(spellings, here.sum())
-    return spelled
-
-
 def _write_delivery(rng: np.random.Generator, folder: Path, schools_file: str, pupils_file: str,
                     schools: pd.DataFrame, pupils: pd.DataFrame, reference_date: date) -> None:
     folder.mkdir(parents=True, exist_ok=True)
@@ -175,14 +141,15 @@ def _write_delivery(rng: np.random.Generator, folder: Path, schools_file: str, p
     _write_csv(pd.DataFrame({
         "institutionsnummer": school_rows["number"],
         "skolenavn": school_rows["name"],
-        "bydel": _spell(rng, school_rows["district"]),
+        "bydel": spell(school_rows["district"], rng),
         "skoletype": school_rows["type"],
     }), folder / schools_file)
     pupil_rows = pupils.sample(frac=1, random_state=rng, ignore_index=True)
+    birth = birth_dates(rng.integers(AGES[0], AGES[1] + 1, len(pupil_rows)), reference_date, rng)
     _write_csv(pd.DataFrame({
-        "cpr": _cpr_numbers(rng, reference_date, len(pupil_rows)),
+        "cpr": cpr_numbers(birth, rng, HYPHENATED),
         "institutionsnummer": pupil_rows["school"],
-        "bopaelsbydel": _spell(rng, pupil_rows["district"]),
+        "bopaelsbydel": spell(pupil_rows["district"], rng),
         "tosproget": np.where(pupil_rows["bilingual"], "J", "N"),
         "opgoerelsesdato": reference_date.isoformat(),
     }), folder / pupils_file)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from config import source_config
+from demo.common import apportion, landing_folder, spell
 from sources.survey import FIXED_COLUMNS, NAME, questions
 
 
@@ -58,19 +59,12 @@ DISTRICT_SHARES = {
     "majoritet": [0.09, 0.15, 0.13, 0.12, 0.09, 0.08, 0.07, 0.08, 0.10, 0.09],
 }
 NO_DISTRICT_SHARE = 0.04
-SPELLINGS = {
-    1: ["Indre By", "INDRE BY"], 2: ["Østerbro", "østerbro "], 3: ["Nørrebro", "NØRREBRO"],
-    4: ["Vesterbro/Kgs. Enghave", "Vesterbro-Kongens Enghave"], 5: ["Valby", "VALBY "],
-    6: ["Vanløse"], 7: ["Brønshøj-Husum", "Brønshøj Husum"], 8: ["Bispebjerg", "BISPEBJERG"],
-    9: ["Amager Øst", "Amager øst"], 10: ["Amager Vest", "AMAGER VEST "],
-}
 
 
 def write(landing: Path, seed: int = 2013) -> None:
     rng = np.random.default_rng(seed)
     config = source_config(NAME)
-    folder = landing / config["landing"]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = landing_folder(landing, NAME)
     for survey in SURVEYS:
         path = folder / survey.file_name
         _respondents(survey, config, rng).to_csv(path, sep=";", index=False, encoding="utf-8")
@@ -114,9 +108,7 @@ def _cell_weights(rng: np.random.Generator) -> dict[str, list[str]]:
     unit = 10 ** WEIGHT_DECIMALS
     minority = np.round(rng.uniform(*WEIGHT_RANGE["minoritet"], CELLS["minoritet"]) * unit).astype(int)
     target = MAJORITY_WEIGHT_RATIO * minority.sum()
-    drawn = rng.uniform(*WEIGHT_RANGE["majoritet"], CELLS["majoritet"])
-    majority = np.round(drawn * target / drawn.sum()).astype(int)
-    majority[-1] += target - majority.sum()
+    majority = apportion(target, rng.uniform(*WEIGHT_RANGE["majoritet"], CELLS["majoritet"]))
     return {"minoritet": _decimal_comma(minority), "majoritet": _decimal_comma(majority)}
 
 
@@ -209,6 +201,5 @@ def _districts(groups: pd.Series, rng: np.random.Generator) -> pd.Series:
     for group, shares in DISTRICT_SHARES.items():
         members = groups == group
         numbers[members] = rng.choice(np.arange(1, 11), size=members.sum(), p=shares)
-    spelling = rng.integers(0, 2, len(groups))
-    names = [SPELLINGS[n][s % len(SPELLINGS[n])] for n, s in zip(numbers, spelling)]
-    return pd.Series(names, index=groups.index).where(rng.random(len(groups)) >= NO_DISTRICT_SHARE, "")
+    numbers[rng.random(len(groups)) < NO_DISTRICT_SHARE] = 0
+    return pd.Series(spell(numbers, rng), index=groups.index)

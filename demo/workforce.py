@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from config import source_config
+from demo.common import landing_folder
 from sources.workforce import COLUMNS, NAME
 
 # Per year: managers of known origin, of whom non-Western; all employees of known origin, of
@@ -41,8 +41,7 @@ STAFF_TURNOVER = 400  # employee numbers that leave the pool each year
 
 def write(landing: Path, seed: int = 2013) -> None:
     rng = np.random.default_rng(seed)
-    folder = landing / source_config(NAME)["landing"]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = landing_folder(landing, NAME)
     numbers = rng.choice(np.arange(100_000, 1_000_000), size=10_000, replace=False)
     for position, ((year, counts), file_name) in enumerate(zip(COUNTS.items(), FILE_NAMES)):
         extract = _extract(year, counts, numbers[position * STAFF_TURNOVER:], rng)

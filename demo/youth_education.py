@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from config import source_config
+from demo.common import apportion, birth_dates, cpr_numbers, landing_folder, spell
 from sources.youth_education import NAME, STATUSES
 
 # (completed, enrolled, persons) among the 15-19 year-olds of each origin group: for 2010-2012 the
@@ -39,13 +40,6 @@ DISTRICT_WEIGHTS = {
     "non_western": [0.5, 0.25, 6, 20, 8, 10, 5, 11, 18, 7, 15],
     "western": [0.5, 14, 16, 10, 10, 9, 7, 7, 6, 10, 11],
 }
-# Ways the register has spelled each district; None is an empty cell.
-SPELLINGS = {
-    0: [None], 1: ["Indre By", "INDRE BY", "Indre by "], 2: ["Østerbro", "ØSTERBRO"],
-    3: ["Nørrebro", "NØRREBRO ", "nørrebro"], 4: ["Vesterbro/Kgs. Enghave", "Vesterbro-Kongens Enghave"],
-    5: ["Valby", "VALBY"], 6: ["Vanløse", "Vanløse "], 7: ["Brønshøj-Husum", "Brønshøj/Husum"],
-    8: ["Bispebjerg", "BISPEBJERG"], 9: ["Amager Øst", "AMAGER ØST"], 10: ["Amager Vest", "AMAGER VEST "],
-}
 # The Statistics Denmark categories of each group, with their shares within it.
 ORIGINS = {
     "danish": {"Dansk oprindelse": 1.0},
@@ -61,8 +55,7 @@ OTHER_AGE_STATUS = {14: (0.0, 0.04, 0.96), 20: (0.55, 0.30, 0.15), 21: (0.62, 0.
 TEENAGER_STATUS = (0.17, 0.66, 0.17)
 OTHER_AGE_ORIGINS = {"Dansk oprindelse": 0.72, "Indvandrer, ikke-vestlig": 0.09, "Efterkommer, ikke-vestlig": 0.11,
                      "Indvandrer, vestlig": 0.05, "Efterkommer, vestlig": 0.03}
-# The 7th CPR digits that give a 1900s birth for every year digit the register can hold (≥ 84).
-CENTURY_DIGITS_1900S = np.array(list("012349"))
+HYPHENATED = 0.5  # share of CPR numbers written with the hyphen
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # serial day 0 of Excel's 1900 date system
 DATE_STYLE = 1  # the cell format (in _package's styles) that shows a serial number as a date
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -74,8 +67,7 @@ def write(landing: Path, seed: int = 2013) -> None:
     """One workbook per 1 October into the source's landing folder, each stamped with its send time."""
     rng = np.random.default_rng(seed)
     config = source_config(NAME)
-    folder = landing / config["landing"]
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = landing_folder(landing, NAME)
     for year, file_name in zip(COHORTS, FILE_NAMES):
         reference_date = date(year, 10, 1)
         persons = pd.concat([_calibrated(year, rng), _left_out(rng)], ignore_index=True)
@@ -128,56 +120,23 @@ def _district_sizes(year: int, group: str, persons: int) -> np.ndarray:
     """Persons per district (index 0: none known), adding up to `persons` exactly."""
     weights = _shares(DISTRICT_WEIGHTS[group])
     if (year, group) != (SMALL_CELL["year"], SMALL_CELL["group"]):
-        return _split(persons, weights)
+        return apportion(persons, weights)
     weights[SMALL_CELL["district"]] = 0
-    sizes = _split(persons - SMALL_CELL["persons"], weights)
+    sizes = apportion(persons - SMALL_CELL["persons"], weights)
     sizes[SMALL_CELL["district"]] = SMALL_CELL["persons"]
     return sizes
 
 
-def _split(total: int, weights: np.ndarray) -> np.ndarray:
-    """Integer parts of `total` in proportion to `weights` (largest remainder): they add up."""
-    exact = total * weights / weights.sum()
-    parts = np.floor(exact).astype(int)
-    parts[np.argsort(parts - exact, kind="stable")[: total - parts.sum()]] += 1
-    return parts
-
-
 def _register_rows(persons: pd.DataFrame, reference_date: date, rng: np.random.Generator) -> pd.DataFrame:
     """The register's columns: a birth date that gives each person their age on the reference
-    date, a CPR number that agrees with it, a district spelling and the reference date."""
-    birth = _birth_dates(persons["age"].to_numpy(), reference_date, rng)
-    spelling = pd.Series(None, index=persons.index, dtype=object)
-    for district, names in SPELLINGS.items():
-        here = persons["district"] == district
-        spelling[here] = np.array(names, dtype=object)[rng.integers(len(names), size=here.sum())]
+    date, a CPR number that agrees with it, a district spelling (none known: an empty cell) and
+    the reference date."""
+    birth = birth_dates(persons["age"].to_numpy(), reference_date, rng)
     return pd.DataFrame({
-        "CPR": _cpr_numbers(birth, rng), "Fødselsdato": birth, "Herkomst": persons["origin"],
-        "Bydel": spelling, "Status": persons["status"], "Opgørelsesdato": pd.Timestamp(reference_date),
+        "CPR": cpr_numbers(birth, rng, HYPHENATED), "Fødselsdato": birth, "Herkomst": persons["origin"],
+        "Bydel": spell(persons["district"], rng, missing=None), "Status": persons["status"],
+        "Opgørelsesdato": pd.Timestamp(reference_date),
     })
-
-
-def _birth_dates(ages: np.ndarray, reference_date: date, rng: np.random.Generator) -> pd.Series:
-    """Uniform over the birth dates that give each age on the reference date: from the day after
-    the (age + 1)th birthday's date up to and including the age-th birthday's, so the boundary
-    days the transform must get right occur too."""
-    latest = pd.to_datetime(pd.DataFrame({"year": reference_date.year - ages,
-                                          "month": reference_date.month, "day": reference_date.day}))
-    earliest = latest - pd.DateOffset(years=1)
-    days = (latest - earliest).dt.days.to_numpy()
-    return latest - pd.to_timedelta(rng.integers(0, days), unit="D")
-
-
-def _cpr_numbers(birth: pd.Series, rng: np.random.Generator) -> pd.Series:
-    """Synthetic CPR numbers, unique per file: DDMMYY, a 7th digit that keeps the birth in the
-    1900s, three digits, with or without the hyphen. Persons born the same day get serials that
-    step by 37 (coprime to the 6,000 available), from a random start per day."""
-    start = pd.Series(rng.integers(0, 6000, len(birth)), index=birth.index).groupby(birth).transform("first")
-    serial = (start + 37 * birth.groupby(birth).cumcount()) % 6000
-    digits = CENTURY_DIGITS_1900S[serial // 1000] + (serial % 1000).astype(str).str.zfill(3)
-    hyphen = np.where(rng.random(len(birth)) < 0.5, "-", "")
-    ddmmyy = (birth.dt.day * 10_000 + birth.dt.month * 100 + birth.dt.year % 100).astype(str).str.zfill(6)
-    return ddmmyy + hyphen + digits
 
 
 def _write_xlsx(rows: pd.DataFrame, path: Path, sheet_name: str, sent: datetime) -> None:

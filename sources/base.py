@@ -6,6 +6,7 @@ Landing files are only ever opened for reading: never modified, moved or deleted
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import hashlib
 import logging
@@ -101,13 +102,17 @@ def read_csv(path: Path, file: str, columns: list[str], *, encoding: str = "utf-
     """A delimited export as text columns plus its row numbers, read in chunks.
 
     `prepare` runs on each chunk as it is read: file sources pseudonymise CPR numbers there, so
-    the raw column never exists for the whole file at once.
+    the raw column never exists for the whole file at once. A file cut off mid-row, bytes in
+    another encoding and a header that is one field (another separator) are named as such.
     """
+    if not path.is_file():
+        raise DeliveryError(file, "delivery is a file", detail="a folder was found where a file is expected")
     if path.stat().st_size == 0:
         raise DeliveryError(file, "file is not empty", detail="the file has no content")
     try:
+        _check_fields(path, file, columns, encoding, sep)
         reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding,
-                             chunksize=CHUNK_ROWS, skipinitialspace=False)
+                             chunksize=CHUNK_ROWS, skipinitialspace=False, index_col=False)
         chunks = []
         for chunk in reader:
             chunk.columns = [str(c).strip() for c in chunk.columns]
@@ -116,22 +121,65 @@ def read_csv(path: Path, file: str, columns: list[str], *, encoding: str = "utf-
             chunk.insert(0, ROW, chunk.index + 2)
             chunks.append(prepare(chunk) if prepare else chunk)
     except UnicodeDecodeError as error:
-        raise DeliveryError(file, f"file is encoded as {encoding}",
-                            detail=f"byte {error.start} cannot be decoded") from None
+        rows, column = _undecodable(path, encoding, sep)
+        detail = (f"{len(rows)} row(s) hold bytes that are not {encoding}" if error.reason != "unexpected end of data"
+                  else "the file ends mid-character, as a cut-off upload does")
+        raise DeliveryError(file, f"file is encoded as {encoding}", column, rows, detail) from None
     except pd.errors.EmptyDataError:
         raise DeliveryError(file, "file is not empty", detail="the file has no header row") from None
-    except pd.errors.ParserError as error:
+    except (pd.errors.ParserError, csv.Error) as error:
         raise DeliveryError(file, f"file is '{sep}'-separated with a constant number of columns",
                             detail=_parser_detail(error)) from None
-    if not chunks:
+    frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
+    if frame.empty:
         raise DeliveryError(file, "file has data rows", detail="only a header row was delivered")
-    return pd.concat(chunks, ignore_index=True)
+    return frame
 
 
 def _parser_detail(error: Exception) -> str:
     """pandas' parser message names line numbers only; keep it short and value-free."""
     text = str(error).strip().splitlines()[-1]
+    if "EOF inside string" in text:
+        return "the file ends inside a quoted field, as a cut-off upload does"
     return text.split(", saw")[0] if "line" in text else "the file could not be parsed"
+
+
+def _check_fields(path: Path, file: str, columns: list[str], encoding: str, sep: str) -> None:
+    """Every row has the header's number of fields, and the header more than one when more
+    columns are required (else the file uses another separator). pandas would pad a short row
+    with empty cells, which pass as 'not given', and may shift a long one."""
+    with path.open(encoding=encoding, newline="") as handle:
+        records = (record for record in csv.reader(handle, delimiter=sep) if record)
+        header = next(records, [])
+        ragged = [(row, len(record)) for row, record in enumerate(records, start=2) if len(record) != len(header)]
+    if len(header) == 1 < len(columns):
+        raise DeliveryError(file, f"file is '{sep}'-separated", next(c for c in columns if c != header[0].strip()),
+                            detail=f"the header row is a single field: no '{sep}' between column names")
+    if ragged:
+        fields = ragged[0][1]
+        short = fields < len(header)
+        raise DeliveryError(file, f"every row has the header's {len(header)} fields",
+                            header[fields].strip() if short else None, [row for row, _ in ragged],
+                            detail="a row ends early, as a cut-off upload does" if short
+                            else f"a row has more fields: a stray '{sep}' in a value?")
+
+
+def _undecodable(path: Path, encoding: str, sep: str) -> tuple[list[int], str | None]:
+    """Rows (header = 1) holding bytes that are not `encoding`, and the column of the first."""
+    rows, first = [], b""
+    with path.open("rb") as handle:
+        header = next(handle, b"")
+        handle.seek(0)
+        for row, line in enumerate(handle, start=1):
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                rows.append(row)
+                first = first or line
+    names, fields = (next(csv.reader([line.decode(encoding, errors="replace")], delimiter=sep), [])
+                     for line in (header, first))
+    position = next((i for i, field in enumerate(fields) if "\ufffd" in field), len(names))
+    return rows, names[position].strip() if rows[:1] != [1] and position < len(names) else None
 
 
 def read_xlsx(path: Path, file: str, sheet: str, columns: list[str], *,
@@ -161,6 +209,11 @@ def read_xlsx(path: Path, file: str, sheet: str, columns: list[str], *,
                 break
             records.append(row[: len(header)])
             numbers.append(number)
+    except DeliveryError:
+        raise
+    except Exception:  # a damaged sheet (bad XML in the zip) fails only when its rows are read
+        raise DeliveryError(file, "file is a readable .xlsx workbook",
+                            detail=f"sheet '{sheet}' is damaged and could not be read") from None
     finally:
         workbook.close()
     frame = pd.DataFrame.from_records(records, columns=header) if records else pd.DataFrame(columns=header)
@@ -225,3 +278,27 @@ def folder_file(delivery: Delivery, pattern: str) -> tuple[Path, str]:
     if len(matches) != 1:
         raise DeliveryError(delivery.name, rule, detail=f"{len(matches)} files match")
     return matches[0], f"{delivery.name}/{matches[0].name}"
+
+
+def stripped(values: pd.Series) -> pd.Series:
+    """Cells as text without the spaces senders pad them with."""
+    return values.astype("string").str.strip()
+
+
+def blank_as_missing(values: pd.Series) -> pd.Series:
+    """Stripped text with an empty cell as <NA>: the sender's 'not given', not a value."""
+    return stripped(values).replace("", pd.NA)
+
+
+def decimal_number(values: pd.Series, *, strict: bool = False) -> pd.Series:
+    """Numbers written with a decimal comma ('132,4') as floats; anything unreadable NaN, for
+    validation to name its rows.
+
+    Not strict, a decimal point is read too: Excel cells arrive as numbers, which read as
+    '132.4'. Strict is for text exports, where only digits and one decimal comma are a number:
+    a point there is a thousands separator or a foreign format, never silently a decimal.
+    """
+    text = stripped(values)
+    if strict:
+        text = text.where(text.str.fullmatch(r"-?\d+(,\d+)?").fillna(False).astype(bool))
+    return pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce").astype("float64")

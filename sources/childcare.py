@@ -13,10 +13,11 @@ from datetime import date
 import pandas as pd
 
 from config import load_districts
-from sources.base import ROW, Delivery, StagedDelivery, age_on, folder_file, read_csv, single_reference_date
+from sources.base import (ROW, Delivery, StagedDelivery, age_on, blank_as_missing, folder_file, read_csv,
+                          single_reference_date, stripped)
 from sources.errors import DeliveryError
 from sources.origin import origin_group
-from sources.pseudonym import PseudonymKey, split_cpr
+from sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
 NAME = "childcare"
 TABLES = ["institutions", "children"]
@@ -40,10 +41,10 @@ def read_institutions(delivery: Delivery, reference_date: date, municipality_cod
     raw = read_csv(path, file, INSTITUTION_COLUMNS, sep=SEPARATOR)
     return pd.DataFrame({
         ROW: raw[ROW],
-        "institution_id": _text(raw["institution_id"]),
-        "name": _text(raw["navn"]),
-        "type": _text(raw["type"]),
-        "district_name": _text(raw["bydel"]),
+        "institution_id": stripped(raw["institution_id"]),
+        "name": stripped(raw["navn"]),
+        "type": stripped(raw["type"]),
+        "district_name": stripped(raw["bydel"]),
         "district": load_districts(municipality_code).to_numbers(raw["bydel"]),
         "reference_date": reference_date,
     })
@@ -51,12 +52,7 @@ def read_institutions(delivery: Delivery, reference_date: date, municipality_cod
 
 def read_children(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> pd.DataFrame:
     path, file = folder_file(delivery, FILES["children"])
-
-    def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
-        person = split_cpr(chunk["cpr"], file, "cpr", chunk[ROW], key)
-        return pd.concat([chunk.drop(columns="cpr"), person], axis=1)
-
-    raw = read_csv(path, file, CHILD_COLUMNS, sep=SEPARATOR, prepare=pseudonymise)
+    raw = read_csv(path, file, CHILD_COLUMNS, sep=SEPARATOR, prepare=pseudonymise_cpr("cpr", file, key))
     reference_date = single_reference_date(raw["opgoerelsesdato"], file, "opgoerelsesdato", raw[ROW])
     birth_date = _birth_dates(raw, file)
     return pd.DataFrame({
@@ -64,11 +60,11 @@ def read_children(delivery: Delivery, key: PseudonymKey, municipality_code: str)
         "person_id": raw["person_id"],
         "birth_date": birth_date.dt.date,
         "age": age_on(birth_date, reference_date),
-        "origin": _text(raw["herkomst"]),
+        "origin": stripped(raw["herkomst"]),
         "origin_group": origin_group(raw["herkomst"]),
-        "district_name": _text(raw["bopaelsbydel"]),
+        "district_name": stripped(raw["bopaelsbydel"]),
         "district": load_districts(municipality_code).to_numbers(raw["bopaelsbydel"]),
-        "institution_id": _text(raw["institution_id"]).replace("", pd.NA),  # empty: in none
+        "institution_id": blank_as_missing(raw["institution_id"]),  # empty: in none
         "reference_date": reference_date,
     })
 
@@ -82,7 +78,3 @@ def _birth_dates(raw: pd.DataFrame, file: str) -> pd.Series:
         raise DeliveryError(file, "date of birth is empty or a date (YYYY-MM-DD)", "foedselsdato",
                             raw.loc[unreadable, ROW].tolist())
     return parsed.fillna(pd.to_datetime(raw["cpr_birth_date"]))
-
-
-def _text(column: pd.Series) -> pd.Series:
-    return column.astype("string").str.strip()

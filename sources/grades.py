@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from config import source_config
-from sources.base import ROW, Delivery, StagedDelivery, read_csv, single_reference_date
+from sources.base import ROW, Delivery, StagedDelivery, blank_as_missing, read_csv, single_reference_date, stripped
 from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey, split_cpr
+from sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
 NAME = "grades"
 TABLES = ["grades"]
@@ -33,18 +33,14 @@ TEXT_COLUMNS = {
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
     """The delivery's exams with pseudonymised pupils; `municipality_code` is unused (no districts)."""
     config = source_config(NAME)
-
-    def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
-        person = split_cpr(chunk["cpr"], delivery.name, "cpr", chunk[ROW], key)
-        return pd.concat([chunk.drop(columns="cpr"), person["person_id"]], axis=1)
-
-    raw = read_csv(delivery.path, delivery.name, COLUMNS, encoding=config["encoding"], prepare=pseudonymise)
+    raw = read_csv(delivery.path, delivery.name, COLUMNS, encoding=config["encoding"],
+                   prepare=pseudonymise_cpr("cpr", delivery.name, key, keep=("person_id",)))
     exam_dates = exam_date(raw["skoleaar"], delivery.name, raw[ROW])
     reference_date = single_reference_date(exam_dates, delivery.name, "skoleaar", raw[ROW])
     table = pd.DataFrame({ROW: raw[ROW], "person_id": raw["person_id"]})
     for column, file_column in TEXT_COLUMNS.items():
-        table[column] = raw[file_column].astype("string").str.strip()
-    table["income_decile"] = table["income_decile"].replace("", pd.NA)  # empty: not known
+        table[column] = stripped(raw[file_column])
+    table["income_decile"] = blank_as_missing(table["income_decile"])  # empty: not known
     table["reference_date"] = reference_date
     return StagedDelivery(delivery, reference_date, {"grades": table}, key.version)
 

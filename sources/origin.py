@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sources.base import stripped
+
 ORIGIN_GROUPS = {
     "Dansk oprindelse": "danish",
     "Indvandrer, vestlig": "western",
@@ -16,4 +18,4 @@ ORIGIN_GROUPS = {
 
 def origin_group(herkomst: pd.Series) -> pd.Series:
     """'danish' | 'western' | 'non_western'; an unknown category gives <NA> (validation names it)."""
-    return herkomst.astype("string").str.strip().map(ORIGIN_GROUPS).astype("string")
+    return stripped(herkomst).map(ORIGIN_GROUPS).astype("string")

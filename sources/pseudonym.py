@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
+from sources.base import ROW
 from sources.errors import DeliveryError, MissingKeyError
+
+PERSON_COLUMNS = ("person_id", "cpr_birth_date", "sex")  # what split_cpr derives from a CPR number
 
 
 class PseudonymKey:
@@ -29,9 +33,11 @@ class PseudonymKey:
 
     def pseudonymise(self, digits: pd.Series) -> pd.Series:
         """HMAC-SHA256 of each normalised CPR number (one C-level hash per distinct value)."""
-        distinct = digits.unique()
-        hashed = [hmac.new(self._secret, str(d).encode(), hashlib.sha256).hexdigest() for d in distinct]
-        return digits.map(dict(zip(distinct, hashed)))
+        codes, distinct = pd.factorize(digits)
+        secret = self._secret
+        hashed = np.array([hmac.digest(secret, str(d).encode(), "sha256").hex() for d in distinct.tolist()],
+                          dtype=object)
+        return pd.Series(hashed[codes], index=digits.index, dtype="string")
 
 
 def _century(year2: pd.Series, digit7: pd.Series) -> pd.Series:
@@ -52,23 +58,34 @@ def split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series,
     Malformed numbers are a DeliveryError naming the rows, never the values.
     """
     text = raw.astype("string").str.strip()
-    well_formed = text.str.fullmatch(r"\d{6}-?\d{4}").fillna(False).astype(bool)
-    digits = text.str.replace("-", "", regex=False)
-    day = pd.to_numeric(digits.str[0:2], errors="coerce")
-    month = pd.to_numeric(digits.str[2:4], errors="coerce")
-    year2 = pd.to_numeric(digits.str[4:6], errors="coerce")
-    digit7 = pd.to_numeric(digits.str[6:7], errors="coerce")
-    year = _century(year2.fillna(0), digit7.fillna(0)) + year2.fillna(0)
-    birth = pd.to_datetime(
-        pd.DataFrame({"year": year, "month": month.fillna(1), "day": day.fillna(1)}), errors="coerce"
-    )
-    valid = well_formed & birth.notna()
+    well_formed = text.str.fullmatch(r"\d{6}-?\d{4}").fillna(False).astype(bool).to_numpy()
+    digits = text.str.replace("-", "", regex=False).where(well_formed, "0101000000")
+    # Ten digits as a (rows × 10) integer matrix: vectorised, no parsing per row.
+    matrix = np.frombuffer(digits.to_numpy(dtype="S10").tobytes(), dtype=np.uint8).reshape(-1, 10) - ord("0")
+    day = matrix[:, 0] * 10 + matrix[:, 1]
+    month = matrix[:, 2] * 10 + matrix[:, 3]
+    year2 = pd.Series(matrix[:, 4] * 10 + matrix[:, 5], index=raw.index)
+    digit7 = pd.Series(matrix[:, 6], index=raw.index)
+    year = _century(year2, digit7) + year2
+    birth = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}, index=raw.index),
+                           errors="coerce")
+    valid = well_formed & birth.notna().to_numpy()
     if not valid.all():
         raise DeliveryError(file, "CPR number has the form DDMMYY-SSSS or DDMMYYSSSS (a real date)",
                             column, rows[~valid].tolist())
-    last = pd.to_numeric(digits.str[9], errors="coerce")
     return pd.DataFrame({
         "person_id": key.pseudonymise(digits),
         "cpr_birth_date": birth.dt.date,
-        "sex": np.where(last % 2 == 1, "M", "K"),
+        "sex": np.where(matrix[:, 9] % 2 == 1, "M", "K"),
     }, index=raw.index)
+
+
+def pseudonymise_cpr(column: str, file: str, key: PseudonymKey,
+                     keep: tuple[str, ...] = PERSON_COLUMNS) -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """The `prepare=` callback of `read_csv`/`read_xlsx` that swaps each chunk's CPR column for
+    the `keep` columns of `split_cpr`, so the raw numbers never outlive the chunk they came in."""
+    def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
+        person = split_cpr(chunk[column], file, column, chunk[ROW], key)
+        return pd.concat([chunk.drop(columns=column), person[list(keep)]], axis=1)
+
+    return pseudonymise

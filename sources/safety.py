@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from config import load_districts, source_config
-from sources.base import ROW, Delivery, StagedDelivery, read_xlsx, single_reference_date
+from sources.base import ROW, Delivery, StagedDelivery, decimal_number, read_xlsx, single_reference_date, stripped
 from sources.errors import DeliveryError
 from sources.pseudonym import PseudonymKey
 
@@ -28,9 +28,9 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
     reference_date = single_reference_date(year.astype(str) + "-12-31", delivery.name, "År", raw[ROW])
     table = pd.DataFrame({
         ROW: raw[ROW],
-        "area_id": raw["Område-ID"].astype("string").str.strip(),
-        "area_name": raw["Område"].astype("string").str.strip(),
-        "district_name": raw["Bydel"].astype("string").str.strip(),
+        "area_id": stripped(raw["Område-ID"]),
+        "area_name": stripped(raw["Område"]),
+        "district_name": stripped(raw["Bydel"]),
         "district": load_districts(municipality_code).to_numbers(raw["Bydel"]),
         "year": year,
         "index": decimal_number(raw["Indeks"]),
@@ -39,13 +39,6 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
         "reference_date": reference_date,
     })
     return StagedDelivery(delivery, reference_date, {TABLES[0]: table}, key_version=None)
-
-
-def decimal_number(values: pd.Series) -> pd.Series:
-    """Excel numbers, or text with a decimal comma ('132,4'), as floats; anything else NaN
-    (validation names the rows)."""
-    text = values.astype("string").str.strip().str.replace(",", ".", regex=False)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
 def _year(raw: pd.DataFrame, file: str) -> pd.Series:

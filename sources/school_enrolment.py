@@ -13,21 +13,15 @@ from pathlib import Path
 import pandas as pd
 
 from config import Districts, load_districts, source_config
-from sources.base import (ROW, Delivery, StagedDelivery, age_on, folder_file, read_csv,
+from sources.base import (ROW, Delivery, StagedDelivery, age_on, blank_as_missing, folder_file, read_csv,
                           single_reference_date)
-from sources.pseudonym import PseudonymKey, split_cpr
+from sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
 NAME = "school_enrolment"
 TABLES = ["schools", "pupils"]
 SCHOOL_COLUMNS = ["institutionsnummer", "skolenavn", "bydel", "skoletype"]
 PUPIL_COLUMNS = ["cpr", "institutionsnummer", "bopaelsbydel", "tosproget", "opgoerelsesdato"]
 BILINGUAL_CODES = {"J": True, "N": False}
-
-
-def _text(column: pd.Series) -> pd.Series:
-    """Stripped text; an empty cell becomes <NA> (the register's 'not known')."""
-    text = column.astype("string").str.strip()
-    return text.mask(text == "")
 
 
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
@@ -43,20 +37,16 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
 
 def _read_pupils(path: Path, file: str, key: PseudonymKey, encoding: str,
                  districts: Districts) -> pd.DataFrame:
-    def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
-        person = split_cpr(chunk["cpr"], file, "cpr", chunk[ROW], key)
-        return pd.concat([chunk.drop(columns="cpr"), person], axis=1)
-
-    raw = read_csv(path, file, PUPIL_COLUMNS, encoding=encoding, prepare=pseudonymise)
+    raw = read_csv(path, file, PUPIL_COLUMNS, encoding=encoding, prepare=pseudonymise_cpr("cpr", file, key))
     reference_date = single_reference_date(raw["opgoerelsesdato"], file, "opgoerelsesdato", raw[ROW])
-    bilingual_code = _text(raw["tosproget"])
+    bilingual_code = blank_as_missing(raw["tosproget"])
     return pd.DataFrame({
         ROW: raw[ROW],
         "person_id": raw["person_id"],
         "birth_date": raw["cpr_birth_date"],
         "age": age_on(raw["cpr_birth_date"], reference_date),
-        "school_number": _text(raw["institutionsnummer"]),
-        "district_name": _text(raw["bopaelsbydel"]),
+        "school_number": blank_as_missing(raw["institutionsnummer"]),
+        "district_name": blank_as_missing(raw["bopaelsbydel"]),
         "district": districts.to_numbers(raw["bopaelsbydel"]),
         "bilingual_code": bilingual_code,
         "bilingual": bilingual_code.map(BILINGUAL_CODES).astype("boolean"),
@@ -69,10 +59,10 @@ def _read_schools(path: Path, file: str, encoding: str, districts: Districts,
     raw = read_csv(path, file, SCHOOL_COLUMNS, encoding=encoding)
     return pd.DataFrame({
         ROW: raw[ROW],
-        "school_number": _text(raw["institutionsnummer"]),
-        "school_name": _text(raw["skolenavn"]),
-        "district_name": _text(raw["bydel"]),
+        "school_number": blank_as_missing(raw["institutionsnummer"]),
+        "school_name": blank_as_missing(raw["skolenavn"]),
+        "district_name": blank_as_missing(raw["bydel"]),
         "district": districts.to_numbers(raw["bydel"]),
-        "school_type": _text(raw["skoletype"]),
+        "school_type": blank_as_missing(raw["skoletype"]),
         "reference_date": reference_date,
     })

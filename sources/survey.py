@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from config import load_districts, source_config
-from sources.base import ROW, Delivery, StagedDelivery, read_csv
+from sources.base import ROW, Delivery, StagedDelivery, blank_as_missing, decimal_number, read_csv
 from sources.errors import DeliveryError
 from sources.pseudonym import PseudonymKey
 
@@ -40,7 +40,7 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
         ROW: raw[ROW],
         "respondent_id": blank_as_missing(raw["respondent_id"]),
         "interview_date": interview_date.dt.date,
-        "weight": decimal_comma(raw["vaegt"]),
+        "weight": decimal_number(raw["vaegt"], strict=True),
         "origin_group": raw["gruppe"].str.strip().str.lower().map(GROUP_CODES).astype("string"),
         "district_name": blank_as_missing(raw["bydel"]),
         "district": load_districts(municipality_code).to_numbers(raw["bydel"]),
@@ -48,16 +48,3 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
         "reference_date": reference_date,
     })
     return StagedDelivery(delivery, reference_date, {"survey": table})
-
-
-def blank_as_missing(text: pd.Series) -> pd.Series:
-    return text.astype("string").str.strip().replace("", pd.NA)
-
-
-def decimal_comma(text: pd.Series) -> pd.Series:
-    """'1,25' -> 1.25. Anything else (a decimal point, a thousands separator, text, empty)
-    gives NaN, which validation reports as not a number."""
-    text = text.astype("string").str.strip()
-    well_formed = text.str.fullmatch(r"-?\d+(,\d+)?").fillna(False).astype(bool)
-    numbers = text.where(well_formed).str.replace(",", ".", regex=False)
-    return pd.to_numeric(numbers, errors="coerce").astype("float64")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pandas as pd
 
 from config import load_districts, source_config
-from sources.base import ROW, Delivery, StagedDelivery, age_on, read_xlsx, single_reference_date
+from sources.base import ROW, Delivery, StagedDelivery, age_on, read_xlsx, single_reference_date, stripped
 from sources.origin import origin_group
-from sources.pseudonym import PseudonymKey, split_cpr
+from sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
 NAME = "youth_education"
 TABLES = ["youth_education"]
@@ -23,12 +23,8 @@ STATUSES = [COMPLETED, ENROLLED, NOT_ENROLLED]
 
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
     config = source_config(NAME)
-
-    def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
-        person = split_cpr(chunk["CPR"], delivery.name, "CPR", chunk[ROW], key)
-        return pd.concat([chunk.drop(columns="CPR"), person], axis=1)
-
-    raw = read_xlsx(delivery.path, delivery.name, config["sheet"], COLUMNS, prepare=pseudonymise)
+    raw = read_xlsx(delivery.path, delivery.name, config["sheet"], COLUMNS,
+                    prepare=pseudonymise_cpr("CPR", delivery.name, key))
     reference_date = single_reference_date(raw["Opgørelsesdato"], delivery.name, "Opgørelsesdato", raw[ROW])
     birth_date = _birth_dates(raw["Fødselsdato"], raw["cpr_birth_date"])
     table = pd.DataFrame({
@@ -36,11 +32,11 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
         "person_id": raw["person_id"],
         "birth_date": birth_date.dt.date,
         "age": age_on(birth_date, reference_date),
-        "origin": raw["Herkomst"].astype("string").str.strip(),
+        "origin": stripped(raw["Herkomst"]),
         "origin_group": origin_group(raw["Herkomst"]),
-        "district_name": raw["Bydel"].astype("string").str.strip(),
+        "district_name": stripped(raw["Bydel"]),
         "district": load_districts(municipality_code).to_numbers(raw["Bydel"]),
-        "status": raw["Status"].astype("string").str.strip(),
+        "status": stripped(raw["Status"]),
         "reference_date": reference_date,
     })
     return StagedDelivery(delivery, reference_date, {"youth_education": table}, key.version)

@@ -4,6 +4,7 @@ that asks for one, the demo landing zone and a StatBank stand-in on 127.0.0.1.""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -94,3 +95,28 @@ def statbank_url(demo_data):
 def pseudonym_key(monkeypatch):
     monkeypatch.setenv("BAROMETER_PSEUDONYM_KEY", TEST_KEY)
     return TEST_KEY
+
+
+
+CPR_PATTERN = re.compile(r"(?<![\d.])\d{6}-?\d{4}(?![\d.])")
+
+
+def landing_cprs(landing: Path) -> set[str]:
+    """Every CPR-shaped number in a landing zone's deliveries, as ten digits."""
+    from openpyxl import load_workbook
+
+    texts = [p.read_bytes().decode("cp1252", errors="replace") for p in landing.rglob("*.csv")]
+    for path in landing.rglob("*.xlsx"):
+        workbook = load_workbook(path, read_only=True)
+        texts += [cell for sheet in workbook for row in sheet.iter_rows(values_only=True)
+                  for cell in row if isinstance(cell, str)]
+        workbook.close()
+    return {match.replace("-", "") for text in texts for match in CPR_PATTERN.findall(text)}
+
+
+@pytest.fixture(scope="session")
+def find_demo_cprs(demo_data):
+    """A function giving the demo's CPR numbers found in a text (written with or without hyphen)."""
+    known = landing_cprs(demo_data / "landing")
+    assert len(known) > 1000, "the demo landing zone holds CPR numbers to look for"
+    return lambda text: {m.replace("-", "") for m in CPR_PATTERN.findall(text)} & known

@@ -128,13 +128,15 @@ def test_broken_rules_name_file_rule_column_and_row_never_a_cpr(tmp_path, case):
         assert cpr not in message and cpr.replace("-", "") not in message
 
 
-def staged_tables(children: list[tuple], institutions: list[tuple]) -> dict[str, pd.DataFrame]:
+def staged_tables(children: list[tuple], institutions: list[tuple],
+                  reference_date: date = REFERENCE) -> dict[str, pd.DataFrame]:
     """Staged-shaped tables: children (age, origin_group, district, institution_id) and
-    institutions (institution_id, type, district), all on REFERENCE."""
+    institutions (institution_id, type, district), all on `reference_date`."""
     kids = pd.DataFrame(children, columns=["age", "origin_group", "district", "institution_id"])
-    kids = kids.assign(person_id=[f"p{i}" for i in range(len(kids))], reference_date=REFERENCE,
+    kids = kids.assign(person_id=[f"p{i}" for i in range(len(kids))], reference_date=reference_date,
                        district=kids["district"].astype("Int64"), age=kids["age"].astype("Int64"))
-    places = pd.DataFrame(institutions, columns=["institution_id", "type", "district"]).assign(reference_date=REFERENCE)
+    places = (pd.DataFrame(institutions, columns=["institution_id", "type", "district"])
+              .assign(reference_date=reference_date))
     return {"children": kids, "institutions": places}
 
 
@@ -173,26 +175,47 @@ def test_service_use_by_age_band_and_group_city_and_districts():
     assert value(observations, "4.3", "all")["value"] == pytest.approx(33.3333, abs=1e-4)
 
 
+DAYCARE = [("A", "Integreret", 3), ("B", "Børnehave", 3), ("D", "Integreret", 8),
+           ("E", "Vuggestue", 1), ("Z", "Vuggestue", 3), ("C", "Fritidsklub", 3)]
+DAYCARE_CHILDREN = (
+    # district 3's 0-5 year-olds: 3 of 10 non-Danish (30 %)
+    [(4, "non_western", 3, "A"), (2, "western", 3, "A")] + [(3, "danish", 3, "A")] * 3  # A: 40 %, exactly 10 off
+    + [(5, "danish", 3, "B")] * 4 + [(6, "danish", 4, "B")]  # B: 0 % (a 6-year-old counts in B)
+    + [(1, "non_western", 3, None)]
+    # district 8's: 3 of 4 (75 %); D: 100 %
+    + [(4, "non_western", 8, "D")] * 3 + [(0, "danish", 8, None)]
+    # E's district has no resident 0-5 year-olds: nothing to compare with
+    + [(2, "danish", None, "E"), (11, "danish", 3, "C")]
+)
+FEBRUARY = date(2012, 2, 1)
+
+
 def test_deviating_day_care_institutions():
-    institutions = [("A", "Integreret", 3), ("B", "Børnehave", 3), ("D", "Integreret", 8),
-                    ("E", "Vuggestue", 1), ("Z", "Vuggestue", 3), ("C", "Fritidsklub", 3)]
-    children = (
-        # district 3's 0-5 year-olds: 3 of 10 non-Danish (30 %)
-        [(4, "non_western", 3, "A"), (2, "western", 3, "A")] + [(3, "danish", 3, "A")] * 3  # A: 40 %, exactly 10 off
-        + [(5, "danish", 3, "B")] * 4 + [(6, "danish", 4, "B")]  # B: 0 % (a 6-year-old counts in B)
-        + [(1, "non_western", 3, None)]
-        # district 8's: 3 of 4 (75 %); D: 100 %
-        + [(4, "non_western", 8, "D")] * 3 + [(0, "danish", 8, None)]
-        # E's district has no resident 0-5 year-olds: nothing to compare with
-        + [(2, "danish", None, "E"), (11, "danish", 3, "C")]
-    )
-    observations = compute(staged_tables(children, institutions), "101")
+    observations = compute(staged_tables(DAYCARE_CHILDREN, DAYCARE), "101")
     city = value(observations, "1.4", "all")
     assert city[["numerator", "denominator"]].tolist() == [2, 3]
     assert city["value"] == pytest.approx(66.6667, abs=1e-4) and np.isnan(city["n"])
     assert value(observations, "1.4", "all", "101-03")["value"] == 50.0
     assert value(observations, "1.4", "all", "101-08")["value"] == 100.0
     assert set(observations.loc[observations["indicator_code"] == "1.4", "group_code"]) == {"all"}
+
+
+def test_deviation_is_measured_in_november_only():
+    """The same children in February and November: 1.4 from November alone, 4.1-4.3 from both."""
+    february, november = (staged_tables(DAYCARE_CHILDREN, DAYCARE, when) for when in (FEBRUARY, REFERENCE))
+    tables = {name: pd.concat([february[name], november[name]], ignore_index=True) for name in november}
+    observations = compute(tables, "101")
+    deviation = observations[observations["indicator_code"] == "1.4"]
+    assert set(deviation["reference_date"]) == {REFERENCE}
+    assert value(deviation, "1.4", "all")[["numerator", "denominator"]].tolist() == [2, 3]
+    kindergarten = observations[observations["indicator_code"] == "4.1"]
+    assert set(kindergarten["reference_date"]) == {FEBRUARY, REFERENCE}
+
+
+def test_a_february_delivery_gives_no_deviation_row():
+    observations = compute(staged_tables(DAYCARE_CHILDREN, DAYCARE, FEBRUARY), "101")
+    assert "1.4" not in set(observations["indicator_code"])
+    assert set(observations["indicator_code"]) == {"4.1", "4.2", "4.3"}
 
 
 PUBLISHED = {  # (indicator, year, month) -> minority, Danish, all
@@ -223,5 +246,6 @@ def test_demo_reproduces_the_published_figures(tmp_path):
             row = city[(city["indicator_code"] == indicator) & (city["group_code"] == group)
                        & (when.dt.year == year) & (when.dt.month == month)]
             assert len(row) == 1 and abs(row["value"].iloc[0] - figure) <= 0.5, (indicator, year, month, group)
+    assert set(when[city["indicator_code"] == "1.4"].dt.month) == {11}, "1.4 is a November figure"
     districts = observations[observations["area_code"] != "101"]
     assert (districts["n"] < 5).any(), "some district cell is small enough to be suppressed"

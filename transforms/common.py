@@ -1,4 +1,5 @@
-"""The observation frame every transform returns, and the roll-up every share indicator uses.
+"""The observation frame every transform returns, the roll-up every share indicator uses, and
+the comparison of institutions with their districts that 1.3 and 1.4 share.
 
 An observation is one number at the grain (indicator, measure, group, area, reference date).
 `n` is the number of persons the value is computed over (NULL where the unit is not persons,
@@ -42,6 +43,11 @@ def expand_groups(frame: pd.DataFrame, category: str, groups: dict[str, list[str
     return frame.merge(mapping, on=category, how="inner")
 
 
+def district_area_codes(districts: pd.Series, municipality_code: str) -> pd.Series:
+    """District numbers as area codes: 3 -> '101-03'."""
+    return municipality_code + "-" + districts.astype(int).astype(str).str.zfill(2)
+
+
 def share_observations(cells: pd.DataFrame, indicator: str, municipality_code: str, *,
                        measure: str = "value", districts: bool = True) -> pd.DataFrame:
     """Percent shares for the city and, optionally, each district.
@@ -57,7 +63,7 @@ def share_observations(cells: pd.DataFrame, indicator: str, municipality_code: s
     if districts:
         local = cells.dropna(subset=["district"])
         local = local.groupby(keys + ["district"], as_index=False)[["numerator", "denominator"]].sum()
-        local["area_code"] = municipality_code + "-" + local["district"].astype(int).map("{:02d}".format)
+        local["area_code"] = district_area_codes(local["district"], municipality_code)
         parts.append(local.drop(columns="district"))
     out = pd.concat(parts, ignore_index=True)
     out = out[out["denominator"] > 0]
@@ -66,3 +72,36 @@ def share_observations(cells: pd.DataFrame, indicator: str, municipality_code: s
     out["indicator_code"] = indicator
     out["measure"] = measure
     return out
+
+
+def compare_with_districts(institutions: pd.DataFrame, members: pd.DataFrame, residents: pd.DataFrame,
+                           unit: str, flag: str, points: float) -> pd.DataFrame:
+    """One row per institution with members: its members and flagged members, its district's
+    residents and flagged residents, and whether the two flagged shares differ by more than
+    `points` percentage points.
+
+    `institutions` has reference_date, `unit` (the institution's id) and district. `members` and
+    `residents` have one row per person with reference_date and the boolean `flag`; members also
+    have `unit` (<NA>: in none), residents district (<NA>: not known, so left out). An
+    institution whose district has no residents has nothing to deviate from and is left out.
+    The shares are compared cross-multiplied in integers, so a difference of exactly `points` is
+    never tipped over the threshold by floating point.
+    """
+    counts = {"members": (flag, "size"), flag: (flag, "sum")}
+    enrolled = members.groupby(["reference_date", unit], as_index=False).agg(**counts)
+    in_district = residents.dropna(subset=["district"]).groupby(
+        ["reference_date", "district"], as_index=False).agg(**counts)
+    compared = (institutions[["reference_date", unit, "district"]]
+                .merge(enrolled, on=["reference_date", unit], how="inner", validate="one_to_one")
+                .merge(in_district, on=["reference_date", "district"], how="inner", suffixes=("", "_in_district")))
+    gap = (compared[flag] * compared["members_in_district"]
+           - compared[f"{flag}_in_district"] * compared["members"]).abs()
+    compared["deviates"] = 100 * gap > points * compared["members"] * compared["members_in_district"]
+    return compared
+
+
+def deviating_share(compared: pd.DataFrame, indicator: str, municipality_code: str) -> pd.DataFrame:
+    """Percent of the compared institutions that deviate, city-wide and per district (the
+    institution's own). The unit is institutions, so `n` stays empty."""
+    cells = compared.assign(group_code="all", numerator=compared["deviates"].astype(int), denominator=1)
+    return share_observations(cells, indicator, municipality_code).assign(n=np.nan)

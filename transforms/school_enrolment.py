@@ -6,48 +6,31 @@ is NULL.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from config import source_config
-from transforms.common import finish, share_observations
+from transforms.common import compare_with_districts, deviating_share, finish
 
 INDICATORS = ["1.3"]
 NAME = "school_enrolment"
-COUNTS = {"children": ("bilingual", "size"), "bilingual": ("bilingual", "sum")}  # per school or district
+SCHOOL = ["reference_date", "school_number"]
 
 
 def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataFrame:
     config = source_config(NAME)
     schools, pupils = tables["schools"], tables["pupils"]
     assert pupils["bilingual"].notna().all(), "every pupil's bilingual flag is validated J or N"
-    assert not schools.duplicated(["reference_date", "school_number"]).any(), "one row per school"
+    assert not schools.duplicated(SCHOOL).any(), "one row per school"
     compared = compare_schools(schools[schools["school_type"].isin(config["school_types_counted"])],
                                pupils, config["deviation_points"])
-    cells = compared.assign(numerator=compared["deviates"].astype(int), denominator=1, group_code="all")
-    observations = share_observations(cells, "1.3", municipality_code).assign(n=np.nan)
-    return finish(observations)
+    return finish(deviating_share(compared, "1.3", municipality_code))
 
 
 def compare_schools(schools: pd.DataFrame, pupils: pd.DataFrame, points: float) -> pd.DataFrame:
-    """One row per school with at least one pupil: its counts, its district's resident counts
-    (every child living there, whatever school, if any; a child with no known home district
-    counts for its school only) and whether the two bilingual shares differ by more than
-    `points` percentage points.
-
-    The comparison is cross-multiplied in integers, so a difference of exactly `points` is
-    never tipped over the threshold by floating point.
-    """
-    enrolled = pupils.dropna(subset=["school_number"]).groupby(
-        ["reference_date", "school_number"], as_index=False).agg(**COUNTS)
-    residents = pupils.dropna(subset=["district"]).groupby(
-        ["reference_date", "district"], as_index=False).agg(**COUNTS)
-    compared = (schools[["reference_date", "school_number", "district"]]
-                .merge(enrolled, on=["reference_date", "school_number"], how="inner")
-                .merge(residents, on=["reference_date", "district"], how="left",
-                       suffixes=("", "_in_district")))
-    assert compared["children_in_district"].notna().all(), "every school's district has resident children"
-    gap = (compared["bilingual"] * compared["children_in_district"]
-           - compared["bilingual_in_district"] * compared["children"]).abs()
-    compared["deviates"] = 100 * gap > points * compared["children"] * compared["children_in_district"]
+    """One row per school with at least one pupil, compared with the resident children of its
+    district: every child living there, whatever school, if any (a child with no known home
+    district counts for its school only)."""
+    compared = compare_with_districts(schools, pupils, pupils, "school_number", "bilingual", points)
+    with_pupils = schools[SCHOOL].merge(pupils[SCHOOL].drop_duplicates(), on=SCHOOL)
+    assert len(compared) == len(with_pupils), "every school's district has resident children"
     return compared

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from config import source_config
-from transforms.common import expand_groups, finish
+from transforms.common import district_area_codes, expand_groups, finish
 
 INDICATORS = ["6.1", "8.1"]
 GROUPS = {"minority": ["minority", "all"], "majority": ["majority", "all"]}
@@ -84,6 +84,6 @@ def weighted_means(respondents: pd.DataFrame, indicator: str, municipality_code:
 def with_areas(cells: pd.DataFrame, municipality_code: str) -> pd.DataFrame:
     """Every row once for the city and once more for its district, where the district is known."""
     local = cells.dropna(subset=["district"])
-    district_codes = municipality_code + "-" + local["district"].astype(int).astype(str).str.zfill(2)
+    district_codes = district_area_codes(local["district"], municipality_code)
     return pd.concat([cells.assign(area_code=municipality_code), local.assign(area_code=district_codes)],
                      ignore_index=True)
