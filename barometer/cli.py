@@ -4,10 +4,9 @@ paragraph saying what went wrong and what to do, never a traceback."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -33,10 +32,14 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def require_key() -> None:
+    """Refuse before a run starts when neither the variable nor the Secret block holds the key."""
+    from flows.ingest import pseudonym_key
     from sources.errors import MissingKeyError
 
-    if not os.environ.get("BAROMETER_PSEUDONYM_KEY"):
-        fail(str(MissingKeyError()), code=2)
+    try:
+        pseudonym_key()
+    except MissingKeyError as error:
+        fail(str(error), code=2)
 
 
 def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
@@ -69,7 +72,8 @@ def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statb
 def refresh(edition: Edition, landing: Landing = None, warehouse: Warehouse = None,
             statbank_url: StatBankURL = None) -> None:
     """Refresh one half-yearly edition: read, validate and stage every source, compute the
-    indicators and load the warehouse in one transaction. Needs BAROMETER_PSEUDONYM_KEY."""
+    indicators and load the warehouse in one transaction. Needs BAROMETER_PSEUDONYM_KEY (or the
+    Prefect Secret block named in config/sources.yaml `privacy`)."""
     report = run_refresh(edition, landing, warehouse, statbank_url)
     typer.echo(report.text())
 
@@ -87,6 +91,110 @@ def demo(
     from barometer.demo_run import run_demo
 
     run_demo(directory, first, last)
+
+
+@app.command()
+def deploy() -> None:
+    """Register the deployments barometer-refresh/half-yearly (15 March and 15 September, 06:00
+    Europe/Copenhagen) and barometer-backfill/on-demand with the Prefect server PREFECT_API_URL
+    points at, creating the process work pool 'barometer' if it is missing. Safe to run again:
+    it updates them. See docs/operations.md."""
+    from flows.deploy import DeployError, register
+
+    try:
+        typer.echo("\n".join(register()))
+    except DeployError as error:
+        fail(str(error))
+
+
+@app.command()
+def backfill(
+    first: Annotated[str, typer.Option("--from", help="First edition, e.g. 2011-S1.")],
+    last: Annotated[str, typer.Option("--to", help="Last edition, included, e.g. 2012-S2.")],
+    landing: Landing = None, warehouse: Warehouse = None, statbank_url: StatBankURL = None,
+) -> None:
+    """Refresh every edition from --from to --to, oldest first, each exactly as the scheduled
+    refresh would (one barometer-refresh subflow per edition). A failed edition does not stop the
+    others; the command then exits non-zero naming it. Needs BAROMETER_PSEUDONYM_KEY (or its
+    Prefect Secret block)."""
+    from config import editions_between
+
+    try:
+        editions_between(first, last)
+    except ValueError as error:
+        fail(f"{error}. Give editions as YEAR-S1 or YEAR-S2, --from no later than --to.", 2)
+    require_key()
+    from flows.backfill import barometer_backfill
+
+    state = barometer_backfill(first, last, str(landing) if landing else None, warehouse, statbank_url,
+                               return_state=True)
+    if not state.is_completed():
+        fail(state.message or f"The backfill ended {state.name}; see the Prefect log above.")
+    typer.echo(state.message)
+
+
+def warehouse_url(warehouse: str | None) -> str:
+    from config import Settings
+
+    return Settings.from_env(warehouse_url=warehouse).warehouse_url
+
+
+@app.command()
+def report(
+    edition: Edition,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("barometer.html"),
+    warehouse: Warehouse = None,
+) -> None:
+    """Write one edition as a self-contained Danish web page: goals, statuses, targets, a chart
+    per indicator, district maps and the data it was built from. Opens offline and prints; needs
+    only read access to the warehouse's public views."""
+    from barometer.export import WarehouseReadError
+    from barometer.report import build_report
+
+    try:
+        typer.echo(build_report(warehouse_url(warehouse), edition, out))
+    except WarehouseReadError as error:
+        fail(str(error))
+
+
+@app.command()
+def export(
+    edition: Edition,
+    file_format: Annotated[Literal["csv", "xlsx", "parquet"], typer.Option(
+        "--format", "-f", help="csv: one UTF-8 file per table; xlsx: one workbook, a sheet per table and "
+                               "one describing the columns; parquet: one file per table.")] = "csv",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files (created if missing).")] = Path("."),
+    warehouse: Warehouse = None,
+) -> None:
+    """Write an edition and every observation up to its end as tidy tables, names and units beside
+    the codes, suppressed values as empty cells with their status. Needs only read access."""
+    from barometer.export import WarehouseReadError, export_edition
+
+    try:
+        for path in export_edition(warehouse_url(warehouse), edition, file_format, out):
+            typer.echo(path)
+    except WarehouseReadError as error:
+        fail(str(error))
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="A delivered file, or a delivery folder (or a file in one).")],
+    source: Annotated[Optional[str], typer.Option(
+        help="The source whose rules apply. [default: the landing folder PATH sits in]")] = None,
+) -> None:
+    """Check one delivery against its source's rules, exactly as a refresh reads and validates
+    it, without touching the warehouse; prints the summary a refresh would. Exits 0 if valid, 1
+    if not, 2 for usage errors. Pseudonymises with BAROMETER_PSEUDONYM_KEY, else a throwaway key."""
+    from barometer.validate import UsageError, validate_delivery
+
+    try:
+        verdict = validate_delivery(path, source)
+    except UsageError as error:
+        fail(str(error), code=2)
+    if not verdict.valid:
+        fail(verdict.text())
+    typer.echo(verdict.text())
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -36,6 +36,7 @@ def run_demo(directory: Path, first: str, last: str) -> None:
         typer.echo(f"Generating demo deliveries in {landing} …")
         generate(landing, statbank_dir)
     os.environ.setdefault("BAROMETER_PSEUDONYM_KEY", demo_key(directory))
+    os.environ.setdefault("BAROMETER_DATA_DOCS_DIR", str(directory / "data_docs"))
     warehouse = f"sqlite:///{(directory / 'barometer.sqlite').resolve()}"
     editions = editions_between(first, last)
     with serve(statbank_dir) as statbank_url, reuse_staged():

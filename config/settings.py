@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -18,16 +18,14 @@ _EDITION = re.compile(r"^(\d{4})-S([12])$")
 class Settings:
     """Where a refresh reads from and writes to.
 
-    Environment variables (all optional except the key when personal data is read):
-    BAROMETER_LANDING_DIR, BAROMETER_WAREHOUSE_URL, BAROMETER_STATBANK_URL,
-    BAROMETER_PSEUDONYM_KEY, BAROMETER_MUNICIPALITY, BAROMETER_DATA_DOCS_DIR,
+    Environment variables (all optional): BAROMETER_LANDING_DIR, BAROMETER_WAREHOUSE_URL,
+    BAROMETER_STATBANK_URL, BAROMETER_MUNICIPALITY, BAROMETER_DATA_DOCS_DIR,
     BAROMETER_LOCK_WAIT_SECONDS (how long a refresh waits for another one on the same warehouse).
     """
 
     landing_dir: Path = Path("landing")
     warehouse_url: str = DEFAULT_WAREHOUSE_URL
     statbank_url: str = DEFAULT_STATBANK_URL
-    pseudonym_key: str | None = field(default=None, repr=False)
     municipality_code: str = "101"
     data_docs_dir: Path = Path("data_docs")
     lock_wait_seconds: float = 0.0
@@ -40,7 +38,6 @@ class Settings:
             landing_dir=Path(env.get("BAROMETER_LANDING_DIR", "landing")),
             warehouse_url=env.get("BAROMETER_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL),
             statbank_url=env.get("BAROMETER_STATBANK_URL", DEFAULT_STATBANK_URL),
-            pseudonym_key=env.get("BAROMETER_PSEUDONYM_KEY") or None,
             municipality_code=env.get("BAROMETER_MUNICIPALITY", "101"),
             data_docs_dir=Path(env.get("BAROMETER_DATA_DOCS_DIR", "data_docs")),
             lock_wait_seconds=float(env.get("BAROMETER_LOCK_WAIT_SECONDS", "0")),

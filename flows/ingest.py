@@ -2,7 +2,7 @@
 
 A delivery that breaks a rule is rejected whole and recorded; the source goes on with its other
 deliveries. Only the pseudonymised, in-memory tables leave this module: the key is read here
-from the environment and never passed as a flow parameter (Prefect records those).
+(environment or Prefect Secret block) and never passed as a parameter (Prefect records those).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -22,6 +23,7 @@ from sources.registry import file_sources, module
 from transforms.common import KEY
 from transforms.disclosure import suppress
 from transforms.editions import edition_entries
+from validations import data_docs
 from warehouse.database import connect, initialise
 from warehouse.load import LoadRequest, load, read_edition
 from warehouse.lock import WarehouseBusy, refresh_lock
@@ -116,8 +118,33 @@ def publish_artifacts(edition: pd.DataFrame, report: RefreshReport) -> None:
                              description=f"Refresh of {report.edition}")
 
 
-@flow(name="barometer-refresh", flow_run_name="refresh-{edition}", validate_parameters=False,
-      persist_result=False)
+def edition_or_default(edition: str | None) -> str:
+    """The edition asked for, else the latest complete half-year today in Copenhagen (what a
+    scheduled run, which leaves the parameter empty, refreshes)."""
+    return edition or latest_complete_edition(datetime.now(COPENHAGEN).date())
+
+
+def run_name() -> str:
+    """'refresh-2012-S2' in the UI, scheduled runs included (not 'refresh-None')."""
+    return f"refresh-{edition_or_default(flow_run.parameters.get('edition'))}"
+
+
+@task(task_run_name="write data docs", **IN_MEMORY)
+def write_data_docs(directory: Path, validated: list[data_docs.Validated], edition: str) -> None:
+    """The validation results of this run as Great Expectations Data Docs in `directory`.
+    They are a by-product: the warehouse is loaded by now, so a failure here is only logged."""
+    logger = get_run_logger()
+    if not validated:
+        return
+    try:
+        index = data_docs.build(directory, validated, f"refresh-{edition}")
+    except Exception as error:  # noqa: BLE001 - the refresh's outcome stands without its Data Docs
+        logger.warning("Data Docs not written to %s: %s: %s", directory, type(error).__name__, error)
+        return
+    logger.info("Validation results (Data Docs): %s", index.resolve().as_uri())
+
+
+@flow(name="barometer-refresh", flow_run_name=run_name, validate_parameters=False, persist_result=False)
 def barometer_refresh(edition: str | None = None, landing: str | None = None, warehouse: str | None = None,
                       statbank_url: str | None = None):
     """Refresh one half-yearly edition (e.g. '2012-S2'; default: the latest complete half-year)
@@ -126,7 +153,7 @@ def barometer_refresh(edition: str | None = None, landing: str | None = None, wa
     Options left unset fall back to BAROMETER_* environment variables. Ends Failed (after loading
     everything that was good) when any delivery was rejected.
     """
-    edition = edition or latest_complete_edition(datetime.now(COPENHAGEN).date())
+    edition = edition_or_default(edition)
     parse_edition(edition)
     settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
     pseudonym_key()  # refuse before anything is read when the key is missing
@@ -141,9 +168,10 @@ def _refresh(edition: str, settings: Settings):
     started, clock = datetime.now(timezone.utc), time.monotonic()
     logger = get_run_logger()
     until = edition_end(edition)
-    results = {name: ingest_file_source(name, str(settings.landing_dir), settings.municipality_code, until)
-               for name in file_sources()}
-    results["employment"] = ingest_employment(settings.statbank_url, settings.municipality_code, until)
+    with data_docs.recording() as validated:
+        results = {name: ingest_file_source(name, str(settings.landing_dir), settings.municipality_code, until)
+                   for name in file_sources()}
+        results["employment"] = ingest_employment(settings.statbank_url, settings.municipality_code, until)
     frames = [compute(name, results, settings.municipality_code) for name in results]
     observations = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
         not f.empty for f in frames) else pd.DataFrame(columns=KEY)
@@ -164,6 +192,7 @@ def _refresh(edition: str, settings: Settings):
         observations=observations,
     ))
     publish_artifacts(published, report)
+    write_data_docs(settings.data_docs_dir, validated, edition)
     logger.info(report.text())
     if report.failed:
         return Failed(message=report.text(), data=report)

@@ -190,24 +190,26 @@ def read_xlsx(path: Path, file: str, sheet: str, columns: list[str], *,
     The table starts at the first row (or the row whose first cell is `header_first_cell`, for
     sheets with a title and notes above) and ends at the first empty row.
     """
-    from openpyxl import load_workbook  # imported here: only Excel sources need it
+    from python_calamine import CalamineWorkbook  # imported here: only Excel sources need it
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types for a file that is not a workbook
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception:  # a file that is not a workbook fails in many ways
         raise DeliveryError(file, "file is a readable .xlsx workbook",
                             detail="the file could not be opened as an Excel workbook") from None
     try:
-        if sheet not in workbook.sheetnames:
+        if sheet not in workbook.sheet_names:
             raise DeliveryError(file, f"workbook has a sheet named '{sheet}'", detail=(
-                f"sheets found: {', '.join(workbook.sheetnames)}"))
-        rows = workbook[sheet].iter_rows(values_only=True)
+                f"sheets found: {', '.join(workbook.sheet_names)}"))
+        # The whole sheet from A1 (empty cells as ''), so list index + 1 is the Excel row number.
+        rows = iter(workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False))
         header, header_row = _find_header(rows, header_first_cell, file, sheet)
         records, numbers = [], []
         for number, row in enumerate(rows, start=header_row + 1):
-            if row is None or all(cell is None or str(cell).strip() == "" for cell in row):
+            cells = [_cell(cell) for cell in row[: len(header)]]
+            if all(cell is None or str(cell).strip() == "" for cell in cells):
                 break
-            records.append(row[: len(header)])
+            records.append(cells)
             numbers.append(number)
     except DeliveryError:
         raise
@@ -223,6 +225,15 @@ def read_xlsx(path: Path, file: str, sheet: str, columns: list[str], *,
     frame = frame[columns].copy()
     frame.insert(0, ROW, numbers)
     return prepare(frame) if prepare else frame
+
+
+def _cell(value):
+    """An Excel cell as a reader expects it: empty as None, whole numbers as int ('7', not '7.0')."""
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _find_header(rows, first_cell: str | None, file: str, sheet: str) -> tuple[list[str], int]:
@@ -242,7 +253,7 @@ def _find_header(rows, first_cell: str | None, file: str, sheet: str) -> tuple[l
 
 def single_reference_date(dates: pd.Series, file: str, column: str, rows: pd.Series) -> date:
     """A delivery describes one reference date; several, or an unreadable one, is an error."""
-    parsed = pd.to_datetime(dates, errors="coerce", dayfirst=False)
+    parsed = pd.to_datetime(dates, errors="coerce", format="ISO8601")  # never guess day-first
     bad = parsed.isna()
     if bad.any():
         raise DeliveryError(file, "reference date is a date (YYYY-MM-DD)", column, rows[bad].tolist())

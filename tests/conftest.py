@@ -91,6 +91,14 @@ def statbank_url(demo_data):
         yield url
 
 
+@pytest.fixture(autouse=True)
+def data_docs_in_tmp(monkeypatch, tmp_path):
+    """Refreshes write Data Docs; keep test runs' copies out of the working tree (a module that
+    chose its own folder keeps it)."""
+    if "BAROMETER_DATA_DOCS_DIR" not in os.environ:
+        monkeypatch.setenv("BAROMETER_DATA_DOCS_DIR", str(tmp_path / "data_docs"))
+
+
 @pytest.fixture
 def pseudonym_key(monkeypatch):
     monkeypatch.setenv("BAROMETER_PSEUDONYM_KEY", TEST_KEY)

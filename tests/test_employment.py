@@ -124,7 +124,7 @@ def test_validation_names_a_code_outside_the_configured_set():
     cells.loc[4, "status"] = "55"
     with pytest.raises(DeliveryError) as error:
         validate(staged(cells))
-    assert (error.value.file, error.value.column, error.value.rows) == ("StatBank KAS201", "status", [6])
+    assert (error.value.file, error.value.column, error.value.rows) == ("StatBank KAS201", "SOCIO", [6])
     assert error.value.rule == "status is employed or unemployed"
 
 

@@ -92,9 +92,9 @@ def broken(areas: list[list], row: int, column: int, value) -> list[list]:
 
 
 @pytest.mark.parametrize(("areas", "rule", "column", "rows"), [
-    (broken(AREAS, 1, 0, 1), "Område-ID unique", "area_id", [5, 6]),
-    (broken(AREAS, 2, 4, "-3,5"), "Indeks is not negative", "index", [7]),
-    (broken(AREAS, 2, 4, "ca. 140"), "Indeks is a number", "index", [7]),
+    (broken(AREAS, 1, 0, 1), "Område-ID unique", "Område-ID", [5, 6]),
+    (broken(AREAS, 2, 4, "-3,5"), "Indeks is not negative", "Indeks", [7]),
+    (broken(AREAS, 2, 4, "ca. 140"), "Indeks is a number", "Indeks", [7]),
     (broken(AREAS, 3, 2, "Frederiksberg"), "ten official districts", "Bydel", [8]),
 ])
 def test_broken_rules_name_file_rule_column_and_rows(tmp_path, areas, rule, column, rows):

@@ -172,12 +172,12 @@ def unlisted_school(schools, pupils):
 
 @pytest.mark.parametrize("breaking, file, rule, column, rows", [
     (broken_school_type, "skoler_nov.csv", "school type is Folkeskole, Privatskole or Specialskole",
-     "school_type", "row 3"),
-    (public_school_without_district, "skoler_nov.csv", "has a district", "district", "row 4"),
-    (duplicate_school, "skoler_nov.csv", "one row per school", "school_number", "rows 4, 6"),
+     "skoletype", "row 3"),
+    (public_school_without_district, "skoler_nov.csv", "has a district", "bydel", "row 4"),
+    (duplicate_school, "skoler_nov.csv", "one row per school", "institutionsnummer", "rows 4, 6"),
     (unknown_home_district, "elever_nov.csv", "one of the ten official districts", "bopaelsbydel", "row 4"),
-    (broken_flag, "elever_nov.csv", "bilingual flag (tosproget) is J or N", "bilingual_code", "row 8"),
-    (pupil_twice, "elever_nov.csv", "one row per pupil", "person_id", "rows 2, 11"),
+    (broken_flag, "elever_nov.csv", "bilingual flag (tosproget) is J or N", "tosproget", "row 8"),
+    (pupil_twice, "elever_nov.csv", "one row per pupil", "cpr", "rows 2, 11"),
     (unlisted_school, "elever_nov.csv", "pupil's school is in the school list", "institutionsnummer", "row 14"),
 ])
 def test_validation_names_file_rule_column_and_rows(tmp_path: Path, breaking, file, rule, column, rows) -> None:

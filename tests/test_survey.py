@@ -87,9 +87,9 @@ def test_a_good_delivery_passes(tmp_path):
 
 
 @pytest.mark.parametrize(("row", "cell", "bad", "rule", "column"), [
-    (1, 2, "1.5", "weight (vaegt) is a number with a decimal comma", "weight"),
-    (2, 2, "0,0", "weight (vaegt) is positive", "weight"),
-    (3, 3, "andet", "group (gruppe) is minoritet or majoritet", "origin_group"),
+    (1, 2, "1.5", "weight (vaegt) is a number with a decimal comma", "vaegt"),
+    (2, 2, "0,0", "weight (vaegt) is positive", "vaegt"),
+    (3, 3, "andet", "group (gruppe) is minoritet or majoritet", "gruppe"),
     (1, 5, "6", "answer code is 1, 2, 3, 4, 5, 9 or empty", "q_tillid_naboer"),
     (4, 10, "3", "answer code is 1, 2, 9 or empty", "q_diskrimineret_12m"),
     (2, 4, "Frederiksberg", "district name is one of the ten official districts", "bydel"),

@@ -107,9 +107,9 @@ def changed(row: int, column: int, value: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("rows", "rule", "column", "rows_named"), [
-    (changed(2, 3, "Ja"), "leder is J or N", "manager_flag", [4]),
-    (changed(7, 4, "ikke vestlig"), "herkomst is dansk", "origin", [9]),
-    (changed(3, 0, "104711"), "one row per employee", "person_id", [2, 5]),
+    (changed(2, 3, "Ja"), "leder is J or N", "leder", [4]),
+    (changed(7, 4, "ikke vestlig"), "herkomst is dansk", "herkomst", [9]),
+    (changed(3, 0, "104711"), "one row per employee", "medarbejder_nr", [2, 5]),
 ])
 def test_broken_rules_name_file_rule_column_and_rows_but_no_employee(tmp_path, rows, rule, column, rows_named):
     table_rows = employees(tmp_path, rows)

@@ -1,6 +1,7 @@
-"""Rules for a childcare delivery: known institution types, origins and districts in both files,
-one row per institution and per child, ages within the register's 0-13 band, and every child's
-institution listed in the institutions file."""
+"""Rules for a childcare delivery: a February or November extract, known institution types,
+origins and districts in both files, one row per institution and per child, birth dates not
+after the reference date, ages within the register's 0-13 band, and every child's institution
+listed in the institutions file."""
 
 from __future__ import annotations
 
@@ -11,10 +12,18 @@ from sources.base import ROW, StagedDelivery, folder_file
 from sources.childcare import FILES, NAME
 from sources.errors import DeliveryError
 from sources.origin import ORIGIN_GROUPS
-from validations.common import check, check_districts
+from validations.common import check, check_districts, check_reference_date
 
 INSTITUTION_TYPES = ["Vuggestue", "Børnehave", "Integreret", "Fritidshjem", "KKFO", "Fritidsklub"]
 AGE_BAND = (0, 13)
+# Per table, staged columns as the delivered files name them: error messages point into the file.
+FILE_COLUMNS = {
+    "institutions": {"institution_id": "institution_id", "name": "navn", "type": "type",
+                     "district_name": "bydel", "district": "bydel"},
+    "children": {"person_id": "cpr", "birth_date": "foedselsdato", "age": "foedselsdato", "origin": "herkomst",
+                 "origin_group": "herkomst", "district_name": "bopaelsbydel", "district": "bopaelsbydel",
+                 "institution_id": "institution_id", "reference_date": "opgoerelsesdato"},
+}
 
 
 def institution_expectations() -> list:
@@ -31,9 +40,13 @@ def institution_expectations() -> list:
 def child_expectations() -> list:
     E = gx.expectations
     return [
+        E.ExpectColumnValuesToNotBeNull(column="origin", description="origin (herkomst) is given"),
         E.ExpectColumnValuesToBeInSet(column="origin", value_set=list(ORIGIN_GROUPS),
                                       description="origin (herkomst) is one of Statistics Denmark's five categories"),
         E.ExpectColumnValuesToBeUnique(column="person_id", description="one row per child"),
+        E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="reference_date", column_B="birth_date", or_equal=True, ignore_row_if="either_value_is_missing",
+            description="date of birth is not after the reference date"),
         E.ExpectColumnValuesToBeBetween(column="age", min_value=AGE_BAND[0], max_value=AGE_BAND[1],
                                         description="age on the reference date within the register's 0-13 band"),
     ]
@@ -43,20 +56,15 @@ def validate(staged: StagedDelivery) -> None:
     institutions, children = staged.tables["institutions"], staged.tables["children"]
     institutions_file = folder_file(staged.delivery, FILES["institutions"])[1]
     children_file = folder_file(staged.delivery, FILES["children"])[1]
-    check_districts(institutions, institutions_file, "bydel")
-    check(institutions, institution_expectations(), institutions_file, suite_name=f"{NAME}_institutions")
-    check_districts(children, children_file, "bopaelsbydel")
-    check_born_by_reference_date(children, children_file)
-    check(children, child_expectations(), children_file, suite_name=f"{NAME}_children")
+    labels = FILE_COLUMNS["institutions"]
+    check_districts(institutions, institutions_file, labels["district_name"])
+    check(institutions, institution_expectations(), institutions_file, f"{NAME}_institutions", labels)
+    labels = FILE_COLUMNS["children"]
+    check_reference_date(children, children_file, labels["reference_date"],
+                         "reference date is in February or November", {2, 11})
+    check_districts(children, children_file, labels["district_name"])
+    check(children, child_expectations(), children_file, f"{NAME}_children", labels)
     check_institutions_listed(children, institutions, children_file)
-
-
-def check_born_by_reference_date(children: pd.DataFrame, file: str) -> None:
-    """Checked before the age band, whose message would hide the cause."""
-    unborn = pd.to_datetime(children["birth_date"]) > pd.to_datetime(children["reference_date"])
-    if unborn.any():
-        raise DeliveryError(file, "date of birth is not after the reference date", "foedselsdato",
-                            children.loc[unborn, ROW].tolist())
 
 
 def check_institutions_listed(children: pd.DataFrame, institutions: pd.DataFrame, file: str) -> None:

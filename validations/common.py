@@ -1,19 +1,24 @@
 """Runs a source's Great Expectations suite on its staged frame and turns the first broken
-expectation into a DeliveryError naming file, rule, column and example rows.
+expectation into a DeliveryError naming file, rule, the column as the file names it, and example
+rows.
 
-Personal columns never reach Great Expectations as values: pseudonyms are swapped for
-per-delivery integer codes first, so results (and Data Docs) can only ever show row numbers.
+Results hold no cell values: pseudonyms are swapped for per-delivery integer codes first, and
+the result format keeps only the `_row` numbers of unexpected rows, so results (and the Data
+Docs built from them) can only ever show counts and row numbers.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from functools import cache
 
 import pandas as pd
 
 from sources.base import ROW
 from sources.errors import DeliveryError
+from validations import data_docs
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -21,6 +26,7 @@ PERSONAL_COLUMNS = ("person_id", "respondent_id")
 RESULT_FORMAT = {
     "result_format": "COMPLETE",
     "unexpected_index_column_names": [ROW],
+    "exclude_unexpected_values": True,
     "partial_unexpected_count": 0,
     "return_unexpected_index_query": False,
 }
@@ -63,33 +69,76 @@ def without_personal_values(frame: pd.DataFrame) -> pd.DataFrame:
     return safe
 
 
-def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str):
-    """Validate; raise a DeliveryError for the first broken expectation. Returns the result."""
+def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str,
+          labels: dict[str, str] | None = None):
+    """Validate; raise a DeliveryError for the first broken expectation in the suite's order.
+
+    `labels` maps staged column names to the file's own (person_id -> 'CPR'), so the error
+    points into the delivered file. Returns the result.
+    """
     import great_expectations as gx
 
     suite = gx.ExpectationSuite(name=suite_name, expectations=[e.copy() for e in expectations])
     result = _batch(without_personal_values(frame)).validate(suite, result_format=RESULT_FORMAT)
-    for outcome in result.results:
-        if outcome.success:
-            continue
-        config = outcome.expectation_config
-        kwargs = config.kwargs
-        column = kwargs.get("column") or ", ".join(kwargs.get("column_list", []) or [])
-        rows = [entry[ROW] for entry in outcome.result.get("unexpected_index_list") or []]
-        detail = f"{outcome.result.get('unexpected_count', 0)} row(s) break it" if rows else ""
+    data_docs.record(file, result)
+    order = {_identity(e.configuration): position for position, e in enumerate(expectations)}
+    broken = sorted((o for o in result.results if not o.success),
+                    key=lambda o: order.get(_identity(o.expectation_config), len(order)))
+    if broken:
+        config, outcome = broken[0].expectation_config, broken[0].result
+        rows = _rows(outcome)
         raise DeliveryError(file, config.description or config.type.replace("expect_", "").replace("_", " "),
-                            column or None, rows, detail)
+                            _column(config.kwargs, labels or {}), rows,
+                            f"{outcome.get('unexpected_count', 0)} row(s) break it" if rows else "")
     return result
+
+
+def _identity(config) -> tuple[str, str | None, str]:
+    """An expectation as configured, recognisable in its result (which adds a batch id)."""
+    kwargs = {key: value for key, value in config.kwargs.items() if key != "batch_id"}
+    return config.type, config.description, json.dumps(kwargs, sort_keys=True, default=str)
+
+
+def _rows(outcome: dict) -> list[int]:
+    """The `_row` numbers of unexpected rows: one entry per row, or one listing them all (the
+    form GX uses when unexpected values are excluded)."""
+    rows = []
+    for entry in outcome.get("unexpected_index_list") or []:
+        value = entry[ROW]
+        rows.extend(value if isinstance(value, list) else [value])
+    return [int(row) for row in rows]
+
+
+def _column(kwargs: dict, labels: dict[str, str]) -> str | None:
+    """The file's name for the column a rule checks. A pair rule checks column_B against
+    column_A (e.g. a birth date against the reference date): it names column_B."""
+    names = ([kwargs["column"]] if "column" in kwargs else [kwargs["column_B"]] if "column_B" in kwargs
+             else list(kwargs.get("column_list") or []))
+    return ", ".join(dict.fromkeys(labels.get(name, name) for name in names)) or None
 
 
 def check_districts(frame: pd.DataFrame, file: str, column_label: str,
                     name: str = "district_name", number: str = "district") -> None:
     """A district name that is given but maps to none of the official ten is an error naming it
-    (district names are not personal data); an empty name is allowed."""
+    (district names are not personal data); an empty name is allowed. A value with a digit is
+    never quoted: no district name has one, but a CPR number or an address pasted there does."""
     given = frame[name].fillna("").astype(str).str.strip() != ""
     unknown = given & frame[number].isna()
     if unknown.any():
-        values = sorted(frame.loc[unknown, name].astype(str).unique())[:5]
+        values = sorted(frame.loc[unknown, name].astype(str).unique())
+        quoted = [repr(v) for v in values if not re.search(r"\d", v)]
+        withheld = len(values) - len(quoted)
+        parts = [f"unknown name(s): {', '.join(quoted[:5])}"] if quoted else []
+        if withheld:
+            parts.append(f"{withheld} value(s) with digits not shown: they may be personal data")
         raise DeliveryError(file, "district name is one of the ten official districts", column_label,
-                            frame.loc[unknown, ROW].tolist(),
-                            detail="unknown name(s): " + ", ".join(repr(v) for v in values))
+                            frame.loc[unknown, ROW].tolist(), detail="; ".join(parts))
+
+
+def check_reference_date(frame: pd.DataFrame, file: str, column_label: str, rule: str, months: set[int],
+                         day: int | None = None) -> None:
+    """A reference date the source never has (day and month swapped in the file, or the wrong
+    extract) is named, not published as a new period."""
+    reference = pd.Timestamp(frame["reference_date"].iloc[0])
+    if reference.month not in months or day not in (None, reference.day):
+        raise DeliveryError(file, rule, column_label, detail=f"the delivery's reference date is {reference.date()}")

@@ -6,11 +6,16 @@ import re
 
 from config import source_config
 from sources.base import StagedDelivery
-from sources.employment import NAME, TABLES
+from sources.employment import COLUMNS, NAME, TABLES
+from sources.statbank import CONTENT
 from validations.common import check
 
 KEY = ["area_code", "status", "origin", "age", "sex", "quarter"]
 REQUIRED = [*KEY, "reference_date", "count"]
+_VARIABLES = source_config(NAME)["variables"]
+# Staged columns as the StatBank answer names its variables: error messages point into it.
+FILE_COLUMNS = {**{staged: _VARIABLES[role] for role, staged in COLUMNS.items()},
+                "quarter": f"{_VARIABLES['time']}, {_VARIABLES['period']}", "count": CONTENT}
 
 
 def expectations() -> list:
@@ -40,4 +45,4 @@ def expectations() -> list:
 
 
 def validate(staged: StagedDelivery) -> None:
-    check(staged.tables[TABLES[0]], expectations(), file=staged.delivery.name, suite_name=NAME)
+    check(staged.tables[TABLES[0]], expectations(), staged.delivery.name, suite_name=NAME, labels=FILE_COLUMNS)

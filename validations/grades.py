@@ -1,9 +1,9 @@
 """Rules for a grades delivery: grades on the 7-point scale (or absent/exempt/empty), the
-background categories of the ministry's extract, six-digit school numbers, and one school and one
-background per pupil (a pupil's rows may spell the CPR number differently: the pseudonym joins them).
+background categories of the ministry's extract, six-digit school numbers, one row per pupil and
+exam, one school and one background per pupil (a pupil's rows may spell the CPR number
+differently: the pseudonym joins them), and graded pupils of both languages to compare.
 
 One school year per delivery is enforced by the reader, which needs it for the reference date.
-Expectations run on staged columns; each description names the file's column.
 """
 
 from __future__ import annotations
@@ -14,20 +14,23 @@ import pandas as pd
 from config import source_config
 from sources.base import ROW, StagedDelivery
 from sources.errors import DeliveryError
+from sources.grades import TEXT_COLUMNS
 from validations.common import check
 
 NAME = "grades"
+# Staged columns as the delivered file names them: error messages point into the file.
+FILE_COLUMNS = {"person_id": "cpr", **TEXT_COLUMNS, "reference_date": "skoleaar"}
 EDUCATIONS = ["Grundskole", "Gymnasial", "Erhvervsfaglig", "Kort videregående",
               "Mellemlang videregående", "Lang videregående", "Uoplyst"]
 EMPLOYMENTS = ["Beskæftiget", "Ledig", "Uden for arbejdsstyrken", "Uoplyst"]
 INCOME_DECILES = [str(decile) for decile in range(1, 11)]
-# staged column -> (file column, rule): what must be the same on every row of a pupil
+# staged column -> rule: what must be the same on every row of a pupil
 ONE_PER_PUPIL = {
-    "school": ("institutionsnummer", "one school per pupil in a school year"),
-    "bilingual": ("tosproget", "a pupil's bilingual flag is the same on every exam row"),
-    "parents_education": ("foraeldre_uddannelse", "a pupil's parents' education is the same on every exam row"),
-    "parents_employment": ("foraeldre_beskaeftigelse", "a pupil's parents' employment is the same on every exam row"),
-    "income_decile": ("husstandsindkomst_decil", "a pupil's income decile is the same on every exam row"),
+    "school": "one school per pupil in a school year",
+    "bilingual": "a pupil's bilingual flag is the same on every exam row",
+    "parents_education": "a pupil's parents' education is the same on every exam row",
+    "parents_employment": "a pupil's parents' employment is the same on every exam row",
+    "income_decile": "a pupil's income decile is the same on every exam row",
 }
 
 
@@ -47,20 +50,33 @@ def expectations() -> list:
                                       description="husstandsindkomst_decil is 1-10 or empty"),
         E.ExpectColumnValuesToMatchRegex(column="school", regex=r"^\d{6}$",
                                          description="institutionsnummer is a six-digit school number"),
+        E.ExpectCompoundColumnsToBeUnique(column_list=["person_id", "subject"],
+                                          description="one row per pupil and exam subject (fag)"),
     ]
 
 
 def validate(staged: StagedDelivery) -> None:
     table = staged.tables["grades"]
     file = staged.delivery.name
-    check(table, expectations(), file, suite_name=NAME)
+    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS)
     check_one_per_pupil(table, file)
+    check_both_languages_graded(table, file, source_config(NAME)["grade_scale"])
 
 
 def check_one_per_pupil(table: pd.DataFrame, file: str) -> None:
     """A pupil's school and background are pupil-level facts: differing rows are named."""
-    for column, (file_column, rule) in ONE_PER_PUPIL.items():
+    for column, rule in ONE_PER_PUPIL.items():
         distinct = table.groupby("person_id")[column].transform("nunique", dropna=False)
         if (distinct > 1).any():
-            raise DeliveryError(file, rule, file_column, table.loc[distinct > 1, ROW].tolist(),
+            raise DeliveryError(file, rule, FILE_COLUMNS[column], table.loc[distinct > 1, ROW].tolist(),
                                 detail=f"{table.loc[distinct > 1, 'person_id'].nunique()} pupil(s) differ")
+
+
+def check_both_languages_graded(table: pd.DataFrame, file: str, scale: list[str]) -> None:
+    """Indicator 1.1 compares bilingual with monolingual pupils: a school year without graded
+    pupils of one kind (a flag column blanked or defaulted) cannot be compared."""
+    graded = set(table.loc[table["grade"].isin(scale), "bilingual"])
+    missing = [flag for flag in ("J", "N") if flag not in graded]
+    if missing:
+        raise DeliveryError(file, "the school year has graded bilingual (J) and monolingual (N) pupils",
+                            FILE_COLUMNS["bilingual"], detail=f"no graded pupil has tosproget {missing[0]}")

@@ -10,6 +10,10 @@ from sources.base import StagedDelivery
 from sources.survey import DATE_RULE, NAME
 from validations.common import check, check_districts
 
+# Staged columns as the delivered file names them (answer columns keep theirs).
+FILE_COLUMNS = {"respondent_id": "respondent_id", "interview_date": "interviewdato", "weight": "vaegt",
+                "origin_group": "gruppe", "district_name": "bydel", "district": "bydel"}
+
 
 def answer_codes(config: dict) -> tuple[list[str], list[str]]:
     """The codes allowed for an index item (its scale and don't know) and for the
@@ -46,5 +50,5 @@ def expectations() -> list:
 def validate(staged: StagedDelivery) -> None:
     table = staged.tables["survey"]
     file = staged.delivery.name
-    check_districts(table, file, "bydel")
-    check(table, expectations(), file, suite_name=NAME)
+    check_districts(table, file, FILE_COLUMNS["district_name"])
+    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS)

@@ -9,6 +9,11 @@ from sources.base import StagedDelivery
 from sources.workforce import MANAGER_FLAGS, NAME, ORIGIN_GROUPS, TABLES
 from validations.common import check
 
+# Staged columns as the delivered file names them: error messages point into the file.
+FILE_COLUMNS = {"person_id": "medarbejder_nr", "department": "forvaltning", "job_title": "stillingsbetegnelse",
+                "manager_flag": "leder", "is_manager": "leder", "origin": "herkomst", "origin_group": "herkomst",
+                "reference_date": "opgoerelsesdato"}
+
 
 def expectations() -> list:
     E = gx.expectations
@@ -21,4 +26,4 @@ def expectations() -> list:
 
 
 def validate(staged: StagedDelivery) -> None:
-    check(staged.tables[TABLES[0]], expectations(), staged.delivery.name, suite_name=NAME)
+    check(staged.tables[TABLES[0]], expectations(), staged.delivery.name, suite_name=NAME, labels=FILE_COLUMNS)

@@ -1,20 +1,21 @@
-"""Rules for a youth_education delivery: the register's categories, one row per person, ages
-within the register's 14-25 band, birth dates before the reference date, known districts."""
+"""Rules for a youth_education delivery: the status on 1 October, the register's categories, one
+row per person, birth dates not after the reference date, ages within the register's 14-25
+band, known districts."""
 
 from __future__ import annotations
 
 import great_expectations as gx
 
 from sources.base import StagedDelivery
-from sources.errors import DeliveryError
 from sources.origin import ORIGIN_GROUPS
 from sources.youth_education import NAME, STATUSES
-from validations.common import check, check_districts
+from validations.common import check, check_districts, check_reference_date
 
 AGE_BAND = (14, 25)
 # Staged columns as the delivered sheet names them: error messages point into the file.
-FILE_COLUMNS = {"person_id": "CPR", "birth_date": "Fødselsdato", "age": "Fødselsdato",
-                "origin": "Herkomst", "status": "Status"}
+FILE_COLUMNS = {"person_id": "CPR", "birth_date": "Fødselsdato", "age": "Fødselsdato", "origin": "Herkomst",
+                "origin_group": "Herkomst", "district_name": "Bydel", "district": "Bydel", "status": "Status",
+                "reference_date": "Opgørelsesdato"}
 
 
 def expectations() -> list:
@@ -29,6 +30,9 @@ def expectations() -> list:
         E.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES,
                                       description="status is completed, enrolled or not enrolled"),
         E.ExpectColumnValuesToBeUnique(column="person_id", description="one row per person"),
+        E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="reference_date", column_B="birth_date", or_equal=True, ignore_row_if="either_value_is_missing",
+            description="date of birth is not after the reference date"),
         E.ExpectColumnValuesToBeBetween(column="age", min_value=AGE_BAND[0], max_value=AGE_BAND[1],
                                         description="age on the reference date within the register's 14-25 band"),
     ]
@@ -37,9 +41,6 @@ def expectations() -> list:
 def validate(staged: StagedDelivery) -> None:
     table = staged.tables["youth_education"]
     file = staged.delivery.name
-    check_districts(table, file, "Bydel")
-    try:
-        check(table, expectations(), file, suite_name=NAME)
-    except DeliveryError as error:
-        raise DeliveryError(file, error.rule, FILE_COLUMNS.get(error.column, error.column),
-                            error.rows, error.detail) from None
+    check_reference_date(table, file, FILE_COLUMNS["reference_date"], "reference date is 1 October", {10}, day=1)
+    check_districts(table, file, FILE_COLUMNS["district_name"])
+    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS)

@@ -1,19 +1,29 @@
-"""Connecting to the warehouse and creating its schema: the first refresh against an empty
-database creates everything; later ones find it in place."""
+"""Connecting to the warehouse and bringing its schema up to date: the first refresh against an
+empty database creates everything; later ones apply whatever Alembic revisions are new."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, inspect, text
 
-from warehouse.schema import CORE_SCHEMA, PUBLIC_VIEWS, metadata
+from warehouse.schema import CORE_SCHEMA
 
-VIEWS_SQL = Path(__file__).with_name("views.sql")
+if TYPE_CHECKING:  # Alembic is imported where it is used: readers of the warehouse never need it
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+BASELINE = "0001"  # the revision a warehouse made before migrations existed is at
 
 
-def is_sqlite(engine: Engine) -> bool:
+def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def internal_schema(engine: Engine | Connection) -> str | None:
+    """Where the internal tables live: barometer_core on PostgreSQL; SQLite has no schemas."""
+    return None if is_sqlite(engine) else CORE_SCHEMA
 
 
 def connect(url: str) -> Engine:
@@ -24,28 +34,35 @@ def connect(url: str) -> Engine:
     return engine
 
 
-def _view_statements(engine: Engine) -> dict[str, str]:
-    prefix = "" if is_sqlite(engine) else f"{CORE_SCHEMA}."
-    statements = [s.strip() for s in VIEWS_SQL.read_text(encoding="utf-8").split(";") if s.strip()]
-    by_name = {}
-    for statement in statements:
-        body = "\n".join(line for line in statement.splitlines() if not line.startswith("--"))
-        name = body.split()[2]
-        by_name[name] = body.replace("{core}", prefix)
-    assert sorted(by_name) == sorted(PUBLIC_VIEWS), "views.sql must define exactly the public views"
-    return by_name
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration, built in code: the revisions shipped in the package, run on
+    `connection` (no alembic.ini, so the installed package migrates wherever it runs)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _made_before_migrations(connection: Connection) -> bool:
+    """Tables without Alembic's version table: the pre-migration code made them, as `BASELINE`."""
+    inspector = inspect(connection)
+    schema = internal_schema(connection)
+    return inspector.has_table("observation", schema) and not inspector.has_table("alembic_version", schema)
 
 
 def initialise(engine: Engine) -> None:
-    """Create the internal schema, tables and public views where missing (idempotent)."""
+    """Upgrade the warehouse to the newest schema revision in one transaction (idempotent)."""
+    from alembic import command
+
     with engine.begin() as connection:
         if not is_sqlite(engine):
             connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {CORE_SCHEMA}"))
-        metadata.create_all(connection)
-        existing = set(inspect(connection).get_view_names())
-        for name, statement in _view_statements(engine).items():
-            if name not in existing:
-                connection.execute(text(statement))
+        config = alembic_config(connection)
+        if _made_before_migrations(connection):
+            command.stamp(config, BASELINE)
+        command.upgrade(config, "head")
         if not is_sqlite(engine):
             from warehouse.roles import ensure_analyst_role
 

@@ -86,17 +86,21 @@ def _indicator_row(code: str, ind: dict) -> dict:
     }
 
 
+UPDATED_DELIVERY_COLUMNS = ("status", "message", "rows", "key_version")
+
+
 def _write_deliveries(connection: Connection, deliveries: list[dict], run_id: str) -> None:
-    """New deliveries are added; a delivery seen before keeps its first run, takes its new status."""
+    """New deliveries are added; a delivery seen before keeps its first run and takes its new
+    status (and, after a key rotation, the key version it was last read with)."""
     table = schema.delivery
     known = {row.delivery_id: row for row in connection.execute(select(table))}
     for entry in deliveries:
         old = known.get(entry["delivery_id"])
+        changed = {c: entry[c] for c in UPDATED_DELIVERY_COLUMNS}
         if old is None:
             connection.execute(insert(table).values(**entry, run_id=run_id))
-        elif (old.status, old.message, old.rows) != (entry["status"], entry["message"], entry["rows"]):
-            connection.execute(table.update().where(table.c.delivery_id == entry["delivery_id"]).values(
-                status=entry["status"], message=entry["message"], rows=entry["rows"]))
+        elif tuple(getattr(old, c) for c in UPDATED_DELIVERY_COLUMNS) != tuple(changed.values()):
+            connection.execute(table.update().where(table.c.delivery_id == entry["delivery_id"]).values(**changed))
 
 
 def _read(connection: Connection, table, *where) -> pd.DataFrame:

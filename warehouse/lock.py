@@ -28,6 +28,10 @@ class WarehouseBusy(Exception):
             "interleave: wait for it to finish (see the Prefect UI or `prefect flow-run ls`) and run "
             "again, or set BAROMETER_LOCK_WAIT_SECONDS to wait longer.")
 
+    def text(self) -> str:
+        """What the CLI prints for a refresh that could not start, as for a RefreshReport."""
+        return str(self)
+
 
 def _poll(try_lock, wait_seconds: float) -> None:
     deadline = time.monotonic() + wait_seconds

@@ -1,0 +1,99 @@
+"""`barometer validate PATH`: one delivery checked against its source's rules exactly as a
+refresh reads and validates it, but without Prefect and without touching the warehouse, so an
+engineer can try a file before dropping it into the landing zone.
+
+Personal data is pseudonymised in memory as in a refresh: with BAROMETER_PSEUDONYM_KEY if set,
+else with a random key thrown away afterwards (uniqueness rules only compare pseudonyms within
+the delivery, so any key gives the same verdict). Nothing is stored.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from config import Settings, source_config
+from sources.base import Delivery, is_ignored, sha256_of
+from sources.errors import DeliveryError
+from sources.pseudonym import PseudonymKey
+from sources.registry import STATBANK_SOURCES, file_sources, module
+
+
+class UsageError(Exception):
+    """The path or source cannot be validated as asked (the CLI exits 2)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What validating one delivery found: the refresh's summary line when it was rejected."""
+
+    delivery: Delivery
+    error: DeliveryError | None = None
+    rows: int = 0
+    reference_date: date | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.error is None
+
+    def text(self) -> str:
+        if self.error:
+            return self.error.summary()
+        return f"{self.delivery.name}: valid ({self.rows} rows, reference date {self.reference_date})"
+
+
+def validate_delivery(path: Path, source: str | None = None) -> Verdict:
+    """Read, pseudonymise and validate the delivery at `path` (a file, or a delivery folder or a
+    file inside one); the source is the landing folder it sits in unless given."""
+    delivery = locate(path, source)
+    try:
+        staged = module("sources", delivery.source).read(delivery, key_for_validation(),
+                                                         Settings.from_env().municipality_code)
+        module("validations", delivery.source).validate(staged)
+    except DeliveryError as error:
+        return Verdict(delivery, error)
+    except Exception as error:  # noqa: BLE001 - reported as a refresh reports it, message withheld
+        from flows.ingest import unexpected
+
+        return Verdict(delivery, unexpected(delivery.name, error))
+    return Verdict(delivery, rows=staged.rows, reference_date=staged.reference_date)
+
+
+def locate(path: Path, source: str | None) -> Delivery:
+    """The delivery `path` belongs to: the entry of a source's landing folder on its way up
+    (landing/childcare/udtraek/boern.csv is childcare's landing/childcare/udtraek), else, with a
+    source given, the path itself."""
+    if source in STATBANK_SOURCES:
+        raise UsageError(f"{source} is fetched from StatBank by a refresh, not delivered as a file")
+    if source is not None and source not in file_sources():
+        raise UsageError(f"unknown source {source!r}; the file sources are {', '.join(file_sources())}")
+    if not path.exists():
+        raise UsageError(f"{path} does not exist")
+    landings = {source_config(name)["landing"]: name for name in ([source] if source else file_sources())}
+    found = _landing_entry(path.resolve(), landings)
+    if found is None and source is None:
+        raise UsageError(f"{path} is not inside a landing folder ({', '.join(landings)}): "
+                         "name its source with --source")
+    entry, source = found or (path.resolve(), source)
+    ignore = source_config("ignore_patterns")
+    if is_ignored(entry.name, ignore):
+        raise UsageError(f"{entry.name} is not a delivery: a refresh ignores names like {', '.join(ignore)} "
+                         "(Excel owner files, hidden files, OS litter)")
+    return Delivery(source=source, path=entry, name=f"{source_config(source)['landing']}/{entry.name}",
+                    sha256=sha256_of(entry), modified=entry.stat().st_mtime)
+
+
+def _landing_entry(path: Path, landings: dict[str, str]) -> tuple[Path, str] | None:
+    """`path` or the ancestor of it that sits directly in a landing folder, with its source."""
+    for inner in [path, *path.parents]:
+        if inner.parent.name in landings:
+            return inner, landings[inner.parent.name]
+    return None
+
+
+def key_for_validation() -> PseudonymKey:
+    """The municipality's key when set, else a random one that lives as long as this process."""
+    return PseudonymKey(os.environ.get("BAROMETER_PSEUDONYM_KEY") or secrets.token_hex(32))

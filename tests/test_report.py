@@ -1,0 +1,175 @@
+"""`barometer report`: the demo's 2012-S2 edition as one HTML file, rendered in headless Chromium
+(no console errors, nothing fetched, every indicator on the page, the spec's figures in Danish
+formatting, suppressed districts hatched), and built from the public views alone."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import struct
+import subprocess
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+from sqlalchemy import Column, MetaData, Table, create_engine, insert, select, text
+from typer.testing import CliRunner
+
+from barometer.cli import app
+from test_export import EDITION, refreshed_warehouse
+from test_refresh import query
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = shutil.which("chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+WINDOW = (1280, 2000)
+PUBLIC_VIEWS = ["barometer_edition", "barometer_observation", "barometer_delivery", "indicator_catalogue"]
+
+
+@pytest.fixture(scope="module")
+def warehouse(prefect_server, tmp_path_factory, demo_data, statbank_url) -> str:
+    return refreshed_warehouse(tmp_path_factory, demo_data, statbank_url)
+
+
+@pytest.fixture(scope="module")
+def report(warehouse, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "barometer-2012-S2.html"
+    result = CliRunner().invoke(app, ["report", "--edition", EDITION, "--warehouse", warehouse, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol: page events are kept for inspection."""
+
+    def __init__(self, profile: Path) -> None:
+        self.process = subprocess.Popen(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
+             f"--window-size={WINDOW[0]},{WINDOW[1]}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 60
+        while not (port_file.exists() and port_file.read_text().strip()):
+            assert time.monotonic() < deadline and self.process.poll() is None, "Chromium did not start"
+            time.sleep(0.1)
+        port = port_file.read_text().split()[0]
+        with urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
+            page = next(t for t in json.load(response) if t["type"] == "page")
+        from websockets.sync.client import connect
+
+        self.socket = connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=30)
+        self.events: list[dict] = []
+        self.calls = 0
+
+    def call(self, method: str, **params) -> dict:
+        self.calls += 1
+        self.socket.send(json.dumps({"id": self.calls, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=60))
+            if message.get("id") == self.calls:
+                assert "error" not in message, message
+                return message["result"]
+            self.events.append(message)
+
+    def load(self, url: str) -> None:
+        for domain in ["Page", "Runtime", "Log", "Network"]:
+            self.call(f"{domain}.enable")
+        self.call("Emulation.setDeviceMetricsOverride", width=WINDOW[0], height=WINDOW[1], deviceScaleFactor=1,
+                  mobile=False)
+        self.call("Page.navigate", url=url)
+        while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
+            self.events.append(json.loads(self.socket.recv(timeout=60)))
+
+    def evaluate(self, expression: str):
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"]["value"]
+
+    def close(self) -> None:
+        self.socket.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: .ci/run installs it (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    browser = Browser(tmp_path / "chromium-profile")
+    yield browser
+    browser.close()
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    return struct.unpack(">II", png[16:24])
+
+
+def test_report_renders_offline_without_errors(report, warehouse, browser, tmp_path):
+    browser.load(report.as_uri())
+    shot = base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"])
+    (tmp_path / "report.png").write_bytes(shot)
+    print(f"screenshot: {tmp_path / 'report.png'}")
+    assert png_size(shot) == WINDOW
+
+    problems = [e for e in browser.events if e["method"] in ("Runtime.exceptionThrown", "Network.loadingFailed")
+                or e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "warning", "assert")
+                or e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning")]
+    assert not problems, problems
+    fetched = {e["params"]["request"]["url"] for e in browser.events if e["method"] == "Network.requestWillBeSent"}
+    assert fetched == {report.as_uri()}, "the page loads nothing but itself"
+
+    codes = set(query(warehouse, "SELECT indicator_code FROM indicator_catalogue")["indicator_code"])
+    on_page = browser.evaluate("[...document.querySelectorAll('[data-indicator]')].map(e => e.dataset.indicator)")
+    assert set(on_page) == codes and len(codes) == 15
+    assert browser.evaluate("document.querySelectorAll('article.indicator').length") == 15
+    goals = browser.evaluate("[...document.querySelectorAll('#maal > h3')].map(e => e.textContent)")
+    assert goals[0] == "Mål 1. Flere unge styrket ud af folkeskolen" and len(goals) == 8
+
+    # Spec 1.2, non-Western youth: 77.2 % in October 2012 after 79.6 a year before: regress.
+    row = browser.evaluate("[...document.querySelectorAll('tr[data-indicator=\"1.2\"]')]"
+                           ".find(r => r.textContent.includes('Ikke-vestlig')).innerText")
+    for shown in ["1. okt. 2012", "77,2", "79,6", "−2,4", "Tilbagegang"]:
+        assert shown in row, (shown, row)
+    # Spec 2.1: 10.8 points in September 2012; the target of 5.8 by 2014 is out of reach.
+    row = browser.evaluate("document.querySelector('tr[data-indicator=\"2.1\"]').innerText")
+    for shown in ["10,8", "5,8 i 2014", "Ikke på vej mod målet"]:
+        assert shown in row, (shown, row)
+    assert "Ikke målt" in browser.evaluate("document.querySelector('tr[data-indicator=\"7.1\"]').innerText")
+
+    # Kindergarten (4.1): the map shows minority children; exactly the suppressed districts are hatched.
+    suppressed = set(query(warehouse, f"SELECT area_code FROM barometer_edition WHERE edition_code = '{EDITION}' "
+                                     "AND indicator_code = '4.1' AND group_code = 'minority' "
+                                     "AND obs_status = 'suppressed'")["area_code"])
+    hatched = browser.evaluate("[...document.querySelectorAll('#indikator-4\\\\.1 use[fill=\"url(#hatch)\"]')]"
+                               ".map(u => u.getAttribute('href').slice('#area-'.length))")
+    assert suppressed and set(hatched) == suppressed
+    districts_drawn = browser.evaluate("document.querySelector('#area-101-01').getBBox().width")
+    assert districts_drawn > 10, "the district outlines render"
+    assert browser.evaluate("document.querySelectorAll('svg.map').length") == 8  # 1.2-1.4, 4.1-4.3, 6.1, 8.1
+
+
+def copy_of_public_views(warehouse: str, path: Path) -> str:
+    """A warehouse holding the public views' rows and nothing else: no internal table behind them."""
+    source, target = create_engine(warehouse), create_engine(f"sqlite:///{path}")
+    with source.connect() as reading, target.begin() as writing:
+        for name in PUBLIC_VIEWS:
+            view_table = Table(name, MetaData(), autoload_with=reading)
+            copy = Table(f"copy_of_{name}", MetaData(), *(Column(c.name, c.type) for c in view_table.columns))
+            copy.create(writing)
+            writing.execute(insert(copy), [dict(r) for r in reading.execute(select(view_table)).mappings()])
+            writing.execute(text(f"CREATE VIEW {name} AS SELECT * FROM copy_of_{name}"))
+    source.dispose()
+    target.dispose()
+    return f"sqlite:///{path}"
+
+
+def test_report_needs_nothing_but_the_public_views(report, warehouse, tmp_path):
+    only_views = copy_of_public_views(warehouse, tmp_path / "views-only.sqlite")
+    out = tmp_path / "from-views.html"
+    result = CliRunner().invoke(app, ["report", "--edition", EDITION, "--warehouse", only_views, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == report.read_bytes(), "same views, same report, byte for byte"

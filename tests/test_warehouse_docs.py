@@ -1,0 +1,42 @@
+"""docs/warehouse.md cannot drift: it documents exactly the views and columns a freshly
+initialised warehouse has, every code analysts filter on, and every schema revision."""
+
+from __future__ import annotations
+
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from barometer.export import DOCS, documented_columns
+from config import load_catalogue, load_districts
+from warehouse.database import MIGRATIONS, connect, initialise
+
+
+def live_views(url: str) -> dict[str, list[str]]:
+    engine = connect(url)
+    try:
+        initialise(engine)
+        inspector = inspect(engine)
+        return {view: [c["name"] for c in inspector.get_columns(view)] for view in inspector.get_view_names()}
+    finally:
+        engine.dispose()
+
+
+def test_every_view_and_column_is_documented_and_nothing_else(warehouse_url):
+    live = {view: set(columns) for view, columns in live_views(warehouse_url).items()}
+    documented = {view: set(columns) for view, columns in documented_columns().items()}
+    assert set(live) == set(documented), f"views live vs documented in {DOCS}"
+    for view, columns in live.items():
+        assert not columns - documented[view], f"{view}: columns missing from {DOCS}"
+        assert not documented[view] - columns, f"{view}: documented in {DOCS} but not in the view"
+
+
+def test_codes_and_revisions_are_documented():
+    text = DOCS.read_text(encoding="utf-8")
+    catalogue = load_catalogue()
+    assert not [code for code in catalogue.indicators if f"\n| {code} | " not in text], "indicators"
+    assert not [code for code in catalogue.groups if f"\n| `{code}` | " not in text], "groups"
+    districts = load_districts()
+    areas = [districts.municipality_code] + [districts.area_code(n) for n in districts.names]
+    assert not [code for code in areas if f"\n| `{code}` | " not in text], "areas"
+    revisions = [r.revision for r in ScriptDirectory(str(MIGRATIONS)).walk_revisions()]
+    assert not [r for r in revisions if f"\n| `{r}` | " not in text], "schema revisions"

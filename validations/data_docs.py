@@ -1,0 +1,76 @@
+"""The validation results of a refresh as Great Expectations Data Docs: one static HTML site
+(settings.data_docs_dir, BAROMETER_DATA_DOCS_DIR) an engineer opens in a browser to see, per
+delivered file, which rules held and which broke in how many rows (the refresh's summary names
+the rows).
+
+Results hold no cell values: `validations.common` validates with `exclude_unexpected_values`
+(only `_row` numbers are kept) and with pseudonyms swapped for integer codes, so no page can
+show a value. Results are collected while `recording()` runs and written once, at the end of the
+refresh, by `build()`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+SITE = "barometer"
+
+
+@dataclass(frozen=True)
+class Validated:
+    """One suite run on one file of a delivery."""
+
+    file: str
+    result: Any  # great_expectations ExpectationSuiteValidationResult
+
+
+_recording: list[Validated] | None = None
+
+
+@contextmanager
+def recording() -> Iterator[list[Validated]]:
+    """Collect every suite result `validations.common.check` produces inside the block."""
+    global _recording
+    _recording = []
+    try:
+        yield _recording
+    finally:
+        _recording = None
+
+
+def record(file: str, result: Any) -> None:
+    if _recording is not None:
+        _recording.append(Validated(file, result))
+
+
+def build(directory: Path, validated: list[Validated], run_name: str) -> Path:
+    """Write the results as pages of one Data Docs site in `directory`; returns its index.html.
+
+    A fresh ephemeral context holds just these results, so the index lists this run's pages;
+    pages of earlier runs stay in the folder under their own run name and time.
+    """
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (ExpectationSuiteIdentifier,
+                                                                            ValidationResultIdentifier)
+
+    context = gx.get_context(mode="ephemeral")
+    context.add_data_docs_site(SITE, {
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(directory.resolve())},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
+    run = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
+    for entry in validated:
+        entry.result.meta.update(run_id=run, batch_spec={"data_asset_name": entry.file})  # shown as the page title
+        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=entry.result.suite_name), run,
+                                         batch_identifier=re.sub(r"[^\w.-]+", "_", entry.file))
+        context.validation_results_store.set(key, entry.result)
+    context.build_data_docs(site_names=[SITE])
+    return directory / "index.html"
