@@ -126,8 +126,12 @@ def backfill(
     require_key()
     from flows.backfill import barometer_backfill
 
-    state = barometer_backfill(first, last, str(landing) if landing else None, warehouse, statbank_url,
-                               return_state=True)
+    try:
+        state = barometer_backfill(first, last, str(landing) if landing else None, warehouse, statbank_url,
+                                   return_state=True)
+    except Exception as error:  # the flow machinery itself failed: explain, don't dump a traceback
+        fail(f"The backfill could not run: {type(error).__name__}: {error}. Check the options and "
+             "PREFECT_API_URL; editions already refreshed stay loaded.")
     if not state.is_completed():
         fail(state.message or f"The backfill ended {state.name}; see the Prefect log above.")
     typer.echo(state.message)
