@@ -17,13 +17,13 @@ app = typer.Typer(help="Copenhagen's inclusion barometer: refresh editions into 
 
 Edition = Annotated[str, typer.Option("--edition", "-e", help="Half-year edition, e.g. 2012-S2.")]
 Landing = Annotated[Optional[Path], typer.Option(
-    help="Landing zone with one folder per source. [env: BAROMETER_LANDING_DIR; default ./landing]")]
+    help="Landing zone with one folder per source. (env BAROMETER_LANDING_DIR; default ./landing)")]
 Warehouse = Annotated[Optional[str], typer.Option(
     help="SQLAlchemy URL of the warehouse, e.g. postgresql+psycopg://user@host/db. "
-         "[env: BAROMETER_WAREHOUSE_URL; default sqlite:///barometer.sqlite]")]
+         "(env BAROMETER_WAREHOUSE_URL; default sqlite:///barometer.sqlite)")]
 StatBankURL = Annotated[Optional[str], typer.Option(
-    "--statbank-url", help="Base URL of the StatBank API. [env: BAROMETER_STATBANK_URL; "
-                           "default https://api.statbank.dk/v1]")]
+    "--statbank-url", help="Base URL of the StatBank API. (env BAROMETER_STATBANK_URL; "
+                           "default https://api.statbank.dk/v1)")]
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -40,6 +40,9 @@ def require_key() -> None:
         pseudonym_key()
     except MissingKeyError as error:
         fail(str(error), code=2)
+    except Exception as error:  # the Secret block lookup needs the Prefect API
+        fail(f"BAROMETER_PSEUDONYM_KEY is not set and its Prefect Secret block could not be read "
+             f"({type(error).__name__}). Set BAROMETER_PSEUDONYM_KEY, or check PREFECT_API_URL.", code=2)
 
 
 def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):

@@ -106,9 +106,14 @@ def unexpected(file: str, error: Exception) -> DeliveryError:
         "data - reproduce with `barometer validate` on the file"))
 
 
-def outcome(state: State) -> tuple[StagedDelivery | None, DeliveryError | None]:
+def outcome(state: State, file: str) -> tuple[StagedDelivery | None, DeliveryError | None]:
+    """A task's staged delivery, or why it was rejected (a crash or timeout counts as a rejection)."""
     value = state.result(raise_on_failure=False)
-    return (None, value) if isinstance(value, DeliveryError) else (value, None)
+    if isinstance(value, DeliveryError):
+        return None, value
+    if isinstance(value, BaseException):
+        return None, unexpected(file, value)
+    return value, None
 
 
 @task(task_run_name="read {delivery.name}", **IN_MEMORY)
@@ -154,9 +159,9 @@ def ingest_delivery(delivery: Delivery, municipality_code: str) -> tuple[StagedD
     if _staged_in_process is not None and key in _staged_in_process:
         get_run_logger().info("%s: unchanged since it was read in this process; reusing it", delivery.name)
         return _staged_in_process[key]
-    staged, error = outcome(extract(delivery, municipality_code, return_state=True))
+    staged, error = outcome(extract(delivery, municipality_code, return_state=True), delivery.name)
     if not error:
-        staged, error = outcome(validate(staged, return_state=True))
+        staged, error = outcome(validate(staged, return_state=True), delivery.name)
     if _staged_in_process is not None:
         _staged_in_process[key] = (staged, error)
     return staged, error
@@ -214,7 +219,7 @@ def retry_when_unavailable(task, task_run, state) -> bool:
     will fail the same way again."""
     from sources.statbank import StatBankUnavailable
 
-    return isinstance(state.result(raise_on_failure=False), StatBankUnavailable)
+    return isinstance(state.result(raise_on_failure=False), (StatBankUnavailable, TimeoutError))
 
 
 @task(task_run_name="fetch StatBank {table}", retry_condition_fn=retry_when_unavailable, **IN_MEMORY)
@@ -246,14 +251,16 @@ def ingest_employment(statbank_url: str, municipality_code: str, until: date) ->
     config = source_config("employment")
     result = SourceResult("employment")
     fetch = fetch_statbank.with_options(
+        timeout_seconds=config["task_timeout_seconds"],
         retries=config["task_retries"],
         retry_delay_seconds=float(os.environ.get("BAROMETER_STATBANK_RETRY_DELAY_SECONDS",
                                                  config["task_retry_delay_seconds"])))
-    staged, error = outcome(fetch(config["table"], statbank_url, municipality_code, until, return_state=True))
+    name = f"StatBank {config['table']}"
+    staged, error = outcome(fetch(config["table"], statbank_url, municipality_code, until, return_state=True), name)
     if not error:
-        staged, error = outcome(validate(staged, return_state=True))
+        staged, error = outcome(validate(staged, return_state=True), name)
     if error:
-        reject(result, Delivery("employment", None, f"StatBank {config['table']}", "", 0.0), error, None)
+        reject(result, Delivery("employment", None, name, "", 0.0), error, None)
     else:
         stage(result, [staged], until)
     return result

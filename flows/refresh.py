@@ -18,7 +18,8 @@ from prefect.states import Completed, Failed
 
 from config import (Settings, edition_end, latest_complete_edition, load_catalogue, load_districts,
                     parse_edition, source_config)
-from flows.ingest import IN_MEMORY, SourceResult, ingest_employment, ingest_file_source, pseudonym_key
+from flows.ingest import (IN_MEMORY, SourceResult, ingest_employment, ingest_file_source, outcome,
+                          pseudonym_key, unexpected)
 from sources.registry import file_sources, module
 from transforms.common import KEY
 from transforms.disclosure import suppress
@@ -72,7 +73,17 @@ def indicator_sources(code: str) -> list[str]:
 
 
 @task(task_run_name="compute {source} indicators", **IN_MEMORY)
-def compute(source: str, results: dict[str, SourceResult], municipality_code: str) -> pd.DataFrame:
+def compute(source: str, results: dict[str, SourceResult], municipality_code: str):
+    """A source's indicators, or a Failed state whose message names the place but withholds the
+    error's text (it could quote person-level data); the warehouse then keeps their old values."""
+    try:
+        return indicators(source, results, municipality_code)
+    except Exception as error:  # noqa: BLE001 - one source's transform must not stop the others
+        failure = unexpected(f"indicators of {source}", error)
+        return Failed(message=failure.summary(), data=failure)
+
+
+def indicators(source: str, results: dict[str, SourceResult], municipality_code: str) -> pd.DataFrame:
     """A source's indicators from its tables (plus any other source's tables they need), with
     lineage and disclosure control; indicators whose other sources failed are left out."""
     transform = module("transforms", source)
@@ -172,13 +183,17 @@ def _refresh(edition: str, settings: Settings):
         results = {name: ingest_file_source(name, str(settings.landing_dir), settings.municipality_code, until)
                    for name in file_sources()}
         results["employment"] = ingest_employment(settings.statbank_url, settings.municipality_code, until)
-    frames = [compute(name, results, settings.municipality_code) for name in results]
-    observations = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
-        not f.empty for f in frames) else pd.DataFrame(columns=KEY)
+    frames, failures = [], []
+    for name in results:
+        frame, failure = outcome(compute(name, results, settings.municipality_code, return_state=True),
+                                 f"indicators of {name}")
+        frames += [frame] if failure is None and not frame.empty else []
+        failures += [failure.summary()] if failure else []
+    observations = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KEY)
     report = RefreshReport(
         edition=edition,
         loaded={n: len(r.staged) for n, r in results.items() if r.staged},
-        rejected=[message for r in results.values() for message in r.errors],
+        rejected=[message for r in results.values() for message in r.errors] + failures,
         skipped=[n for n, r in results.items() if not r.staged and not r.errors],
         observations=len(observations),
     )
