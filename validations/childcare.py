@@ -11,8 +11,8 @@ import pandas as pd
 from sources.base import ROW, StagedDelivery, folder_file
 from sources.childcare import FILES, NAME
 from sources.errors import DeliveryError
-from sources.origin import ORIGIN_GROUPS
-from validations.common import check, check_districts, check_reference_date
+from validations.common import (check, check_districts, check_reference_date,
+                                person_register_expectations)
 
 INSTITUTION_TYPES = ["Vuggestue", "Børnehave", "Integreret", "Fritidshjem", "KKFO", "Fritidsklub"]
 AGE_BAND = (0, 13)
@@ -38,18 +38,7 @@ def institution_expectations() -> list:
 
 
 def child_expectations() -> list:
-    E = gx.expectations
-    return [
-        E.ExpectColumnValuesToNotBeNull(column="origin", description="origin (herkomst) is given"),
-        E.ExpectColumnValuesToBeInSet(column="origin", value_set=list(ORIGIN_GROUPS),
-                                      description="origin (herkomst) is one of Statistics Denmark's five categories"),
-        E.ExpectColumnValuesToBeUnique(column="person_id", description="one row per child"),
-        E.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="reference_date", column_B="birth_date", or_equal=True, ignore_row_if="either_value_is_missing",
-            description="date of birth is not after the reference date"),
-        E.ExpectColumnValuesToBeBetween(column="age", min_value=AGE_BAND[0], max_value=AGE_BAND[1],
-                                        description="age on the reference date within the register's 0-13 band"),
-    ]
+    return person_register_expectations("herkomst", "child", AGE_BAND)
 
 
 def validate(staged: StagedDelivery) -> None:

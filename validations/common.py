@@ -18,6 +18,7 @@ import pandas as pd
 
 from sources.base import ROW
 from sources.errors import DeliveryError
+from sources.origin import ORIGIN_GROUPS
 from validations import data_docs
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -142,3 +143,23 @@ def check_reference_date(frame: pd.DataFrame, file: str, column_label: str, rule
     reference = pd.Timestamp(frame["reference_date"].iloc[0])
     if reference.month not in months or day not in (None, reference.day):
         raise DeliveryError(file, rule, column_label, detail=f"the delivery's reference date is {reference.date()}")
+
+
+def person_register_expectations(origin_label: str, person: str, age_band: tuple[int, int]) -> list:
+    """The rules every person register shares: a known origin, one row per person, born by the
+    reference date, and an age within the band the register covers."""
+    import great_expectations as gx
+
+    E = gx.expectations
+    low, high = age_band
+    return [
+        E.ExpectColumnValuesToNotBeNull(column="origin", description=f"origin ({origin_label}) is given"),
+        E.ExpectColumnValuesToBeInSet(column="origin", value_set=list(ORIGIN_GROUPS),
+                                      description=f"origin ({origin_label}) is one of Statistics Denmark's five categories"),
+        E.ExpectColumnValuesToBeUnique(column="person_id", description=f"one row per {person}"),
+        E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="reference_date", column_B="birth_date", or_equal=True, ignore_row_if="either_value_is_missing",
+            description="date of birth is not after the reference date"),
+        E.ExpectColumnValuesToBeBetween(column="age", min_value=low, max_value=high,
+                                        description=f"age on the reference date within the register's {low}-{high} band"),
+    ]

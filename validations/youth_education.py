@@ -7,9 +7,9 @@ from __future__ import annotations
 import great_expectations as gx
 
 from sources.base import StagedDelivery
-from sources.origin import ORIGIN_GROUPS
 from sources.youth_education import NAME, STATUSES
-from validations.common import check, check_districts, check_reference_date
+from validations.common import (check, check_districts, check_reference_date,
+                                person_register_expectations)
 
 AGE_BAND = (14, 25)
 # Staged columns as the delivered sheet names them: error messages point into the file.
@@ -23,19 +23,10 @@ def expectations() -> list:
     return [
         E.ExpectColumnValuesToNotBeNull(column="birth_date",
                                         description="date of birth is a date (or, if empty, the CPR number's)"),
-        E.ExpectColumnValuesToNotBeNull(column="origin", description="origin (Herkomst) is given"),
-        E.ExpectColumnValuesToBeInSet(column="origin", value_set=list(ORIGIN_GROUPS),
-                                      description="origin (Herkomst) is one of Statistics Denmark's five categories"),
         E.ExpectColumnValuesToNotBeNull(column="status", description="status is given"),
         E.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES,
                                       description="status is completed, enrolled or not enrolled"),
-        E.ExpectColumnValuesToBeUnique(column="person_id", description="one row per person"),
-        E.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="reference_date", column_B="birth_date", or_equal=True, ignore_row_if="either_value_is_missing",
-            description="date of birth is not after the reference date"),
-        E.ExpectColumnValuesToBeBetween(column="age", min_value=AGE_BAND[0], max_value=AGE_BAND[1],
-                                        description="age on the reference date within the register's 14-25 band"),
-    ]
+    ] + person_register_expectations("Herkomst", "person", AGE_BAND)
 
 
 def validate(staged: StagedDelivery) -> None:
