@@ -3,6 +3,7 @@ empty database creates everything; later ones apply whatever Alembic revisions a
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,9 @@ def alembic_config(connection: Connection) -> Config:
     `connection` (no alembic.ini, so the installed package migrates wherever it runs)."""
     from alembic.config import Config
 
-    config = Config()
+    # The stream is passed now: Config's default is whatever sys.stdout was when Alembic was
+    # first imported, which may be a capture stream closed since (a CLI runner, a test).
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
