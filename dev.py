@@ -39,8 +39,10 @@ def ensure_environment() -> None:
         return
     print("Installing barometer and its pinned dependencies into .venv (first run: a few minutes) …", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run(pip + ["--upgrade", "pip"], check=True)
-    subprocess.run(pip + ["-e", f"{ROOT}[test]"], check=True)
+    # setuptools announces every editable install of a mapped package as a warning: it is expected.
+    quiet = dict(os.environ, PYTHONWARNINGS="ignore:Editable installation")
+    subprocess.run(pip + ["--upgrade", "pip"], check=True, env=quiet)
+    subprocess.run(pip + ["-e", f"{ROOT}[test]"], check=True, env=quiet)
     stamp.write_text(digest)
 
 

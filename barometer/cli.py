@@ -33,8 +33,8 @@ def fail(message: str, code: int = 1) -> None:
 
 def require_key() -> None:
     """Refuse before a run starts when neither the variable nor the Secret block holds the key."""
-    from flows.ingest import pseudonym_key
-    from sources.errors import MissingKeyError
+    from barometer.flows.ingest import pseudonym_key
+    from barometer.sources.errors import MissingKeyError
 
     try:
         pseudonym_key()
@@ -47,14 +47,14 @@ def require_key() -> None:
 
 def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
     """Run the refresh flow; returns its report, or exits with a one-paragraph explanation."""
-    from config import parse_edition
+    from barometer.config import parse_edition
 
     try:
         parse_edition(edition)
     except ValueError as error:
         fail(f"{error}. Give the edition as YEAR-S1 (January-June) or YEAR-S2 (July-December).", 2)
     require_key()
-    from flows.refresh import barometer_refresh
+    from barometer.flows.refresh import barometer_refresh
 
     try:
         state = barometer_refresh(edition, str(landing) if landing else None, warehouse, statbank_url,
@@ -102,7 +102,7 @@ def deploy() -> None:
     Europe/Copenhagen) and barometer-backfill/on-demand with the Prefect server PREFECT_API_URL
     points at, creating the process work pool 'barometer' if it is missing. Safe to run again:
     it updates them. See docs/operations.md."""
-    from flows.deploy import DeployError, register
+    from barometer.flows.deploy import DeployError, register
 
     try:
         typer.echo("\n".join(register()))
@@ -120,14 +120,14 @@ def backfill(
     refresh would (one barometer-refresh subflow per edition). A failed edition does not stop the
     others; the command then exits non-zero naming it. Needs BAROMETER_PSEUDONYM_KEY (or its
     Prefect Secret block)."""
-    from config import editions_between
+    from barometer.config import editions_between
 
     try:
         editions_between(first, last)
     except ValueError as error:
         fail(f"{error}. Give editions as YEAR-S1 or YEAR-S2, --from no later than --to.", 2)
     require_key()
-    from flows.backfill import barometer_backfill
+    from barometer.flows.backfill import barometer_backfill
 
     try:
         state = barometer_backfill(first, last, str(landing) if landing else None, warehouse, statbank_url,
@@ -141,7 +141,7 @@ def backfill(
 
 
 def warehouse_url(warehouse: str | None) -> str:
-    from config import Settings
+    from barometer.config import Settings
 
     return Settings.from_env(warehouse_url=warehouse).warehouse_url
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from config import editions_between
+from barometer.config import editions_between
 
 
 def demo_key(directory: Path) -> str:
@@ -23,10 +23,10 @@ def demo_key(directory: Path) -> str:
 def run_demo(directory: Path, first: str, last: str) -> None:
     from barometer.cli import run_refresh
     from barometer.output import print_edition
-    from config import Settings
-    from demo import generate
-    from demo.statbank_server import serve
-    from flows.ingest import reuse_staged
+    from barometer.config import Settings
+    from barometer.demo import generate
+    from barometer.demo.statbank_server import serve
+    from barometer.flows.ingest import reuse_staged
 
     directory.mkdir(parents=True, exist_ok=True)
     landing, statbank_dir = directory / "landing", directory / "statbank"

@@ -15,8 +15,8 @@ import pandas as pd
 from sqlalchemy import Boolean, Engine, Float, Integer, MetaData, Table, inspect, select
 from sqlalchemy.engine import make_url
 
-from config import edition_end
-from warehouse.database import connect
+from barometer.config import edition_end
+from barometer.warehouse.database import connect
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
 VIEWS = ["barometer_edition", "barometer_observation", "barometer_delivery", "indicator_catalogue"]

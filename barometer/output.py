@@ -7,8 +7,8 @@ import math
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
-from warehouse.database import connect
-from warehouse.load import read_edition
+from barometer.warehouse.database import connect
+from barometer.warehouse.load import read_edition
 
 STATUS_STYLE = {"progress": "green", "regress": "red", "unchanged": "yellow",
                 "first_measurement": "cyan", "not_measured": "dim"}

@@ -19,8 +19,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from barometer.export import EditionTables, read_tables
-from config import edition_end, load_districts, source_config
-from config.districts import GEOJSON
+from barometer.config import edition_end, load_districts, source_config
+from barometer.config.districts import GEOJSON
 
 STATUS_LABELS = {"progress": "Fremgang", "regress": "Tilbagegang", "unchanged": "Uændret",
                  "first_measurement": "Første måling", "not_measured": "Ikke målt",

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from config import Settings, source_config
-from sources.base import Delivery, is_ignored, sha256_of
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
-from sources.registry import STATBANK_SOURCES, file_sources, module
+from barometer.config import Settings, source_config
+from barometer.sources.base import Delivery, is_ignored, sha256_of
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.registry import STATBANK_SOURCES, file_sources, module
 
 
 class UsageError(Exception):
@@ -56,7 +56,7 @@ def validate_delivery(path: Path, source: str | None = None) -> Verdict:
     except DeliveryError as error:
         return Verdict(delivery, error)
     except Exception as error:  # noqa: BLE001 - reported as a refresh reports it, message withheld
-        from flows.ingest import unexpected
+        from barometer.flows.ingest import unexpected
 
         return Verdict(delivery, unexpected(delivery.name, error))
     return Verdict(delivery, rows=staged.rows, reference_date=staged.reference_date)

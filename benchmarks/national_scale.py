@@ -17,10 +17,10 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from sources.base import age_on
-from sources.pseudonym import PseudonymKey, split_cpr
-from transforms.youth_education import COMPLETED, ENROLLED
-from transforms.youth_education import compute as compute_youth_education
+from barometer.sources.base import age_on
+from barometer.sources.pseudonym import PseudonymKey, split_cpr
+from barometer.transforms.youth_education import COMPLETED, ENROLLED
+from barometer.transforms.youth_education import compute as compute_youth_education
 
 ORIGINS = np.array(["danish", "western", "non_western"])
 STATUSES = np.array([COMPLETED, ENROLLED, "Ikke i gang"])

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from config import load_districts, source_config
-from demo.common import apportion, birth_dates, cpr_numbers, landing_folder, spell
-from sources.childcare import CHILD_COLUMNS, INSTITUTION_COLUMNS, NAME
-from sources.origin import ORIGIN_GROUPS
+from barometer.config import load_districts, source_config
+from barometer.demo.common import apportion, birth_dates, cpr_numbers, landing_folder, spell
+from barometer.sources.childcare import CHILD_COLUMNS, INSTITUTION_COLUMNS, NAME
+from barometer.sources.origin import ORIGIN_GROUPS
 
 REFERENCE_DATES = [date(year, month, 1) for year in range(2010, 2014) for month in (2, 11)]
 # Age band -> children per reference date (Copenhagen scaled down about 1:10).

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from config import source_config
+from barometer.config import source_config
 
 # Ways deliveries have spelled each district (district number -> spellings, the official first).
 SPELLINGS = {

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from demo.common import apportion
-from demo.statbank_server import save_table
+from barometer.demo.common import apportion
+from barometer.demo.statbank_server import save_table
 
 TABLE = "KAS201"
 YEARS = list(range(2005, 2014))

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from config import source_config
-from demo.common import apportion, cpr_digits, hyphenated, landing_folder
-from sources.grades import COLUMNS
-from transforms.grades import fit, pupil_means
+from barometer.config import source_config
+from barometer.demo.common import apportion, cpr_digits, hyphenated, landing_folder
+from barometer.sources.grades import COLUMNS
+from barometer.transforms.grades import fit, pupil_means
 
 NAME = "grades"
 # exam year -> published adjusted ratio (2013 continues the trend) and number of pupils

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
-from config import source_config
-from demo.common import landing_folder, spell
-from sources.safety import COLUMNS, NAME
+from barometer.config import source_config
+from barometer.demo.common import landing_folder, spell
+from barometer.sources.safety import COLUMNS, NAME
 
 # Areas ordered from the highest need down; the first three are 2013's marked areas.
 AREAS = [

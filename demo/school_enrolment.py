@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from config import load_districts
-from demo.common import birth_dates, cpr_numbers, landing_folder, spell
-from sources.school_enrolment import NAME
+from barometer.config import load_districts
+from barometer.demo.common import birth_dates, cpr_numbers, landing_folder, spell
+from barometer.sources.school_enrolment import NAME
 
 REFERENCE_DATES = [date(2010, 11, 5), date(2011, 11, 4), date(2012, 11, 5), date(2013, 11, 5)]
 # (deviating public schools, public schools with pupils) per November: 31/60, 30/60, 29/59, 28/59

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from config import source_config
-from demo.common import apportion, landing_folder, spell
-from sources.survey import FIXED_COLUMNS, NAME, questions
+from barometer.config import source_config
+from barometer.demo.common import apportion, landing_folder, spell
+from barometer.sources.survey import FIXED_COLUMNS, NAME, questions
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from demo.common import landing_folder
-from sources.workforce import COLUMNS, NAME
+from barometer.demo.common import landing_folder
+from barometer.sources.workforce import COLUMNS, NAME
 
 # Per year: managers of known origin, of whom non-Western; all employees of known origin, of
 # whom non-Western. Western and unknown origins are fixed shares on top.

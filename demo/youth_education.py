@@ -20,9 +20,9 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 import numpy as np
 import pandas as pd
 
-from config import source_config
-from demo.common import apportion, birth_dates, cpr_numbers, landing_folder, spell
-from sources.youth_education import NAME, STATUSES
+from barometer.config import source_config
+from barometer.demo.common import apportion, birth_dates, cpr_numbers, landing_folder, spell
+from barometer.sources.youth_education import NAME, STATUSES
 
 # (completed, enrolled, persons) among the 15-19 year-olds of each origin group: for 2010-2012 the
 # shares round to the published table in indicators.md (84.8 = 9,845 of 11,610, …) with room to spare.

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from prefect import flow, get_run_logger
 from prefect.states import Completed, Failed, State
 
-from config import editions_between
-from flows.ingest import reuse_staged
-from flows.refresh import barometer_refresh
+from barometer.config import editions_between
+from barometer.flows.ingest import reuse_staged
+from barometer.flows.refresh import barometer_refresh
 
 
 @dataclass

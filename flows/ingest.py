@@ -21,11 +21,11 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
-from config import source_config
-from sources.base import Delivery, StagedDelivery, find_deliveries
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
-from sources.registry import module
+from barometer.config import source_config
+from barometer.sources.base import Delivery, StagedDelivery, find_deliveries
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.registry import module
 
 # Person-level frames pass between tasks in memory only: never cached, never persisted.
 IN_MEMORY = {"cache_policy": NO_CACHE, "persist_result": False}
@@ -77,7 +77,7 @@ def pseudonym_key() -> PseudonymKey:
     from prefect.blocks.system import Secret
     from prefect.exceptions import ObjectNotFound
 
-    from sources.errors import MissingKeyError
+    from barometer.sources.errors import MissingKeyError
 
     secret = os.environ.get("BAROMETER_PSEUDONYM_KEY")
     block = source_config("privacy")["pseudonym_key_secret_block"]
@@ -217,15 +217,15 @@ def ingest_file_source(source: str, landing_dir: str, municipality_code: str, un
 def retry_when_unavailable(task, task_run, state) -> bool:
     """Retry the fetch only when the API did not answer; a refused request or a changed table
     will fail the same way again."""
-    from sources.statbank import StatBankUnavailable
+    from barometer.sources.statbank import StatBankUnavailable
 
     return isinstance(state.result(raise_on_failure=False), (StatBankUnavailable, TimeoutError))
 
 
 @task(task_run_name="fetch StatBank {table}", retry_condition_fn=retry_when_unavailable, **IN_MEMORY)
 def fetch_statbank(table: str, statbank_url: str, municipality_code: str, until: date):
-    from sources.employment import fetch
-    from sources.statbank import StatBankClient
+    from barometer.sources.employment import fetch
+    from barometer.sources.statbank import StatBankClient
 
     try:
         with StatBankClient(statbank_url, **statbank_client_options()) as client:

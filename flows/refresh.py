@@ -16,18 +16,18 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
-from config import (Settings, edition_end, latest_complete_edition, load_catalogue, load_districts,
+from barometer.config import (Settings, edition_end, latest_complete_edition, load_catalogue, load_districts,
                     parse_edition, source_config)
-from flows.ingest import (IN_MEMORY, SourceResult, ingest_employment, ingest_file_source, outcome,
+from barometer.flows.ingest import (IN_MEMORY, SourceResult, ingest_employment, ingest_file_source, outcome,
                           pseudonym_key, unexpected)
-from sources.registry import file_sources, module
-from transforms.common import KEY
-from transforms.disclosure import suppress
-from transforms.editions import edition_entries
-from validations import data_docs
-from warehouse.database import connect, initialise
-from warehouse.load import LoadRequest, load, read_edition
-from warehouse.lock import WarehouseBusy, refresh_lock
+from barometer.sources.registry import file_sources, module
+from barometer.transforms.common import KEY
+from barometer.transforms.disclosure import suppress
+from barometer.transforms.editions import edition_entries
+from barometer.validations import data_docs
+from barometer.warehouse.database import connect, initialise
+from barometer.warehouse.load import LoadRequest, load, read_edition
+from barometer.warehouse.lock import WarehouseBusy, refresh_lock
 
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sources.errors import DeliveryError
+from barometer.sources.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 

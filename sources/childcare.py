@@ -12,12 +12,12 @@ from datetime import date
 
 import pandas as pd
 
-from config import load_districts
-from sources.base import (ROW, Delivery, StagedDelivery, age_on, blank_as_missing, folder_file, read_csv,
+from barometer.config import load_districts
+from barometer.sources.base import (ROW, Delivery, StagedDelivery, age_on, blank_as_missing, folder_file, read_csv,
                           single_reference_date, stripped)
-from sources.errors import DeliveryError
-from sources.origin import origin_group
-from sources.pseudonym import PseudonymKey, pseudonymise_cpr
+from barometer.sources.errors import DeliveryError
+from barometer.sources.origin import origin_group
+from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
 NAME = "childcare"
 TABLES = ["institutions", "children"]

@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from config import source_config
-from sources.base import ROW, Delivery, StagedDelivery
-from sources.statbank import CONTENT, StatBankClient, StatBankError, parse_bulk
+from barometer.config import source_config
+from barometer.sources.base import ROW, Delivery, StagedDelivery
+from barometer.sources.statbank import CONTENT, StatBankClient, StatBankError, parse_bulk
 
 NAME = "employment"
 TABLES = ["kas201"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from config import source_config
-from sources.base import ROW, Delivery, StagedDelivery, blank_as_missing, read_csv, single_reference_date, stripped
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey, pseudonymise_cpr
+from barometer.config import source_config
+from barometer.sources.base import ROW, Delivery, StagedDelivery, blank_as_missing, read_csv, single_reference_date, stripped
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
 NAME = "grades"
 TABLES = ["grades"]

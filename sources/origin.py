@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sources.base import stripped
+from barometer.sources.base import stripped
 
 ORIGIN_GROUPS = {
     "Dansk oprindelse": "danish",

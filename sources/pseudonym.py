@@ -13,8 +13,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sources.base import ROW
-from sources.errors import DeliveryError, MissingKeyError
+from barometer.sources.base import ROW
+from barometer.sources.errors import DeliveryError, MissingKeyError
 
 PERSON_COLUMNS = ("person_id", "cpr_birth_date", "sex")  # what split_cpr derives from a CPR number
 

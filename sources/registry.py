@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from config.catalogue import sources_file
+from barometer.config.catalogue import sources_file
 
 STATBANK_SOURCES = ["employment"]
 
@@ -23,4 +23,4 @@ def module(layer: str, source: str) -> ModuleType:
     """`sources.grades`, `validations.grades`, `transforms.grades` … for a known source only."""
     if source not in all_sources() or layer not in ("sources", "validations", "transforms"):
         raise ValueError(f"unknown source {source!r} or layer {layer!r}")
-    return importlib.import_module(f"{layer}.{source}")
+    return importlib.import_module(f"barometer.{layer}.{source}")

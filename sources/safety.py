@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from config import load_districts, source_config
-from sources.base import ROW, Delivery, StagedDelivery, decimal_number, read_xlsx, single_reference_date, stripped
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
+from barometer.config import load_districts, source_config
+from barometer.sources.base import ROW, Delivery, StagedDelivery, decimal_number, read_xlsx, single_reference_date, stripped
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
 
 NAME = "safety"
 TABLES = ["safety_areas"]

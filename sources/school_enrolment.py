@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from config import Districts, load_districts, source_config
-from sources.base import (ROW, Delivery, StagedDelivery, age_on, blank_as_missing, folder_file, read_csv,
+from barometer.config import Districts, load_districts, source_config
+from barometer.sources.base import (ROW, Delivery, StagedDelivery, age_on, blank_as_missing, folder_file, read_csv,
                           single_reference_date)
-from sources.pseudonym import PseudonymKey, pseudonymise_cpr
+from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
 NAME = "school_enrolment"
 TABLES = ["schools", "pupils"]

@@ -19,8 +19,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from sources.base import ROW
-from sources.errors import DeliveryError
+from barometer.sources.base import ROW
+from barometer.sources.errors import DeliveryError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CONTENT = "INDHOLD"  # the BULK format's value column, named so in both languages

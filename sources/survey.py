@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from config import load_districts, source_config
-from sources.base import ROW, Delivery, StagedDelivery, blank_as_missing, decimal_number, read_csv
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
+from barometer.config import load_districts, source_config
+from barometer.sources.base import ROW, Delivery, StagedDelivery, blank_as_missing, decimal_number, read_csv
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
 
 NAME = "survey"
 TABLES = ["survey"]

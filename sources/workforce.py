@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sources.base import ROW, Delivery, StagedDelivery, read_csv, single_reference_date
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
+from barometer.sources.base import ROW, Delivery, StagedDelivery, read_csv, single_reference_date
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
 
 NAME = "workforce"
 TABLES = ["employees"]

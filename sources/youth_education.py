@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from config import load_districts, source_config
-from sources.base import ROW, Delivery, StagedDelivery, age_on, read_xlsx, single_reference_date, stripped
-from sources.origin import origin_group
-from sources.pseudonym import PseudonymKey, pseudonymise_cpr
+from barometer.config import load_districts, source_config
+from barometer.sources.base import ROW, Delivery, StagedDelivery, age_on, read_xlsx, single_reference_date, stripped
+from barometer.sources.origin import origin_group
+from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
 NAME = "youth_education"
 TABLES = ["youth_education"]

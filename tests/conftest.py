@@ -68,7 +68,7 @@ def warehouse_url(request, tmp_path):
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
     """The demo landing zone and StatBank data, generated once per session (read-only for tests)."""
-    from demo import generate
+    from barometer.demo import generate
 
     root = tmp_path_factory.mktemp("demo")
     generate(root / "landing", root / "statbank")
@@ -85,7 +85,7 @@ def landing(demo_data, tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def statbank_url(demo_data):
-    from demo.statbank_server import serve
+    from barometer.demo.statbank_server import serve
 
     with serve(demo_data / "statbank") as url:
         yield url

@@ -29,8 +29,8 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from barometer.cli import app
-from config import source_config
-from demo.statbank_server import serve, tableinfo_path
+from barometer.config import source_config
+from barometer.demo.statbank_server import serve, tableinfo_path
 
 
 # --- valid deliveries in the real formats ---------------------------------------------------

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sources.base import Delivery, find_deliveries
-from sources.childcare import read
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
-from transforms.childcare import compute
-from validations.childcare import validate
+from barometer.sources.base import Delivery, find_deliveries
+from barometer.sources.childcare import read
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
+from barometer.transforms.childcare import compute
+from barometer.validations.childcare import validate
 
 KEY = PseudonymKey("test-key")
 REFERENCE = date(2012, 11, 1)
@@ -227,7 +227,7 @@ PUBLISHED = {  # (indicator, year, month) -> minority, Danish, all
 
 
 def test_demo_reproduces_the_published_figures(tmp_path):
-    from demo.childcare import write
+    from barometer.demo.childcare import write
 
     write(tmp_path, seed=7)
     deliveries = find_deliveries("childcare", tmp_path / "childcare", ignore=[])

@@ -24,8 +24,8 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, TaskR
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import create_engine, inspect, text
 
-from flows.ingest import ingest_employment
-from warehouse.lock import refresh_lock
+from barometer.flows.ingest import ingest_employment
+from barometer.warehouse.lock import refresh_lock
 
 pytestmark = pytest.mark.integration
 

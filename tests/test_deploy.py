@@ -34,8 +34,8 @@ from prefect.server.schemas.schedules import CronSchedule
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import create_engine, text
 
-from config import latest_complete_edition
-from flows.deploy import HALF_YEARLY, PROJECT_DIR, TIME_ZONE, register
+from barometer.config import latest_complete_edition
+from barometer.flows.deploy import HALF_YEARLY, PROJECT_DIR, TIME_ZONE, register
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from transforms.common import finish
-from transforms.disclosure import suppress
+from barometer.transforms.common import finish
+from barometer.transforms.disclosure import suppress
 
 NOV_2012 = date(2012, 11, 30)
 MIN_PERSONS = 5

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from config import load_districts
-from config.districts import normalise_name
+from barometer.config import load_districts
+from barometer.config.districts import normalise_name
 
 DISTRICTS = load_districts("101")
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from config import Catalogue, load_catalogue
-from transforms.common import KEY, finish
-from transforms.editions import COLUMNS, edition_entries
+from barometer.config import Catalogue, load_catalogue
+from barometer.transforms.common import KEY, finish
+from barometer.transforms.editions import COLUMNS, edition_entries
 
 CATALOGUE = Catalogue(goals={}, groups={}, indicators={
     "1.2": {"direction": "higher", "gap": ["danish", "non_western"]},

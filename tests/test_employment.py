@@ -8,15 +8,15 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from config import source_config
-from demo.employment import write_statbank
-from demo.statbank_server import serve
-from sources.base import Delivery, StagedDelivery
-from sources.employment import fetch, stage
-from sources.errors import DeliveryError
-from sources.statbank import StatBankClient, StatBankError
-from transforms.employment import compute, labour_force_share
-from validations.employment import validate
+from barometer.config import source_config
+from barometer.demo.employment import write_statbank
+from barometer.demo.statbank_server import serve
+from barometer.sources.base import Delivery, StagedDelivery
+from barometer.sources.employment import fetch, stage
+from barometer.sources.errors import DeliveryError
+from barometer.sources.statbank import StatBankClient, StatBankError
+from barometer.transforms.employment import compute, labour_force_share
+from barometer.validations.employment import validate
 
 AGES = source_config("employment")["codes"]["ages"]
 HEADER = "OMRÅDE;SOCIO;HERKOMST;ALDER;KØN;PERIODE;TID;INDHOLD\n"

@@ -26,7 +26,7 @@ CODE_NAMES = {"indicator_code": ["indicator_name_da", "indicator_name_en", "unit
 def refreshed_warehouse(tmp_path_factory, demo_data: Path, statbank_url: str) -> str:
     """The demo refreshed for 2012-S2 into SQLite: one refresh per test session, however many
     modules ask (it takes the better part of a minute). Read-only for the tests."""
-    from flows.refresh import barometer_refresh
+    from barometer.flows.refresh import barometer_refresh
 
     path = tmp_path_factory.getbasetemp() / f"demo-warehouse-{EDITION}" / "barometer.sqlite"
     url = f"sqlite:///{path}"

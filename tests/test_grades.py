@@ -7,13 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from demo import grades as demo
-from sources import grades as source
-from sources.base import Delivery, find_deliveries
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
-from transforms.grades import compute
-from validations.grades import validate
+from barometer.demo import grades as demo
+from barometer.sources import grades as source
+from barometer.sources.base import Delivery, find_deliveries
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
+from barometer.transforms.grades import compute
+from barometer.validations.grades import validate
 
 KEY = PseudonymKey("test-key")
 HEADER = ("cpr;institutionsnummer;skoleaar;fag;karakter;tosproget;foraeldre_uddannelse;"

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table, inspect, insert, text
 
 from test_refresh import query
-from warehouse.database import (BASELINE, CORE_SCHEMA, MIGRATIONS, alembic_config, connect, initialise,
+from barometer.warehouse.database import (BASELINE, CORE_SCHEMA, MIGRATIONS, alembic_config, connect, initialise,
                                 internal_schema)
 
 # A warehouse in miniature: kindergarten use (4.1) of minority children in two districts, one

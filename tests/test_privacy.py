@@ -28,10 +28,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, text
 
-from config import source_config
-from sources.errors import MissingKeyError
-from sources.pseudonym import PseudonymKey
-from sources.youth_education import COLUMNS, COMPLETED, ENROLLED, NOT_ENROLLED
+from barometer.config import source_config
+from barometer.sources.errors import MissingKeyError
+from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.youth_education import COLUMNS, COMPLETED, ENROLLED, NOT_ENROLLED
 
 pytestmark = pytest.mark.integration
 
@@ -273,7 +273,7 @@ def test_the_key_may_come_from_the_prefect_secret_block(prefect_server, monkeypa
     from prefect.blocks.system import Secret
 
     from barometer.cli import require_key
-    from flows.ingest import pseudonym_key
+    from barometer.flows.ingest import pseudonym_key
 
     monkeypatch.delenv("BAROMETER_PSEUDONYM_KEY", raising=False)
     with pytest.raises(MissingKeyError, match=SECRET_BLOCK):

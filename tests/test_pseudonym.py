@@ -6,8 +6,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from sources.errors import DeliveryError, MissingKeyError
-from sources.pseudonym import PseudonymKey, split_cpr
+from barometer.sources.errors import DeliveryError, MissingKeyError
+from barometer.sources.pseudonym import PseudonymKey, split_cpr
 
 KEY = PseudonymKey("test-key")
 FILE = "youth_education/status.xlsx"

@@ -21,7 +21,7 @@ PUBLISHED_1_2 = {
 
 
 def refresh(edition: str, landing: Path, warehouse_url: str, statbank_url: str):
-    from flows.refresh import barometer_refresh
+    from barometer.flows.refresh import barometer_refresh
 
     return barometer_refresh(edition, str(landing), warehouse_url, statbank_url, return_state=True)
 

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from config import load_catalogue, load_districts
-from transforms.editions import edition_entries
-from validations.common import PERSONAL_COLUMNS
-from warehouse import schema
-from warehouse.database import connect, initialise
-from warehouse.load import LoadRequest, load
-from warehouse.roles import ANALYST_ROLE, create_role
+from barometer.config import load_catalogue, load_districts
+from barometer.transforms.editions import edition_entries
+from barometer.validations.common import PERSONAL_COLUMNS
+from barometer.warehouse import schema
+from barometer.warehouse.database import connect, initialise
+from barometer.warehouse.load import LoadRequest, load
+from barometer.warehouse.roles import ANALYST_ROLE, create_role
 
 pytestmark = pytest.mark.postgres
 

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from demo import safety as demo
-from sources.base import Delivery, find_deliveries
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
-from sources.safety import COLUMNS, NAME, read
-from transforms.safety import compute, need_level
-from validations.safety import validate
+from barometer.demo import safety as demo
+from barometer.sources.base import Delivery, find_deliveries
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.safety import COLUMNS, NAME, read
+from barometer.transforms.safety import compute, need_level
+from barometer.validations.safety import validate
 
 KEY = PseudonymKey("test-key")
 TITLE = ["Tryghedsindeks 2012", "Indeks: byens gennemsnit = 100", None]

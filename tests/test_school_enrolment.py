@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from demo import school_enrolment as demo
-from sources import school_enrolment as source
-from sources.base import Delivery, find_deliveries
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
-from transforms.school_enrolment import compute
-from validations.school_enrolment import validate
+from barometer.demo import school_enrolment as demo
+from barometer.sources import school_enrolment as source
+from barometer.sources.base import Delivery, find_deliveries
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
+from barometer.transforms.school_enrolment import compute
+from barometer.validations.school_enrolment import validate
 
 KEY = PseudonymKey("test-key")
 SCHOOL_HEADER = "institutionsnummer;skolenavn;bydel;skoletype"

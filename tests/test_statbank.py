@@ -14,11 +14,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from demo.employment import write_statbank
-from demo.statbank_server import main, save_table, serve, tableinfo_path
-from sources import employment
-from sources.statbank import StatBankClient, StatBankError
-from validations.employment import validate
+from barometer.demo.employment import write_statbank
+from barometer.demo.statbank_server import main, save_table, serve, tableinfo_path
+from barometer.sources import employment
+from barometer.sources.statbank import StatBankClient, StatBankError
+from barometer.validations.employment import validate
 
 BULK = "OMRÅDE;TID;INDHOLD\n101;2012;37,7\n".encode()
 SELECTION = {"OMRÅDE": ["101"], "Tid": ["2012"]}

@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import demo.survey
-from sources import survey as reader
-from sources.base import find_deliveries
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
-from transforms import survey as transform
-from validations import survey as validation
+import barometer.demo.survey
+from barometer.sources import survey as reader
+from barometer.sources.base import find_deliveries
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
+from barometer.transforms import survey as transform
+from barometer.validations import survey as validation
 
 HEADER = ("respondent_id;interviewdato;vaegt;gruppe;bydel;q_tillid_naboer;q_tillid_kommune;"
           "q_indflydelse;q_hoerer_til;q_diskrimination_omfang;q_diskrimineret_12m")
@@ -181,7 +181,7 @@ PUBLISHED = [  # (indicator, group, reference year, month, published value)
 
 
 def test_demo_reproduces_the_published_figures(tmp_path):
-    demo.survey.write(tmp_path)
+    barometer.demo.survey.write(tmp_path)
     deliveries = find_deliveries("survey", tmp_path / "survey", ignore=[])
     assert len(deliveries) == 4
     tables = []

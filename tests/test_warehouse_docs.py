@@ -7,8 +7,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from barometer.export import DOCS, documented_columns
-from config import load_catalogue, load_districts
-from warehouse.database import MIGRATIONS, connect, initialise
+from barometer.config import load_catalogue, load_districts
+from barometer.warehouse.database import MIGRATIONS, connect, initialise
 
 
 def live_views(url: str) -> dict[str, list[str]]:

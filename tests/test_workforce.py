@@ -7,13 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from demo import workforce as demo
-from sources.base import Delivery, find_deliveries
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
-from sources.workforce import NAME, read
-from transforms.workforce import compute
-from validations.workforce import validate
+from barometer.demo import workforce as demo
+from barometer.sources.base import Delivery, find_deliveries
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.workforce import NAME, read
+from barometer.transforms.workforce import compute
+from barometer.validations.workforce import validate
 
 KEY = PseudonymKey("test-key")
 HEADER = "medarbejder_nr;forvaltning;stillingsbetegnelse;leder;herkomst;opgoerelsesdato"
@@ -53,9 +53,9 @@ def labour_force(monkeypatch, shares: list[tuple[str, str, float, float]]) -> No
     frame["value"] = 100 * frame["numerator"] / frame["denominator"]
     frame[["quarter_start", "reference_date"]] = frame[["quarter_start", "reference_date"]].apply(
         lambda column: pd.to_datetime(column).dt.date)
-    import transforms.employment
+    import barometer.transforms.employment
 
-    monkeypatch.setattr(transforms.employment, "labour_force_share", lambda tables, code=None: frame)
+    monkeypatch.setattr(barometer.transforms.employment, "labour_force_share", lambda tables, code=None: frame)
 
 
 def test_reads_extract_and_replaces_employee_numbers_with_pseudonyms(tmp_path):

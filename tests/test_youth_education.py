@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from demo.youth_education import write
-from sources.base import Delivery, find_deliveries
-from sources.errors import DeliveryError
-from sources.pseudonym import PseudonymKey
-from sources.youth_education import read
-from transforms.youth_education import compute
-from validations.youth_education import validate
+from barometer.demo.youth_education import write
+from barometer.sources.base import Delivery, find_deliveries
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.youth_education import read
+from barometer.transforms.youth_education import compute
+from barometer.validations.youth_education import validate
 
 KEY = PseudonymKey("test-key")
 HEADER = ["CPR", "Fødselsdato", "Herkomst", "Bydel", "Status", "Opgørelsesdato"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from config import source_config
-from transforms.common import compare_with_districts, deviating_share, expand_groups, finish, share_observations
+from barometer.config import source_config
+from barometer.transforms.common import compare_with_districts, deviating_share, expand_groups, finish, share_observations
 
 INDICATORS = ["1.4", "4.1", "4.2", "4.3"]
 GROUPS = {"danish": ["danish", "all"], "western": ["minority", "all"], "non_western": ["minority", "all"]}

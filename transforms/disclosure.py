@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from transforms.common import KEY, NUMERIC
+from barometer.transforms.common import KEY, NUMERIC
 
 CELL = ["indicator_code", "group_code", "area_code", "reference_date"]
 STATUSES = {"normal", "provisional", "suppressed"}

@@ -12,8 +12,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from config import Catalogue, edition_end, period_code
-from transforms.common import KEY, OBS_COLUMNS
+from barometer.config import Catalogue, edition_end, period_code
+from barometer.transforms.common import KEY, OBS_COLUMNS
 
 SERIES = ["indicator_code", "group_code", "area_code"]
 TREND_POINTS = 4  # trends and paces are fitted to at most this many latest observations

@@ -7,9 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from config import source_config
-from sources.employment import NAME, TABLES
-from transforms.common import finish
+from barometer.config import source_config
+from barometer.sources.employment import NAME, TABLES
+from barometer.transforms.common import finish
 
 INDICATORS = ["2.1"]
 TABLE = TABLES[0]

@@ -15,8 +15,8 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from statsmodels.regression.linear_model import RegressionResults
 
-from config import source_config
-from transforms.common import finish
+from barometer.config import source_config
+from barometer.transforms.common import finish
 
 INDICATORS = ["1.1"]
 NAME = "grades"

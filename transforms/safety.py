@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from config import source_config
-from sources.safety import NAME, TABLES
-from transforms.common import finish
+from barometer.config import source_config
+from barometer.sources.safety import NAME, TABLES
+from barometer.transforms.common import finish
 
 INDICATORS = ["5.1", "5.2"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from config import source_config
-from transforms.common import compare_with_districts, deviating_share, finish
+from barometer.config import source_config
+from barometer.transforms.common import compare_with_districts, deviating_share, finish
 
 INDICATORS = ["1.3"]
 NAME = "school_enrolment"

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from config import source_config
-from transforms.common import district_area_codes, expand_groups, finish
+from barometer.config import source_config
+from barometer.transforms.common import district_area_codes, expand_groups, finish
 
 INDICATORS = ["6.1", "8.1"]
 GROUPS = {"minority": ["minority", "all"], "majority": ["majority", "all"]}

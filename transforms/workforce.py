@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sources.workforce import TABLES
-from transforms.common import finish, share_observations
+from barometer.sources.workforce import TABLES
+from barometer.transforms.common import finish, share_observations
 
 INDICATORS = ["3.1", "3.2"]
 GROUP = "non_western"
@@ -21,7 +21,7 @@ def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataF
     cells = origin_cells(tables[TABLES[0]])
     parts = [share_observations(cells[cells["is_manager"]], "3.2", municipality_code, districts=False)]
     if "kas201" in tables:
-        from transforms.employment import labour_force_share  # only 3.1 depends on employment
+        from barometer.transforms.employment import labour_force_share  # only 3.1 depends on employment
 
         employee_share = share_observations(cells, "3.1", municipality_code, measure="employee_share",
                                             districts=False)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from config import source_config
-from sources.youth_education import COMPLETED, ENROLLED, NAME
-from transforms.common import expand_groups, finish, share_observations
+from barometer.config import source_config
+from barometer.sources.youth_education import COMPLETED, ENROLLED, NAME
+from barometer.transforms.common import expand_groups, finish, share_observations
 
 INDICATORS = ["1.2"]
 GROUPS = {"danish": ["danish"], "non_western": ["non_western"]}

@@ -8,10 +8,10 @@ from __future__ import annotations
 import great_expectations as gx
 import pandas as pd
 
-from sources.base import ROW, StagedDelivery, folder_file
-from sources.childcare import FILES, NAME
-from sources.errors import DeliveryError
-from validations.common import (check, check_districts, check_reference_date,
+from barometer.sources.base import ROW, StagedDelivery, folder_file
+from barometer.sources.childcare import FILES, NAME
+from barometer.sources.errors import DeliveryError
+from barometer.validations.common import (check, check_districts, check_reference_date,
                                 person_register_expectations)
 
 INSTITUTION_TYPES = ["Vuggestue", "Børnehave", "Integreret", "Fritidshjem", "KKFO", "Fritidsklub"]

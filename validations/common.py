@@ -16,10 +16,10 @@ from functools import cache
 
 import pandas as pd
 
-from sources.base import ROW
-from sources.errors import DeliveryError
-from sources.origin import ORIGIN_GROUPS
-from validations import data_docs
+from barometer.sources.base import ROW
+from barometer.sources.errors import DeliveryError
+from barometer.sources.origin import ORIGIN_GROUPS
+from barometer.validations import data_docs
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 

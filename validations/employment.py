@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from config import source_config
-from sources.base import StagedDelivery
-from sources.employment import COLUMNS, NAME, TABLES
-from sources.statbank import CONTENT
-from validations.common import check
+from barometer.config import source_config
+from barometer.sources.base import StagedDelivery
+from barometer.sources.employment import COLUMNS, NAME, TABLES
+from barometer.sources.statbank import CONTENT
+from barometer.validations.common import check
 
 KEY = ["area_code", "status", "origin", "age", "sex", "quarter"]
 REQUIRED = [*KEY, "reference_date", "count"]

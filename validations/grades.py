@@ -11,11 +11,11 @@ from __future__ import annotations
 import great_expectations as gx
 import pandas as pd
 
-from config import source_config
-from sources.base import ROW, StagedDelivery
-from sources.errors import DeliveryError
-from sources.grades import TEXT_COLUMNS
-from validations.common import check
+from barometer.config import source_config
+from barometer.sources.base import ROW, StagedDelivery
+from barometer.sources.errors import DeliveryError
+from barometer.sources.grades import TEXT_COLUMNS
+from barometer.validations.common import check
 
 NAME = "grades"
 # Staged columns as the delivered file names them: error messages point into the file.

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from sources.base import StagedDelivery
-from sources.safety import NAME, TABLES
-from validations.common import check, check_districts
+from barometer.sources.base import StagedDelivery
+from barometer.sources.safety import NAME, TABLES
+from barometer.validations.common import check, check_districts
 
 # Staged columns as the delivered sheet names them: error messages point into the file.
 FILE_COLUMNS = {"area_id": "Område-ID", "area_name": "Område", "district_name": "Bydel", "district": "Bydel",

@@ -10,11 +10,11 @@ from __future__ import annotations
 import great_expectations as gx
 import pandas as pd
 
-from config import source_config
-from sources.base import ROW, StagedDelivery, folder_file
-from sources.errors import DeliveryError
-from sources.school_enrolment import BILINGUAL_CODES, NAME
-from validations.common import check, check_districts, check_reference_date
+from barometer.config import source_config
+from barometer.sources.base import ROW, StagedDelivery, folder_file
+from barometer.sources.errors import DeliveryError
+from barometer.sources.school_enrolment import BILINGUAL_CODES, NAME
+from barometer.validations.common import check, check_districts, check_reference_date
 
 SCHOOL_TYPES = ["Folkeskole", "Privatskole", "Specialskole"]
 AGE_BAND = (6, 16)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from config import source_config
-from sources.base import StagedDelivery
-from sources.survey import DATE_RULE, NAME
-from validations.common import check, check_districts
+from barometer.config import source_config
+from barometer.sources.base import StagedDelivery
+from barometer.sources.survey import DATE_RULE, NAME
+from barometer.validations.common import check, check_districts
 
 # Staged columns as the delivered file names them (answer columns keep theirs).
 FILE_COLUMNS = {"respondent_id": "respondent_id", "interview_date": "interviewdato", "weight": "vaegt",

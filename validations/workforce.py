@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from sources.base import StagedDelivery
-from sources.workforce import MANAGER_FLAGS, NAME, ORIGIN_GROUPS, TABLES
-from validations.common import check
+from barometer.sources.base import StagedDelivery
+from barometer.sources.workforce import MANAGER_FLAGS, NAME, ORIGIN_GROUPS, TABLES
+from barometer.validations.common import check
 
 # Staged columns as the delivered file names them: error messages point into the file.
 FILE_COLUMNS = {"person_id": "medarbejder_nr", "department": "forvaltning", "job_title": "stillingsbetegnelse",

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from sources.base import StagedDelivery
-from sources.youth_education import NAME, STATUSES
-from validations.common import (check, check_districts, check_reference_date,
+from barometer.sources.base import StagedDelivery
+from barometer.sources.youth_education import NAME, STATUSES
+from barometer.validations.common import (check, check_districts, check_reference_date,
                                 person_register_expectations)
 
 AGE_BAND = (14, 25)

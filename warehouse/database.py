@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 
-from warehouse.schema import CORE_SCHEMA
+from barometer.warehouse.schema import CORE_SCHEMA
 
 if TYPE_CHECKING:  # Alembic is imported where it is used: readers of the warehouse never need it
     from alembic.config import Config
@@ -67,6 +67,6 @@ def initialise(engine: Engine) -> None:
             command.stamp(config, BASELINE)
         command.upgrade(config, "head")
         if not is_sqlite(engine):
-            from warehouse.roles import ensure_analyst_role
+            from barometer.warehouse.roles import ensure_analyst_role
 
             ensure_analyst_role(connection)

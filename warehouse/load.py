@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Date, Engine, Float, delete, insert, select, text
 
-from config import Catalogue, Districts, period_code
-from transforms.common import KEY
-from warehouse import schema
+from barometer.config import Catalogue, Districts, period_code
+from barometer.transforms.common import KEY
+from barometer.warehouse import schema
 
 VALUE_COLUMNS = ["value", "numerator", "denominator", "n", "ci_low", "ci_high"]
 DECIMALS = 10  # stored precision: keeps re-runs bit-identical across float noise

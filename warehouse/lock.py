@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from warehouse.database import connect
+from barometer.warehouse.database import connect
 
 ADVISORY_KEY = 0x6261726F  # 'baro'
 

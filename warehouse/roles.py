@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from warehouse.schema import CORE_SCHEMA, PUBLIC_VIEWS, safe_identifier
+from barometer.warehouse.schema import CORE_SCHEMA, PUBLIC_VIEWS, safe_identifier
 
 ANALYST_ROLE = "barometer_analyst"
 PUBLIC_SCHEMA = "public"

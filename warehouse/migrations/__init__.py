@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from warehouse.database import internal_schema
+from barometer.warehouse.database import internal_schema
 
 
 def core_schema() -> str | None:

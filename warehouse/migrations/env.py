@@ -4,8 +4,8 @@
 from alembic import context
 from sqlalchemy import MetaData
 
-from warehouse.database import internal_schema
-from warehouse.schema import metadata
+from barometer.warehouse.database import internal_schema
+from barometer.warehouse.schema import metadata
 
 if context.is_offline_mode():
     raise SystemExit("The warehouse is migrated online only: run `barometer refresh`, or call "

@@ -11,7 +11,7 @@ A warehouse made by the pre-migration code holds exactly this and is stamped at 
 import sqlalchemy as sa
 from alembic import op
 
-from warehouse.migrations import core_schema, create_views, drop_views
+from barometer.warehouse.migrations import core_schema, create_views, drop_views
 
 revision = "0001"
 down_revision = None

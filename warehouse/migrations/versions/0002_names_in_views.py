@@ -11,7 +11,7 @@ that select the existing columns are unaffected.
 """
 # Frozen once released: spell out tables and views here, never import them from warehouse.schema,
 # so that replaying this revision always builds what it built when it was written.
-from warehouse.migrations import create_views, drop_views, replace_views, views_of
+from barometer.warehouse.migrations import create_views, drop_views, replace_views, views_of
 
 revision = "0002"
 down_revision = "0001"
