@@ -4,7 +4,9 @@ paragraph saying what went wrong and what to do, never a traceback."""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
@@ -45,27 +47,81 @@ def require_key() -> None:
              f"({type(error).__name__}). Set BAROMETER_PSEUDONYM_KEY, or check PREFECT_API_URL.", code=2)
 
 
+def orchestration() -> str:
+    return os.environ.get("BAROMETER_ORCHESTRATION", "auto")
+
+
 def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
-    """Run the refresh flow; returns its report, or exits with a one-paragraph explanation."""
+    """Run the refresh, as a Prefect flow when a Prefect API is configured (or
+    BAROMETER_ORCHESTRATION=prefect), else in this process; returns its report, or exits with a
+    one-paragraph explanation."""
     from barometer.config import parse_edition
+    from barometer.flows.steps import use_prefect
 
     try:
         parse_edition(edition)
+        prefect = use_prefect(orchestration())
     except ValueError as error:
-        fail(f"{error}. Give the edition as YEAR-S1 (January-June) or YEAR-S2 (July-December).", 2)
+        fail(f"{error}. Give the edition as YEAR-S1 (January-June) or YEAR-S2 (July-December); "
+             "BAROMETER_ORCHESTRATION as auto, prefect or local.", 2)
     require_key()
+    try:
+        report = (refresh_with_prefect if prefect else refresh_locally)(edition, landing, warehouse, statbank_url)
+    except typer.Exit:
+        raise
+    except Exception as error:  # the machinery itself failed: explain, don't dump a traceback
+        fail(f"The refresh of {edition} could not run: {type(error).__name__}: {error}. "
+             "Nothing was written to the warehouse. Check the options and the log above.")
+    if report.failed:
+        fail(report.text())
+    return report
+
+
+def quiet_logs() -> None:
+    """A local run's log lines go to the terminal only with BAROMETER_VERBOSE=1: the summary at
+    the end says what happened."""
+    import logging
+
+    logger = logging.getLogger("barometer")
+    if os.environ.get("BAROMETER_VERBOSE") and not logger.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(message)s")
+    elif not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+def refresh_locally(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
+    from barometer import timing
+    from barometer.config import Settings
+    from barometer.flows.pipeline import refresh
+    from barometer.flows.steps import LocalSteps
+    from barometer.warehouse.lock import WarehouseBusy
+
+    settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
+    timing.record("imports", time.perf_counter() - barometer.STARTED)
+    quiet_logs()
+    steps = LocalSteps()
+    try:
+        return refresh(edition, settings, steps)
+    except WarehouseBusy as busy:
+        fail(str(busy))
+    finally:
+        steps.close()
+        timing.write_if_requested()
+
+
+def refresh_with_prefect(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
+    from barometer import timing
+
     from barometer.flows.refresh import barometer_refresh
 
-    try:
+    timing.record("imports", time.perf_counter() - barometer.STARTED)
+    with timing.stage("orchestration start"):
         state = barometer_refresh(edition, str(landing) if landing else None, warehouse, statbank_url,
                                   return_state=True)
-    except Exception as error:  # the flow machinery itself failed: explain, don't dump a traceback
-        fail(f"The refresh of {edition} could not run: {type(error).__name__}: {error}. "
-             "Nothing was written to the warehouse. Check the options and the Prefect log above.")
+    timing.write_if_requested()
     report = state.result(raise_on_failure=False) if state.is_completed() or state.is_failed() else None
-    if state.is_failed() and hasattr(report, "text"):
-        fail(report.text())
-    if not state.is_completed():
+    if not hasattr(report, "text"):
         fail(f"The refresh of {edition} ended {state.name}: {state.message}. Nothing of a failed load "
              "was written (the load is one transaction); see the Prefect log above for the cause.")
     return report

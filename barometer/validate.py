@@ -56,7 +56,7 @@ def validate_delivery(path: Path, source: str | None = None) -> Verdict:
     except DeliveryError as error:
         return Verdict(delivery, error)
     except Exception as error:  # noqa: BLE001 - reported as a refresh reports it, message withheld
-        from barometer.flows.ingest import unexpected
+        from barometer.flows.steps import unexpected
 
         return Verdict(delivery, unexpected(delivery.name, error))
     return Verdict(delivery, rows=staged.rows, reference_date=staged.reference_date)

@@ -1,15 +1,18 @@
-"""One subflow per source: extract → validate → stage.
+"""Each source's deliveries: read → validate → stage, one step per source.
 
 A delivery that breaks a rule is rejected whole and recorded; the source goes on with its other
-deliveries. Only the pseudonymised, in-memory tables leave this module: the key is read here
-(environment or Prefect Secret block) and never passed as a parameter (Prefect records those).
+deliveries. Only the pseudonymised, in-memory tables leave this module. The key is read in the
+refresh's own process (environment or Prefect Secret block) and handed to readers in memory,
+never as a parameter (Prefect records those).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
-import traceback
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,18 +20,20 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from prefect.states import Failed, State
 
+from barometer import timing
 from barometer.config import source_config
+from barometer.flows.steps import attempt, prefect_api_configured
 from barometer.sources.base import Delivery, StagedDelivery, find_deliveries
+try:  # TEMP until sources/base.py has it
+    from barometer.sources.base import verify_unchanged
+except ImportError:
+    def verify_unchanged(delivery): pass
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import module
 
-# Person-level frames pass between tasks in memory only: never cached, never persisted.
-IN_MEMORY = {"cache_policy": NO_CACHE, "persist_result": False}
+log = logging.getLogger("barometer")
 
 
 @dataclass
@@ -39,6 +44,11 @@ class SourceResult:
     staged: list[StagedDelivery] = field(default_factory=list)  # in force, up to the edition's end
     deliveries: list[dict] = field(default_factory=list)  # rows for barometer_delivery
     errors: list[str] = field(default_factory=list)
+    reused: bool = False  # inputs unchanged since the last load: its observations stand as stored
+
+    @property
+    def in_force(self) -> int:
+        return sum(row["status"] == "loaded" for row in self.deliveries)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Each staged table concatenated over the deliveries in force."""
@@ -54,6 +64,19 @@ class SourceResult:
                 for reference_date in pd.unique(table["reference_date"]):
                     covered[reference_date] = delivery_id(staged.delivery)
         return covered
+
+    def outcome_json(self) -> str:
+        """What a later refresh with the same inputs reports without reading them again."""
+        rows = [{**row, "reference_date": row["reference_date"] and row["reference_date"].isoformat()}
+                for row in self.deliveries]
+        return json.dumps({"deliveries": rows, "errors": self.errors}, sort_keys=True)
+
+    @classmethod
+    def from_outcome(cls, source: str, outcome: str) -> "SourceResult":
+        stored = json.loads(outcome)
+        rows = [{**row, "reference_date": row["reference_date"] and date.fromisoformat(row["reference_date"])}
+                for row in stored["deliveries"]]
+        return cls(source, deliveries=rows, errors=stored["errors"], reused=True)
 
 
 def delivery_id(delivery: Delivery) -> str:
@@ -74,66 +97,39 @@ def pseudonym_key() -> PseudonymKey:
     """The keyed-hash secret: BAROMETER_PSEUDONYM_KEY, else the Prefect Secret block named in
     config/sources.yaml `privacy` (workers that keep no secrets in their environment), else
     MissingKeyError. Never logged; rotate it between runs, not during one (docs/privacy.md)."""
-    from prefect.blocks.system import Secret
-    from prefect.exceptions import ObjectNotFound
-
     from barometer.sources.errors import MissingKeyError
 
     secret = os.environ.get("BAROMETER_PSEUDONYM_KEY")
     block = source_config("privacy")["pseudonym_key_secret_block"]
-    if not secret:
-        try:
-            secret = Secret.load(block).get()
-        except ValueError as error:  # Prefect's "Unable to find block document": no such block
-            if not isinstance(error.__cause__, ObjectNotFound):
-                raise
+    # The block lives on a Prefect server: without one (a local run) there is none to ask.
+    if not secret and (prefect_api_configured() or "prefect" in sys.modules):
+        secret = _secret_block(block)
     if not secret:
         raise MissingKeyError(secret_block=block)
     return PseudonymKey(secret)
 
 
-def rejected(error: DeliveryError) -> State:
-    """A rejected delivery ends its task Failed with the error as data: no traceback in the log."""
-    return Failed(message=error.summary(), data=error)
+def _secret_block(name: str) -> str | None:
+    from prefect.blocks.system import Secret
+    from prefect.exceptions import ObjectNotFound
 
-
-def unexpected(file: str, error: Exception) -> DeliveryError:
-    """An error nobody anticipated, named by type and place only: its message might quote a cell."""
-    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-    where = f" in {Path(frame.filename).name} line {frame.lineno}" if frame else ""
-    return DeliveryError(file, "delivery can be processed", detail=(
-        f"unexpected {type(error).__name__}{where}; the message is withheld as it may hold personal "
-        "data - reproduce with `barometer validate` on the file"))
-
-
-def outcome(state: State, file: str) -> tuple[StagedDelivery | None, DeliveryError | None]:
-    """A task's staged delivery, or why it was rejected (a crash or timeout counts as a rejection)."""
-    value = state.result(raise_on_failure=False)
-    if isinstance(value, DeliveryError):
-        return None, value
-    if isinstance(value, BaseException):
-        return None, unexpected(file, value)
-    return value, None
-
-
-@task(task_run_name="read {delivery.name}", **IN_MEMORY)
-def extract(delivery: Delivery, municipality_code: str):
     try:
-        return module("sources", delivery.source).read(delivery, pseudonym_key(), municipality_code)
-    except DeliveryError as error:
-        return rejected(error)
-    except Exception as error:  # noqa: BLE001 - any failure rejects the delivery, safely worded
-        return rejected(unexpected(delivery.name, error))
+        return Secret.load(name).get()
+    except ValueError as error:  # Prefect's "Unable to find block document": no such block
+        if not isinstance(error.__cause__, ObjectNotFound):
+            raise
+        return None
 
 
-@task(task_run_name="validate {staged.delivery.name}", **IN_MEMORY)
-def validate(staged: StagedDelivery):
-    try:
-        module("validations", staged.delivery.source).validate(staged)
-    except DeliveryError as error:
-        return rejected(error)
-    except Exception as error:  # noqa: BLE001
-        return rejected(unexpected(staged.delivery.name, error))
+def read_and_validate(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
+    """One delivery read, pseudonymised and validated; its file must not change meanwhile."""
+    if getattr(delivery, 'problem', None):
+        raise delivery.problem
+    with timing.stage("read"):
+        staged = module("sources", delivery.source).read(delivery, key, municipality_code)
+        verify_unchanged(delivery)
+    with timing.stage("validate"):
+        module("validations", delivery.source).validate(staged)
     return staged
 
 
@@ -153,29 +149,26 @@ def reuse_staged() -> Iterator[None]:
         _staged_in_process = None
 
 
-def ingest_delivery(delivery: Delivery, municipality_code: str) -> tuple[StagedDelivery | None, DeliveryError | None]:
-    """extract → validate for one delivery; the first broken rule stops it."""
-    key = (delivery.source, delivery.name, delivery.sha256, municipality_code, pseudonym_key().version)
-    if _staged_in_process is not None and key in _staged_in_process:
-        get_run_logger().info("%s: unchanged since it was read in this process; reusing it", delivery.name)
-        return _staged_in_process[key]
-    staged, error = outcome(extract(delivery, municipality_code, return_state=True), delivery.name)
-    if not error:
-        staged, error = outcome(validate(staged, return_state=True), delivery.name)
+def ingest_delivery(delivery: Delivery, key: PseudonymKey,
+                    municipality_code: str) -> tuple[StagedDelivery | None, DeliveryError | None]:
+    """read → validate for one delivery; the first broken rule stops it."""
+    memo = (delivery.source, delivery.name, delivery.sha256, municipality_code, key.version)
+    if _staged_in_process is not None and memo in _staged_in_process:
+        return _staged_in_process[memo]
+    staged, error = attempt(delivery.name, lambda: read_and_validate(delivery, key, municipality_code))
     if _staged_in_process is not None:
-        _staged_in_process[key] = (staged, error)
+        _staged_in_process[memo] = (staged, error)
     return staged, error
 
 
 def stage(result: SourceResult, accepted: list[StagedDelivery], until: date) -> None:
     """Per reference date, the newest valid delivery is in force; older ones are superseded.
     Deliveries describing dates after the edition's end are left for a later edition."""
-    logger = get_run_logger()
     by_date: dict[date, list[StagedDelivery]] = {}
     for staged in accepted:
         if staged.reference_date > until:
-            logger.info("%s describes %s, after the edition's end: not loaded", staged.delivery.name,
-                        staged.reference_date)
+            log.info("%s describes %s, after the edition's end: not loaded", staged.delivery.name,
+                     staged.reference_date)
             continue
         by_date.setdefault(staged.reference_date, []).append(staged)
     for candidates in by_date.values():
@@ -187,53 +180,31 @@ def stage(result: SourceResult, accepted: list[StagedDelivery], until: date) -> 
 
 
 def reject(result: SourceResult, delivery: Delivery, error: DeliveryError, key_version: str | None) -> None:
-    get_run_logger().error("rejected %s", error.summary())
+    log.error("rejected %s", error.summary())
     result.errors.append(error.summary())
     result.deliveries.append(delivery_row(delivery, "rejected", message=error.summary(), key_version=key_version))
 
 
-@flow(flow_run_name="ingest-{source}", validate_parameters=False, persist_result=False)
-def ingest_file_source(source: str, landing_dir: str, municipality_code: str, until: date) -> SourceResult:
-    """Read, validate and stage every delivery in the source's landing folder."""
-    logger = get_run_logger()
-    result = SourceResult(source)
+def source_deliveries(source: str, landing_dir: Path) -> list[Delivery]:
+    """The source's deliveries in the landing zone, oldest first (checksummed, not yet read)."""
     folder = Path(landing_dir) / source_config(source)["landing"]
-    deliveries = find_deliveries(source, folder, source_config("ignore_patterns"))
-    if not deliveries:
-        logger.warning("%s: no delivery in %s", source, folder)
-        return result
+    return find_deliveries(source, folder, source_config("ignore_patterns"))
+
+
+def ingest_file_source(source: str, deliveries: list[Delivery], key: PseudonymKey, municipality_code: str,
+                       until: date) -> SourceResult:
+    """Read, validate and stage every delivery of one source."""
+    result = SourceResult(source)
     accepted = []
     for delivery in deliveries:
-        staged, error = ingest_delivery(delivery, municipality_code)
+        staged, error = ingest_delivery(delivery, key, municipality_code)
         if error:
-            reject(result, delivery, error, pseudonym_key().version)
+            reject(result, delivery, error, key.version)
         else:
             accepted.append(staged)
     stage(result, accepted, until)
-    logger.info("%s: %d deliveries in force, %d rejected", source, len(result.staged), len(result.errors))
+    log.info("%s: %d deliveries in force, %d rejected", source, len(result.staged), len(result.errors))
     return result
-
-
-def retry_when_unavailable(task, task_run, state) -> bool:
-    """Retry the fetch only when the API did not answer; a refused request or a changed table
-    will fail the same way again."""
-    from barometer.sources.statbank import StatBankUnavailable
-
-    return isinstance(state.result(raise_on_failure=False), (StatBankUnavailable, TimeoutError))
-
-
-@task(task_run_name="fetch StatBank {table}", retry_condition_fn=retry_when_unavailable, **IN_MEMORY)
-def fetch_statbank(table: str, statbank_url: str, municipality_code: str, until: date):
-    from barometer.sources.employment import fetch
-    from barometer.sources.statbank import StatBankClient
-
-    try:
-        with StatBankClient(statbank_url, **statbank_client_options()) as client:
-            return fetch(client, municipality_code, until)
-    except DeliveryError as error:
-        return rejected(error)
-    except Exception as error:  # noqa: BLE001
-        return rejected(unexpected(f"StatBank {table}", error))
 
 
 def statbank_client_options() -> dict:
@@ -245,21 +216,26 @@ def statbank_client_options() -> dict:
     return options
 
 
-@flow(flow_run_name="ingest-employment", validate_parameters=False, persist_result=False)
-def ingest_employment(statbank_url: str, municipality_code: str, until: date) -> SourceResult:
-    """Fetch KAS201 from StatBank, check it against tableinfo and validate it."""
-    config = source_config("employment")
+def fetch_employment(statbank_url: str, municipality_code: str, until: date) -> StagedDelivery:
+    """KAS201 from StatBank, checked against tableinfo (validated by `validate_employment`, in
+    the refresh's own thread: Great Expectations' context is not for several threads at once)."""
+    from barometer.sources.employment import fetch
+    from barometer.sources.statbank import StatBankClient
+
+    with StatBankClient(statbank_url, **statbank_client_options()) as client:
+        return fetch(client, municipality_code, until)
+
+
+def validate_employment(staged: StagedDelivery) -> StagedDelivery:
+    with timing.stage("validate"):
+        module("validations", "employment").validate(staged)
+    return staged
+
+
+def employment_result(staged: StagedDelivery | None, error: DeliveryError | None, until: date) -> SourceResult:
     result = SourceResult("employment")
-    fetch = fetch_statbank.with_options(
-        timeout_seconds=config["task_timeout_seconds"],
-        retries=config["task_retries"],
-        retry_delay_seconds=float(os.environ.get("BAROMETER_STATBANK_RETRY_DELAY_SECONDS",
-                                                 config["task_retry_delay_seconds"])))
-    name = f"StatBank {config['table']}"
-    staged, error = outcome(fetch(config["table"], statbank_url, municipality_code, until, return_state=True), name)
-    if not error:
-        staged, error = outcome(validate(staged, return_state=True), name)
     if error:
+        name = f"StatBank {source_config('employment')['table']}"
         reject(result, Delivery("employment", None, name, "", 0.0), error, None)
     else:
         stage(result, [staged], until)

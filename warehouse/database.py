@@ -35,6 +35,27 @@ def connect(url: str) -> Engine:
     return engine
 
 
+def warehouse_exists(engine: Engine) -> bool:
+    """False for an SQLite file not created yet (connecting would create it); True otherwise."""
+    database = engine.url.database
+    if not is_sqlite(engine) or not database or database == ":memory:" or database.startswith("file:"):
+        return True
+    return Path(database).exists()
+
+
+def head_revision() -> str:
+    """The newest revision shipped: revision files are named '<revision>_<slug>.py', numbered."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def _current_revision(connection: Connection) -> str | None:
+    schema = internal_schema(connection)
+    if not inspect(connection).has_table("alembic_version", schema):
+        return None
+    table = f"{schema}.alembic_version" if schema else "alembic_version"
+    return connection.execute(text(f"SELECT version_num FROM {table}")).scalar()
+
+
 def alembic_config(connection: Connection) -> Config:
     """Alembic's configuration, built in code: the revisions shipped in the package, run on
     `connection` (no alembic.ini, so the installed package migrates wherever it runs)."""
@@ -56,7 +77,12 @@ def _made_before_migrations(connection: Connection) -> bool:
 
 
 def initialise(engine: Engine) -> None:
-    """Upgrade the warehouse to the newest schema revision in one transaction (idempotent)."""
+    """Upgrade the warehouse to the newest schema revision in one transaction (idempotent).
+    A warehouse already at the newest revision costs one query, not Alembic's start-up."""
+    if warehouse_exists(engine):
+        with engine.connect() as connection:
+            if _current_revision(connection) == head_revision():
+                return
     from alembic import command
 
     with engine.begin() as connection:

@@ -7,16 +7,17 @@ the same content. A failure anywhere rolls the whole load back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Date, Engine, Float, delete, insert, select, text
+from sqlalchemy import Connection, Date, Engine, Float, delete, insert, inspect, select, text
 
 from barometer.config import Catalogue, Districts, period_code
 from barometer.transforms.common import KEY
 from barometer.warehouse import schema
+from barometer.warehouse.database import internal_schema, warehouse_exists
 
 VALUE_COLUMNS = ["value", "numerator", "denominator", "n", "ci_low", "ci_high"]
 DECIMALS = 10  # stored precision: keeps re-runs bit-identical across float noise
@@ -38,6 +39,8 @@ class LoadRequest:
     # OBS_COLUMNS + obs_status + delivery_id. Each (indicator, reference date) present replaces
     # what the warehouse holds for it; everything else (sources that failed) is kept.
     observations: pd.DataFrame
+    # source -> (checksum of its inputs, its outcome as JSON) for each source recomputed and loaded
+    source_inputs: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def load(engine: Engine, request: LoadRequest, edition_entries) -> None:
@@ -50,6 +53,7 @@ def load(engine: Engine, request: LoadRequest, edition_entries) -> None:
         stored = read_observations(connection)
         entries = edition_entries(stored)
         _write_edition(connection, request.edition, entries, request.run_id)
+        _write_source_inputs(connection, request.source_inputs, request.run_id)
         connection.execute(insert(schema.run).values(
             run_id=request.run_id, edition_code=request.edition, started_at=request.started_at,
             finished_at=datetime.now(request.started_at.tzinfo), status=request.status,
@@ -154,8 +158,11 @@ def _replace_rows(connection: Connection, table, new: pd.DataFrame, keys: list[s
 def _write_observations(connection: Connection, request: LoadRequest) -> None:
     """Replace, per indicator, the reference dates this refresh recomputed."""
     table = schema.observation
+    if request.observations.empty:  # every source failed, or none changed: nothing to replace
+        return
     new = request.observations[request.observations["reference_date"] <= request.edition_end].copy()
-    assert new["obs_status"].notna().all(), "disclosure control runs before loading"
+    if new["obs_status"].isna().any():
+        raise ValueError("observations reach the load without disclosure control (obs_status)")
     new["period_code"] = new["reference_date"].map(period_code)
     columns = [c.name for c in table.columns if c.name != "run_id"]
     for code, rows in new.groupby("indicator_code"):
@@ -170,6 +177,29 @@ def _write_edition(connection: Connection, edition: str, entries: pd.DataFrame, 
     _replace_rows(connection, table, entries[[c.name for c in table.columns if c.name != "run_id"]],
                   ["edition_code", "indicator_code", "group_code", "area_code"], run_id,
                   table.c.edition_code == edition)
+
+
+def _write_source_inputs(connection: Connection, inputs: dict[str, tuple[str, str]], run_id: str) -> None:
+    """Each recomputed source's checksum replaces its last; an unchanged one keeps its run id."""
+    table = schema.source_input
+    known = {row.source: row for row in connection.execute(select(table))}
+    for source, (fingerprint, outcome) in inputs.items():
+        old = known.get(source)
+        if old is not None and (old.fingerprint, old.outcome) == (fingerprint, outcome):
+            continue
+        connection.execute(delete(table).where(table.c.source == source))
+        connection.execute(insert(table).values(source=source, fingerprint=fingerprint, outcome=outcome,
+                                                run_id=run_id))
+
+
+def read_source_inputs(engine: Engine) -> dict[str, tuple[str, str]]:
+    """source -> (checksum, outcome) of the last load; empty for a warehouse not made yet."""
+    if not warehouse_exists(engine):
+        return {}
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("source_input", internal_schema(connection)):
+            return {}
+        return {row.source: (row.fingerprint, row.outcome) for row in connection.execute(select(schema.source_input))}
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -126,6 +126,14 @@ edition_entry = Table(
     Column("run_id", String(64), nullable=False),
 )
 
+source_input = Table(
+    "source_input", metadata,
+    Column("source", String(32), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # flows/inputs.py: what it was computed from
+    Column("outcome", Text, nullable=False),  # its deliveries and rejections, as last reported (JSON)
+    Column("run_id", String(64), nullable=False),
+)
+
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 

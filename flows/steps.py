@@ -1,0 +1,143 @@
+"""How a refresh's steps run: as Prefect tasks, or as plain calls in this process.
+
+The pipeline is written once, against `Steps`. With a Prefect API (a server, Prefect Cloud, a
+deployment's worker) each step is a task run that the UI shows; without one, a local CLI run calls
+the same steps directly, so it does not pay for starting a temporary Prefect server (seconds of
+CPU, more than the work itself at Copenhagen's size).
+
+A step is a function without arguments (a closure): nothing it works on becomes a task
+parameter, so no person-level data or key can reach Prefect's records. It returns its value or
+raises; a `DeliveryError` is the step's answer ("this delivery is rejected"), any other
+exception is named by type and place only, since its message could quote a cell.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tomllib
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from barometer import timing
+from barometer.sources.errors import DeliveryError
+
+Outcome = tuple[Any, DeliveryError | None]  # (value, None) or (None, why it failed)
+ORCHESTRATIONS = ("auto", "prefect", "local")
+
+
+def prefect_api_configured() -> bool:
+    """PREFECT_API_URL in the environment or in the active Prefect profile (read without
+    importing Prefect, which costs seconds)."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    if "prefect.settings" in sys.modules:  # already paid for: ask it (test harnesses, profiles)
+        from prefect.settings import PREFECT_API_URL
+
+        if PREFECT_API_URL.value():
+            return True
+    home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect"))
+    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml"))
+    try:
+        config = tomllib.loads(profiles.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    active = os.environ.get("PREFECT_PROFILE") or config.get("active", "ephemeral")
+    return bool(config.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
+
+
+def use_prefect(orchestration: str) -> bool:
+    """'prefect': always (a temporary server when no API is configured); 'local': never;
+    'auto': when a Prefect API is configured, so its UI shows the run."""
+    if orchestration not in ORCHESTRATIONS:
+        raise ValueError(f"orchestration {orchestration!r} is not one of {', '.join(ORCHESTRATIONS)}")
+    return orchestration == "prefect" or (orchestration == "auto" and prefect_api_configured())
+
+
+def unexpected(place: str, error: BaseException) -> DeliveryError:
+    """An error nobody anticipated, named by type and place only: its message might quote a cell."""
+    frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" in {Path(frame.filename).name} line {frame.lineno}" if frame else ""
+    return DeliveryError(place, "delivery can be processed", detail=(
+        f"unexpected {type(error).__name__}{where}; the message is withheld as it may hold personal "
+        "data - reproduce with `barometer validate` on the file"))
+
+
+def attempt(place: str, function: Callable[[], Any]) -> Outcome:
+    try:
+        return function(), None
+    except DeliveryError as error:
+        return None, error
+    except Exception as error:  # noqa: BLE001 - one failing step must not stop the others
+        return None, unexpected(place, error)
+
+
+class LocalSteps:
+    """Steps as plain calls; `submit` runs one beside the others in a thread."""
+
+    def __init__(self) -> None:
+        self.logger = logging.getLogger("barometer")
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="barometer")
+
+    def run(self, name: str, stage: str, function: Callable[[], Any]) -> Outcome:
+        with timing.stage(stage):
+            return attempt(name, function)
+
+    def submit(self, name: str, stage: str, function: Callable[[], Any]) -> Future:
+        """Start a step now; `.result()` of the future is its Outcome."""
+        return self._pool.submit(self.run, name, stage, function)
+
+    def publish(self, edition, report) -> None:
+        """Artifacts exist only where a Prefect API keeps them."""
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+class PrefectSteps(LocalSteps):
+    """Steps as Prefect task runs of the current flow run (never cached, never persisted)."""
+
+    def __init__(self) -> None:
+        from prefect import get_run_logger
+
+        super().__init__()
+        self.logger = get_run_logger()
+
+    def _task(self, name: str, stage: str, function: Callable[[], Any]):
+        from prefect import task
+        from prefect.cache_policies import NO_CACHE
+        from prefect.states import Failed
+
+        def body():
+            value, error = LocalSteps.run(self, name, stage, function)
+            return Failed(message=error.summary(), data=error) if error else value
+
+        return task(body, name=name, task_run_name=name, cache_policy=NO_CACHE, persist_result=False)
+
+    def run(self, name: str, stage: str, function: Callable[[], Any]) -> Outcome:
+        return outcome(self._task(name, stage, function)(return_state=True), name)
+
+    def submit(self, name: str, stage: str, function: Callable[[], Any]) -> Future:
+        prefect_future = self._task(name, stage, function).submit()
+        future: Future = Future()
+        prefect_future.add_done_callback(lambda done: future.set_result(outcome(done.state, name)))
+        return future
+
+    def publish(self, edition, report) -> None:
+        from barometer.flows.artifacts import publish_artifacts
+
+        self.run("publish artifacts", "artifacts", lambda: publish_artifacts(edition, report))
+
+
+def outcome(state, place: str) -> Outcome:
+    """A task's value, or why it failed (a crash or timeout counts as a failure)."""
+    value = state.result(raise_on_failure=False)
+    if isinstance(value, DeliveryError):
+        return None, value
+    if isinstance(value, BaseException):
+        return None, unexpected(place, value)
+    return value, None
