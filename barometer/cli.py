@@ -17,7 +17,11 @@ import barometer  # noqa: F401  (sets the no-phoning-home environment first)
 app = typer.Typer(help="Copenhagen's inclusion barometer: refresh editions into the warehouse.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
-Edition = Annotated[str, typer.Option("--edition", "-e", help="Half-year edition, e.g. 2012-S2.")]
+Edition = Annotated[Optional[str], typer.Option(
+    "--edition", "-e", help="Half-year edition, e.g. 2012-S2. [default: the latest complete half-year]")]
+Verbose = Annotated[bool, typer.Option(
+    "--verbose", "-v", help="Show the pipeline's (and Prefect's) log lines on the terminal too. "
+                            "(env BAROMETER_VERBOSE=1)")]
 Landing = Annotated[Optional[Path], typer.Option(
     help="Landing zone with one folder per source. (env BAROMETER_LANDING_DIR; default ./landing)")]
 Warehouse = Annotated[Optional[str], typer.Option(
@@ -47,6 +51,16 @@ def require_key() -> None:
              f"({type(error).__name__}). Set BAROMETER_PSEUDONYM_KEY, or check PREFECT_API_URL.", code=2)
 
 
+def latest_edition() -> str:
+    """The latest complete half-year today in Copenhagen: what a scheduled run refreshes."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from barometer.config import latest_complete_edition
+
+    return latest_complete_edition(datetime.now(ZoneInfo("Europe/Copenhagen")).date())
+
+
 def orchestration() -> str:
     return os.environ.get("BAROMETER_ORCHESTRATION", "auto")
 
@@ -58,6 +72,7 @@ def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statb
     from barometer.config import parse_edition
     from barometer.flows.steps import use_prefect
 
+    edition = edition or latest_edition()
     try:
         parse_edition(edition)
         prefect = use_prefect(orchestration())
@@ -65,10 +80,15 @@ def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statb
         fail(f"{error}. Give the edition as YEAR-S1 (January-June) or YEAR-S2 (July-December); "
              "BAROMETER_ORCHESTRATION as auto, prefect or local.", 2)
     require_key()
+    from barometer.warehouse.database import WarehouseUnavailable, check_writable
+
     try:
+        check_writable(warehouse_url(warehouse))  # before anything is read or a Prefect server starts
         report = (refresh_with_prefect if prefect else refresh_locally)(edition, landing, warehouse, statbank_url)
     except typer.Exit:
         raise
+    except WarehouseUnavailable as error:
+        fail(str(error))
     except Exception as error:  # the machinery itself failed: explain, don't dump a traceback
         fail(f"The refresh of {edition} could not run: {type(error).__name__}: {error}. "
              "Nothing was written to the warehouse. Check the options and the log above.")
@@ -77,13 +97,23 @@ def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statb
     return report
 
 
+def set_verbosity(verbose: bool) -> None:
+    """--verbose: the pipeline's and Prefect's log lines on the terminal; without it Prefect
+    logs to its API (the UI) and only warnings reach the terminal."""
+    if verbose:
+        os.environ["BAROMETER_VERBOSE"] = "1"
+        return
+    for handler in ("CONSOLE", "CONSOLE_FLOW_RUNS", "CONSOLE_TASK_RUNS"):
+        os.environ.setdefault(f"PREFECT_LOGGING_HANDLERS_{handler}_LEVEL", "WARNING")
+
+
 def quiet_logs() -> None:
     """A local run's log lines go to the terminal only with BAROMETER_VERBOSE=1: the summary at
     the end says what happened."""
     import logging
 
     logger = logging.getLogger("barometer")
-    if os.environ.get("BAROMETER_VERBOSE") and not logger.handlers:
+    if os.environ.get("BAROMETER_VERBOSE", "0") not in ("", "0") and not logger.handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(message)s")
     elif not logger.handlers:
         logger.addHandler(logging.NullHandler())
@@ -95,14 +125,17 @@ def refresh_locally(edition: str, landing: Path | None, warehouse: str | None, s
     from barometer.config import Settings
     from barometer.flows.pipeline import refresh
     from barometer.flows.steps import LocalSteps
+    from barometer.progress import Progress
     from barometer.warehouse.lock import WarehouseBusy
 
     settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
     timing.record("imports", time.perf_counter() - barometer.STARTED)
     quiet_logs()
-    steps = LocalSteps()
+    progress = Progress()
+    steps = LocalSteps(progress)
     try:
-        return refresh(edition, settings, steps)
+        with progress.live(f"Refreshing {edition} …"):
+            return refresh(edition, settings, steps)
     except WarehouseBusy as busy:
         fail(str(busy))
     finally:
@@ -128,11 +161,17 @@ def refresh_with_prefect(edition: str, landing: Path | None, warehouse: str | No
 
 
 @app.command()
-def refresh(edition: Edition, landing: Landing = None, warehouse: Warehouse = None,
-            statbank_url: StatBankURL = None) -> None:
+def refresh(edition: Edition = None, landing: Landing = None, warehouse: Warehouse = None,
+            statbank_url: StatBankURL = None, verbose: Verbose = False) -> None:
     """Refresh one half-yearly edition: read, validate and stage every source, compute the
     indicators and load the warehouse in one transaction. Needs BAROMETER_PSEUDONYM_KEY (or the
-    Prefect Secret block named in config/sources.yaml `privacy`)."""
+    Prefect Secret block named in config/sources.yaml `privacy`).
+
+    Runs as the Prefect flow barometer-refresh when a Prefect API is configured (PREFECT_API_URL)
+    or BAROMETER_ORCHESTRATION=prefect; otherwise in this process, without a Prefect server.
+    Sources whose deliveries, configuration and code are unchanged since the last load are not
+    read again."""
+    set_verbosity(verbose)
     report = run_refresh(edition, landing, warehouse, statbank_url)
     typer.echo(report.text())
 
@@ -143,12 +182,14 @@ def demo(
                                                           "data, key and warehouse go.")] = Path("barometer_demo"),
     first: Annotated[str, typer.Option(help="First edition to refresh.")] = "2010-S1",
     last: Annotated[str, typer.Option(help="Last edition to refresh (printed at the end).")] = "2013-S2",
+    verbose: Verbose = False,
 ) -> None:
     """Run the whole barometer on synthetic data, offline: generate the demo landing zone and
     StatBank data, serve StatBank on 127.0.0.1, refresh every edition into a local SQLite file
     and print the latest edition."""
     from barometer.demo_run import run_demo
 
+    set_verbosity(verbose)
     run_demo(directory, first, last)
 
 
@@ -171,29 +212,64 @@ def backfill(
     first: Annotated[str, typer.Option("--from", help="First edition, e.g. 2011-S1.")],
     last: Annotated[str, typer.Option("--to", help="Last edition, included, e.g. 2012-S2.")],
     landing: Landing = None, warehouse: Warehouse = None, statbank_url: StatBankURL = None,
+    verbose: Verbose = False,
 ) -> None:
     """Refresh every edition from --from to --to, oldest first, each exactly as the scheduled
     refresh would (one barometer-refresh subflow per edition). A failed edition does not stop the
     others; the command then exits non-zero naming it. Needs BAROMETER_PSEUDONYM_KEY (or its
     Prefect Secret block)."""
     from barometer.config import editions_between
+    from barometer.flows.steps import use_prefect
 
+    set_verbosity(verbose)
     try:
         editions_between(first, last)
     except ValueError as error:
         fail(f"{error}. Give editions as YEAR-S1 or YEAR-S2, --from no later than --to.", 2)
     require_key()
-    from barometer.flows.backfill import barometer_backfill
-
     try:
-        state = barometer_backfill(first, last, str(landing) if landing else None, warehouse, statbank_url,
-                                   return_state=True)
-    except Exception as error:  # the flow machinery itself failed: explain, don't dump a traceback
+        if use_prefect(orchestration()):
+            message = backfill_with_prefect(first, last, landing, warehouse, statbank_url)
+        else:
+            message = backfill_locally(first, last, landing, warehouse, statbank_url)
+    except typer.Exit:
+        raise
+    except Exception as error:  # the machinery itself failed: explain, don't dump a traceback
         fail(f"The backfill could not run: {type(error).__name__}: {error}. Check the options and "
              "PREFECT_API_URL; editions already refreshed stay loaded.")
+    typer.echo(message)
+
+
+def backfill_locally(first: str, last: str, landing: Path | None, warehouse: str | None,
+                     statbank_url: str | None) -> str:
+    from barometer.config import Settings
+    from barometer.flows.pipeline import backfill as run_backfill
+    from barometer.flows.steps import LocalSteps
+    from barometer.progress import Progress
+
+    settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
+    quiet_logs()
+    progress = Progress()
+    steps = LocalSteps(progress)
+    try:
+        with progress.live(f"Backfilling {first} to {last} …"):
+            report = run_backfill(first, last, settings, steps, progress.note)
+    finally:
+        steps.close()
+    if report.failed:
+        fail(report.text())
+    return report.text()
+
+
+def backfill_with_prefect(first: str, last: str, landing: Path | None, warehouse: str | None,
+                          statbank_url: str | None) -> str:
+    from barometer.flows.backfill import barometer_backfill
+
+    state = barometer_backfill(first, last, str(landing) if landing else None, warehouse, statbank_url,
+                               return_state=True)
     if not state.is_completed():
         fail(state.message or f"The backfill ended {state.name}; see the Prefect log above.")
-    typer.echo(state.message)
+    return state.message
 
 
 def warehouse_url(warehouse: str | None) -> str:
@@ -204,7 +280,7 @@ def warehouse_url(warehouse: str | None) -> str:
 
 @app.command()
 def report(
-    edition: Edition,
+    edition: Edition = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("barometer.html"),
     warehouse: Warehouse = None,
 ) -> None:
@@ -214,6 +290,7 @@ def report(
     from barometer.export import WarehouseReadError
     from barometer.report import build_report
 
+    edition = edition or latest_edition()
     try:
         typer.echo(build_report(warehouse_url(warehouse), edition, out))
     except WarehouseReadError as error:
@@ -222,7 +299,7 @@ def report(
 
 @app.command()
 def export(
-    edition: Edition,
+    edition: Edition = None,
     file_format: Annotated[Literal["csv", "xlsx", "parquet"], typer.Option(
         "--format", "-f", help="csv: one UTF-8 file per table; xlsx: one workbook, a sheet per table and "
                                "one describing the columns; parquet: one file per table.")] = "csv",
@@ -233,6 +310,7 @@ def export(
     the codes, suppressed values as empty cells with their status. Needs only read access."""
     from barometer.export import WarehouseReadError, export_edition
 
+    edition = edition or latest_edition()
     try:
         for path in export_edition(warehouse_url(warehouse), edition, file_format, out):
             typer.echo(path)

@@ -30,6 +30,10 @@ def run_demo(directory: Path, first: str, last: str) -> None:
 
     directory.mkdir(parents=True, exist_ok=True)
     landing, statbank_dir = directory / "landing", directory / "statbank"
+    editions = editions_between(first, last)
+    typer.echo(f"The barometer demo: synthetic deliveries in the real formats, a StatBank stand-in on "
+               f"127.0.0.1, and {len(editions)} editions ({first} to {last}) refreshed into a local SQLite "
+               "warehouse. Offline; about a minute on a laptop.")
     if landing.exists():  # regenerating would give new file times and workbook checksums
         typer.echo(f"Using the demo deliveries already in {landing}")
     else:
@@ -37,14 +41,20 @@ def run_demo(directory: Path, first: str, last: str) -> None:
         generate(landing, statbank_dir)
     os.environ.setdefault("BAROMETER_PSEUDONYM_KEY", demo_key(directory))
     os.environ.setdefault("BAROMETER_DATA_DOCS_DIR", str(directory / "data_docs"))
-    warehouse = f"sqlite:///{(directory / 'barometer.sqlite').resolve()}"
-    editions = editions_between(first, last)
+    database = (directory / "barometer.sqlite").resolve()
+    warehouse = f"sqlite:///{database}"
     with serve(statbank_dir) as statbank_url, reuse_staged():
-        typer.echo(f"StatBank stand-in serving on {statbank_url}")
         for edition in editions:
-            typer.echo(f"Refreshing {edition} …")
             report = run_refresh(edition, landing, warehouse, statbank_url)
-            typer.echo(report.text())
+            typer.echo(report.text().splitlines()[0])
     print_edition(warehouse, editions[-1], Settings.from_env().municipality_code)
-    typer.echo(f"\nThe warehouse is {directory / 'barometer.sqlite'}; open it with any SQLite client "
-               "and query the views barometer_edition, barometer_observation, indicator_catalogue.")
+    data_docs = Path(os.environ["BAROMETER_DATA_DOCS_DIR"]).resolve()
+    typer.echo(f"""
+Warehouse:  {database}
+Data Docs:  {data_docs / 'index.html'}
+
+Next:
+  barometer report --edition {editions[-1]} --warehouse {warehouse} --out barometer.html
+  barometer export --edition {editions[-1]} --warehouse {warehouse} --format xlsx --out export/
+  sqlite3 {database} "SELECT indicator_code, group_code, value, status FROM barometer_edition WHERE edition_code = '{editions[-1]}'"
+""")

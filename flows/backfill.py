@@ -1,38 +1,16 @@
-"""Backfill: every edition in a range, oldest first, each exactly as the scheduled refresh."""
+"""Backfill as the Prefect flow `barometer-backfill`: every edition in a range, oldest first, each
+a barometer-refresh subflow exactly as the schedule runs it (flows/pipeline.py `backfill` is the
+same without Prefect)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from prefect import flow, get_run_logger
-from prefect.states import Completed, Failed, State
+from prefect.states import Completed, Failed
 
 from barometer.config import editions_between
 from barometer.flows.ingest import reuse_staged
+from barometer.flows.pipeline import BackfillReport
 from barometer.flows.refresh import barometer_refresh
-
-
-@dataclass
-class BackfillReport:
-    """Each edition's outcome, in the order they ran."""
-
-    outcomes: dict[str, str] = field(default_factory=dict)  # edition -> the refresh's message
-    failed: list[str] = field(default_factory=list)
-
-    def add(self, edition: str, state: State) -> None:
-        self.outcomes[edition] = state.message or state.name
-        if not state.is_completed():
-            self.failed.append(edition)
-
-    def text(self) -> str:
-        editions = list(self.outcomes)
-        lines = [f"Backfill {editions[0]} to {editions[-1]}: {len(editions) - len(self.failed)} of "
-                 f"{len(editions)} editions refreshed."]
-        lines += self.outcomes.values()
-        if self.failed:
-            lines.append(f"Failed: {', '.join(self.failed)}. Fix what the messages above name, then "
-                         f"refresh each again (`barometer refresh --edition ...`) or rerun the backfill.")
-        return "\n".join(lines)
 
 
 @flow(name="barometer-backfill", flow_run_name="backfill-{first}-to-{last}", validate_parameters=False,
@@ -55,7 +33,8 @@ def barometer_backfill(first: str, last: str, landing: str | None = None, wareho
     report = BackfillReport()
     with reuse_staged():
         for edition in editions_between(first, last):
-            report.add(edition, barometer_refresh(edition, landing, warehouse, statbank_url, return_state=True))
+            state = barometer_refresh(edition, landing, warehouse, statbank_url, return_state=True)
+            report.add(edition, state.message or state.name, state.is_completed())
     get_run_logger().info(report.text())
     if report.failed:
         return Failed(message=report.text(), data=report)

@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from barometer import timing
-from barometer.config import (Settings, edition_end, latest_complete_edition, load_catalogue, load_districts,
+from barometer.config import (Settings, edition_end, editions_between, latest_complete_edition, load_catalogue, load_districts,
                               parse_edition, source_config)
 from barometer.flows.ingest import (SourceResult, employment_result, fetch_employment, ingest_file_source,
                                     pseudonym_key, source_deliveries, validate_employment)
 from barometer.flows.inputs import fingerprint
-from barometer.flows.steps import LocalSteps, attempt
+from barometer.flows.steps import LocalSteps
 from barometer.sources.registry import STATBANK_SOURCES, file_sources, module
 from barometer.transforms.common import KEY
 from barometer.transforms.disclosure import suppress
@@ -167,6 +167,7 @@ def ingest_all(steps: LocalSteps, settings: Settings, until: date, stored: dict[
         plan.fingerprints[source] = checksum
         if source in stored and stored[source][0] == checksum:
             results[source] = SourceResult.from_outcome(source, stored[source][1])
+            steps.notice(f"{source}: inputs unchanged since the last load, not read again")
         elif deliveries:
             results[source] = ingest(source)
         else:
@@ -182,14 +183,16 @@ def ingest_all(steps: LocalSteps, settings: Settings, until: date, stored: dict[
     return plan, results
 
 
-def compute_all(results: dict[str, SourceResult], municipality_code: str) -> tuple[pd.DataFrame, dict, list]:
+def compute_all(steps: LocalSteps, results: dict[str, SourceResult],
+                municipality_code: str) -> tuple[pd.DataFrame, list, list]:
     """Each recomputed source's observations; a failing transform is reported and its source's
     old values kept. Returns the observations, each source's outcome and the failures."""
     frames, failures, computed = [], [], []
     for name, result in results.items():
         if result.reused:
             continue
-        frame, failure = attempt(f"indicators of {name}", lambda n=name: indicators(n, results, municipality_code))
+        frame, failure = steps.run(f"compute {name} indicators", "compute",
+                                   lambda n=name: indicators(n, results, municipality_code))
         if failure:
             failures.append(failure.summary())
             continue
@@ -211,7 +214,7 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
         stored = read_source_inputs(engine)
         with data_docs.recording() as validated:
             plan, results = ingest_all(steps, settings, until, stored)
-        observations, computed, failures = compute_all(results, settings.municipality_code)
+        observations, computed, failures = compute_all(steps, results, settings.municipality_code)
         report = RefreshReport(
             edition=edition,
             loaded={n: r.in_force for n, r in results.items() if r.in_force},
@@ -230,7 +233,7 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
             source_inputs={name: (plan.fingerprints[name], results[name].outcome_json())
                            for name in computed if name in plan.fingerprints and plan.fingerprints[name]},
         )
-        published = load_warehouse(engine, settings, request)
+        published = steps.call("load warehouse", "load", lambda: load_warehouse(engine, settings, request))
     finally:
         engine.dispose()
     steps.publish(published, report)
@@ -239,10 +242,54 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
     return report
 
 
+@dataclass
+class BackfillReport:
+    """Each edition's outcome, in the order they ran."""
+
+    outcomes: dict[str, str] = field(default_factory=dict)  # edition -> the refresh's message
+    failed: list[str] = field(default_factory=list)
+
+    def add(self, edition: str, message: str, completed: bool) -> None:
+        self.outcomes[edition] = message
+        if not completed:
+            self.failed.append(edition)
+
+    def text(self) -> str:
+        editions = list(self.outcomes)
+        lines = [f"Backfill {editions[0]} to {editions[-1]}: {len(editions) - len(self.failed)} of "
+                 f"{len(editions)} editions refreshed."]
+        lines += self.outcomes.values()
+        if self.failed:
+            lines.append(f"Failed: {', '.join(self.failed)}. Fix what the messages above name, then "
+                         f"refresh each again (`barometer refresh --edition ...`) or rerun the backfill.")
+        return "\n".join(lines)
+
+
+def backfill(first: str, last: str, settings: Settings, steps: LocalSteps,
+             announce=lambda text: None) -> BackfillReport:
+    """Every edition from `first` to `last`, oldest first, each as its own refresh and load;
+    deliveries are read and validated once for the whole range. A failed edition does not stop
+    the others."""
+    from barometer.flows.ingest import reuse_staged
+    from barometer.warehouse.lock import WarehouseBusy
+
+    report = BackfillReport()
+    with reuse_staged():
+        for number, edition in enumerate(editions := editions_between(first, last), start=1):
+            announce(f"Edition {edition} ({number} of {len(editions)})")
+            try:
+                result = refresh(edition, settings, steps)
+            except WarehouseBusy as busy:
+                report.add(edition, str(busy), completed=False)
+                continue
+            report.add(edition, result.text(), completed=not result.failed)
+    return report
+
+
 def load_warehouse(engine, settings: Settings, request: LoadRequest) -> pd.DataFrame:
     """One transaction under the warehouse's refresh lock (taken for the load only, never for
     network waits); returns the edition as published (city-wide rows)."""
-    with timing.stage("load"), refresh_lock(settings.warehouse_url, settings.lock_wait_seconds):
+    with refresh_lock(settings.warehouse_url, settings.lock_wait_seconds):
         initialise(engine)
         catalogue = request.catalogue
         load(engine, request, lambda stored: edition_entries(
@@ -255,11 +302,11 @@ def write_data_docs(steps: LocalSteps, settings: Settings, validated: list, edit
     by-product: the warehouse is loaded by now, so a failure here is only logged."""
     if not validated:
         return
-    with timing.stage("data docs"):
-        try:
-            index = data_docs.build(settings.data_docs_dir, validated, f"refresh-{edition}")
-        except Exception as error:  # noqa: BLE001 - the refresh's outcome stands without its Data Docs
-            steps.logger.warning("Data Docs not written to %s: %s: %s", settings.data_docs_dir,
-                                 type(error).__name__, error)
-            return
+    try:
+        index = steps.call("write Data Docs", "data docs",
+                           lambda: data_docs.build(settings.data_docs_dir, validated, f"refresh-{edition}"))
+    except Exception as error:  # noqa: BLE001 - the refresh's outcome stands without its Data Docs
+        steps.logger.warning("Data Docs not written to %s: %s: %s", settings.data_docs_dir,
+                             type(error).__name__, error)
+        return
     steps.logger.info("Validation results (Data Docs): %s", index.resolve().as_uri())

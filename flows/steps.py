@@ -79,13 +79,36 @@ def attempt(place: str, function: Callable[[], Any]) -> Outcome:
 class LocalSteps:
     """Steps as plain calls; `submit` runs one beside the others in a thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress=None) -> None:
+        """`progress` (barometer.progress.Progress) hears of each step's start and end."""
         self.logger = logging.getLogger("barometer")
+        self.progress = progress
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="barometer")
 
     def run(self, name: str, stage: str, function: Callable[[], Any]) -> Outcome:
+        if self.progress:
+            self.progress.started(name)
         with timing.stage(stage):
-            return attempt(name, function)
+            value, error = attempt(name, function)
+        if self.progress:
+            self.progress.finished(name, failed=error is not None)
+        return value, error
+
+    def call(self, name: str, stage: str, function: Callable[[], Any]) -> Any:
+        """A step whose errors are the run's own (the load: a busy or broken warehouse), run
+        inline and raised as they are."""
+        if self.progress:
+            self.progress.started(name)
+        with timing.stage(stage):
+            value = function()
+        if self.progress:
+            self.progress.finished(name, failed=False)
+        return value
+
+    def notice(self, text: str) -> None:
+        self.logger.info(text)
+        if self.progress:
+            self.progress.note(f" [dim]=[/dim] {text}")
 
     def submit(self, name: str, stage: str, function: Callable[[], Any]) -> Future:
         """Start a step now; `.result()` of the future is its Outcome."""

@@ -116,7 +116,9 @@ def run(tmp_path_factory, demo_data, statbank_url) -> Run:
     landing, root, output = base / "landing", base / "run", base / "output.txt"
     shutil.copytree(demo_data / "landing", landing)
     write_youth_deliveries(landing / "youth_education")
-    environment = isolated_environment(root, BAROMETER_PSEUDONYM_KEY=KEY)
+    # Orchestrated by Prefect (a temporary server, as without PREFECT_API_URL it is not by
+    # default), so that Prefect's own database is among the files searched.
+    environment = isolated_environment(root, BAROMETER_PSEUDONYM_KEY=KEY, BAROMETER_ORCHESTRATION="prefect")
     with output.open("w") as sink:
         process = subprocess.Popen(
             [BAROMETER, "refresh", "--edition", EDITION, "--landing", str(landing),
