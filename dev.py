@@ -42,7 +42,7 @@ def ensure_environment() -> None:
     # setuptools announces every editable install of a mapped package as a warning: it is expected.
     quiet = dict(os.environ, PYTHONWARNINGS="ignore:Editable installation")
     subprocess.run(pip + ["--upgrade", "pip"], check=True, env=quiet)
-    subprocess.run(pip + ["-e", f"{ROOT}[test]"], check=True, env=quiet)
+    subprocess.run(pip + ["-e", f"{ROOT}[test,bench]"], check=True, env=quiet)
     stamp.write_text(digest)
 
 

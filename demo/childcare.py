@@ -75,8 +75,9 @@ BIRTH_DATE_GIVEN = 0.9  # the rest leave `foedselsdato` empty: age comes from th
 HYPHENATED = 0.6
 
 
-def write(landing: Path, seed: int = 2013) -> None:
-    """One folder per reference date, named as a sender might, with the two files inside."""
+def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
+    """One folder per reference date, named as a sender might, with the two files inside.
+    `size` multiplies the number of children (benchmarks); the institutions stay the same."""
     rng = np.random.default_rng(seed)
     folder = landing_folder(landing, NAME)
     institutions = institution_list(rng)
@@ -84,7 +85,7 @@ def write(landing: Path, seed: int = 2013) -> None:
         token = rng.bytes(3).hex()
         delivery = folder / f"pladsanvisning_{token}"
         delivery.mkdir(exist_ok=True)
-        children = placed_children(institutions, reference_date)
+        children = placed_children(institutions, reference_date, size)
         write_csv(institution_rows(institutions, rng), delivery / f"institutioner_{token}.csv")
         write_csv(child_rows(children, reference_date, rng), delivery / f"boern_{token}.csv")
 
@@ -109,13 +110,13 @@ def band_counts(size: int, minority: float, danish: float, everyone: float) -> d
             "minority_enrolled": int(enrolled_minority[best]), "danish_enrolled": int(enrolled_danish[best])}
 
 
-def district_counts(reference_date: date) -> pd.DataFrame:
+def district_counts(reference_date: date, size: float = 1.0) -> pd.DataFrame:
     """Residents and enrolled children per band, district and group, exact counts."""
     population, propensity = (np.array(values) for values in zip(*DISTRICTS.values()))
     weights = {"minority": population * propensity, "danish": population * (1 - propensity)}
     rows = []
     for band in bands():
-        counts = band_counts(BAND_SIZES[band], *TARGETS[band][reference_date])
+        counts = band_counts(round(BAND_SIZES[band] * size), *TARGETS[band][reference_date])
         for group, weight in weights.items():
             residents = apportion(counts[group], weight)
             enrolled = apportion(counts[f"{group}_enrolled"], residents)
@@ -144,11 +145,11 @@ def institution_list(rng: np.random.Generator) -> pd.DataFrame:
     return frame
 
 
-def placed_children(institutions: pd.DataFrame, reference_date: date) -> pd.DataFrame:
+def placed_children(institutions: pd.DataFrame, reference_date: date, size: float = 1.0) -> pd.DataFrame:
     """One row per child: band, district, group and institution (<NA>: none)."""
-    counts = district_counts(reference_date)
+    counts = district_counts(reference_date, size)
     daycare = institutions[institutions["daycare"]]
-    placed = pd.concat([daycare_places(daycare, counts, DEVIATING[reference_date]),
+    placed = pd.concat([daycare_places(daycare, counts, DEVIATING[reference_date], exact=size == 1.0),
                         service_places(institutions, counts)], ignore_index=True)
     cell = ["band", "district", "group"]
     unplaced = counts.merge(placed.groupby(cell, as_index=False)["children"].sum(), on=cell, how="left")
@@ -165,9 +166,10 @@ def resident_shares(counts: pd.DataFrame) -> pd.Series:
     return 100 * by_group["minority"] / by_group.sum(axis=1)
 
 
-def daycare_places(daycare: pd.DataFrame, counts: pd.DataFrame, deviating: int) -> pd.DataFrame:
+def daycare_places(daycare: pd.DataFrame, counts: pd.DataFrame, deviating: int, exact: bool = True) -> pd.DataFrame:
     """Enrolled infants and kindergarten children per day-care institution and group, with exactly
-    `deviating` institutions deviating from their district.
+    `deviating` institutions deviating from their district (not `exact`: at most, for the
+    benchmarks' other sizes, where fewer may fit).
 
     Integrated institutions are tried in turn, round-robin over the districts, downwards while the
     district has no more low than high deviators, else upwards; a role is kept only if every
@@ -192,8 +194,10 @@ def daycare_places(daycare: pd.DataFrame, counts: pd.DataFrame, deviating: int) 
                 roles[district], plans[district], chosen = trial, plan, chosen + 1
                 break
         if chosen == deviating:
-            return pd.concat([d.places(plans[district]) for district, d in districts.items()], ignore_index=True)
-    raise AssertionError(f"only {chosen} of {deviating} institutions can deviate")
+            break
+    if exact and chosen < deviating:
+        raise AssertionError(f"only {chosen} of {deviating} institutions can deviate")
+    return pd.concat([d.places(plans[district]) for district, d in districts.items()], ignore_index=True)
 
 
 @dataclass(frozen=True)

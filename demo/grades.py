@@ -55,13 +55,15 @@ SHIFT_BRACKET = (-3.0, 3.0)  # grade points added to bilingual pupils' latent gr
 SHIFT_PRECISION = 1e-3
 
 
-def write(landing: Path, seed: int = 2013) -> None:
+def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
+    """One exam file per school year; `size` multiplies the pupils (benchmarks), each year's
+    grades still calibrated to its target."""
     folder = landing_folder(landing, NAME)
     rng = np.random.default_rng(seed)
     schools = rng.choice(np.arange(101000, 102000), size=46, replace=False).astype(str)
     school_weights = rng.gamma(4.0, size=len(schools))
     for file_name, (year, target) in zip(FILE_NAMES, TARGETS.items()):
-        pupils = make_pupils(rng, year, PUPILS[year], schools, school_weights / school_weights.sum())
+        pupils = make_pupils(rng, year, round(PUPILS[year] * size), schools, school_weights / school_weights.sum())
         exams = make_exams(rng, pupils)
         exams["karakter"] = calibrated_grades(exams, year, target)
         exams[COLUMNS].to_csv(folder / file_name, sep=";", index=False, encoding="cp1252",

@@ -48,45 +48,57 @@ DELIVERIES = [("BUF elevudtræk", "skoler.csv", "elever.csv"),
               ("skoledata_final", "skolerBUF.csv", "eleverBUF.csv")]
 
 
-def write(landing: Path, seed: int = 2013) -> None:
+def write(landing: Path, seed: int = 2013, size: float = 1.0, public_schools: float = 1.0) -> None:
+    """One folder per November. For benchmarks, `size` multiplies the number of pupils and
+    `public_schools` the number of public schools (and of those that deviate); only the default
+    sizes reproduce the published figures."""
     rng = np.random.default_rng(seed)
     folder = landing_folder(landing, NAME)
-    schools = _school_list(rng)
+    schools = _school_list(rng, public_schools, size / public_schools)
     order = rng.permutation(schools.index[(schools["type"] == "Folkeskole") & ~schools["closing"]])
     for reference_date, (delivery, schools_file, pupils_file) in zip(REFERENCE_DATES, DELIVERIES):
         year = reference_date.year
         listed = schools[~schools["closing"] | (year <= CLOSING_YEAR)]
-        deviating = set(order[: DEVIATING[year]])
-        pupils = _pupils(rng, listed, deviating, year)
+        deviating = set(order[: round(DEVIATING[year] * public_schools)])
+        pupils = _pupils(rng, listed, deviating, year, round(UNKNOWN_HOME * size))
         _write_delivery(rng, folder / delivery, schools_file, pupils_file, listed, pupils, reference_date)
 
 
-def _school_list(rng: np.random.Generator) -> pd.DataFrame:
-    """Every school ever listed: public schools per district, then private and special schools."""
+def _school_list(rng: np.random.Generator, public_schools: float, pupils_per_school: float) -> pd.DataFrame:
+    """Every school ever listed: public schools per district (at least one), then private and
+    special schools; the multipliers scale the public schools' number and everyone's size."""
     official = load_districts().names
-    public = [(f"{official[d]} {NAME_SUFFIXES[i]} Skole", "Folkeskole", d)
-              for d, (count, _) in DISTRICTS.items() for i in range(count)]
+    public = [(f"{official[d]} {_school_suffix(i)} Skole", "Folkeskole", d)
+              for d, (count, _) in DISTRICTS.items() for i in range(max(1, round(count * public_schools)))]
     other = [(name, kind, int(rng.integers(1, 11)))
              for kind, names in OTHER_SCHOOLS.items() for name in names]
     schools = pd.DataFrame(public + other, columns=["name", "type", "district"])
-    schools["number"] = rng.choice(np.arange(101001, 101999), len(schools), replace=False).astype(str)
-    schools["size"] = rng.integers(230, 430, len(schools))
+    numbers = np.arange(101001, max(101999, 101001 + 2 * len(schools)))  # room to draw from
+    schools["number"] = rng.choice(numbers, len(schools), replace=False).astype(str)
+    schools["size"] = np.rint(rng.integers(230, 430, len(schools)) * pupils_per_school).astype(int)
     schools["closing"] = False
     schools.loc[rng.choice(len(public)), "closing"] = True
     return schools
+
+
+def _school_suffix(index: int) -> str:
+    """'Nord', 'Syd', … and, for a district with more schools than suffixes, 'Nord 2', …"""
+    suffix = NAME_SUFFIXES[index % len(NAME_SUFFIXES)]
+    return suffix if index < len(NAME_SUFFIXES) else f"{suffix} {index // len(NAME_SUFFIXES) + 1}"
 
 
 def _district_shares(year: int) -> pd.Series:
     return pd.Series({d: share + SHARE_DRIFT * (year - 2010) for d, (_, share) in DISTRICTS.items()})
 
 
-def _pupils(rng: np.random.Generator, listed: pd.DataFrame, deviating: set, year: int) -> pd.DataFrame:
+def _pupils(rng: np.random.Generator, listed: pd.DataFrame, deviating: set, year: int,
+            unknown_home: int) -> pd.DataFrame:
     """Columns school (number or ''), district (number or 0 for none known) and bilingual."""
     shares = _district_shares(year)
     public = listed[(listed["type"] == "Folkeskole") & ~(listed["closing"] & (year == CLOSING_YEAR))]
     enrolled = _public_pupils(rng, public, shares, deviating)
     outside = _outside_pupils(rng, enrolled, shares, listed[listed["type"] != "Folkeskole"])
-    unknown = pd.DataFrame({"school": "", "district": 0, "bilingual": rng.random(UNKNOWN_HOME) < 0.3})
+    unknown = pd.DataFrame({"school": "", "district": 0, "bilingual": rng.random(unknown_home) < 0.3})
     return pd.concat([enrolled, outside, unknown], ignore_index=True)
 
 

@@ -61,20 +61,23 @@ DISTRICT_SHARES = {
 NO_DISTRICT_SHARE = 0.04
 
 
-def write(landing: Path, seed: int = 2013) -> None:
+def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
+    """One file per survey; `size` multiplies the post-stratification cells (benchmarks)."""
     rng = np.random.default_rng(seed)
     config = source_config(NAME)
     folder = landing_folder(landing, NAME)
+    cells = {group: max(1, round(count * size)) for group, count in CELLS.items()}
     for survey in SURVEYS:
         path = folder / survey.file_name
-        _respondents(survey, config, rng).to_csv(path, sep=";", index=False, encoding="utf-8")
+        _respondents(survey, config, cells, rng).to_csv(path, sep=";", index=False, encoding="utf-8")
         delivered = datetime.combine(survey.last_interview, datetime.min.time()).timestamp() + 14 * 86400
         os.utime(path, (delivered, delivered))  # deliveries arrive in survey order
 
 
-def _respondents(survey: Survey, config: dict, rng: np.random.Generator) -> pd.DataFrame:
+def _respondents(survey: Survey, config: dict, cell_counts: dict[str, int],
+                 rng: np.random.Generator) -> pd.DataFrame:
     """The survey's respondents, cell by cell, then shuffled."""
-    cells = _cells(survey, rng)
+    cells = _cells(survey, cell_counts, rng)
     people = cells.loc[cells.index.repeat(CELL_SIZE)].reset_index(names="cell")
     scored = people.groupby("cell").cumcount().to_numpy() < SCORED_PER_CELL
     frame = pd.concat([
@@ -89,10 +92,10 @@ def _respondents(survey: Survey, config: dict, rng: np.random.Generator) -> pd.D
     return frame[FIXED_COLUMNS + questions(config)]
 
 
-def _cells(survey: Survey, rng: np.random.Generator) -> pd.DataFrame:
+def _cells(survey: Survey, cell_counts: dict[str, int], rng: np.random.Generator) -> pd.DataFrame:
     """One row per post-stratification cell: group, weight, index target and yes/no counts.
     The yes count is the target share of the cell's yes/no answers, its fraction carried at random."""
-    weights = _cell_weights(rng)
+    weights = _cell_weights(cell_counts, rng)
     cells = pd.DataFrame([(group, weight) for group, group_weights in weights.items() for weight in group_weights],
                          columns=["gruppe", "vaegt"])
     cells["target"] = cells["gruppe"].map(survey.index)
@@ -102,13 +105,13 @@ def _cells(survey: Survey, rng: np.random.Generator) -> pd.DataFrame:
     return cells
 
 
-def _cell_weights(rng: np.random.Generator) -> dict[str, list[str]]:
+def _cell_weights(cell_counts: dict[str, int], rng: np.random.Generator) -> dict[str, list[str]]:
     """Each cell's weight as delivered ('1,2345'); majority cells sum to exactly
     MAJORITY_WEIGHT_RATIO times the minority cells (in units of the last decimal)."""
     unit = 10 ** WEIGHT_DECIMALS
-    minority = np.round(rng.uniform(*WEIGHT_RANGE["minoritet"], CELLS["minoritet"]) * unit).astype(int)
+    minority = np.round(rng.uniform(*WEIGHT_RANGE["minoritet"], cell_counts["minoritet"]) * unit).astype(int)
     target = MAJORITY_WEIGHT_RATIO * minority.sum()
-    majority = apportion(target, rng.uniform(*WEIGHT_RANGE["majoritet"], CELLS["majoritet"]))
+    majority = apportion(target, rng.uniform(*WEIGHT_RANGE["majoritet"], cell_counts["majoritet"]))
     return {"minoritet": _decimal_comma(minority), "majoritet": _decimal_comma(majority)}
 
 

@@ -63,22 +63,25 @@ XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 FILE_NAMES = ["UU-udtræk.xlsx", "status_eksport_endelig.xlsx", "Statusliste (2).xlsx", "uu data.xlsx"]
 
 
-def write(landing: Path, seed: int = 2013) -> None:
-    """One workbook per 1 October into the source's landing folder, each stamped with its send time."""
+def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
+    """One workbook per 1 October into the source's landing folder, each stamped with its send time.
+    `size` multiplies the number of residents (benchmarks); only size 1 reproduces the published
+    figures, other sizes keep the shares of each group."""
     rng = np.random.default_rng(seed)
     config = source_config(NAME)
     folder = landing_folder(landing, NAME)
     for year, file_name in zip(COHORTS, FILE_NAMES):
         reference_date = date(year, 10, 1)
-        persons = pd.concat([_calibrated(year, rng), _left_out(rng)], ignore_index=True)
+        persons = pd.concat([_calibrated(year, rng, size), _left_out(rng, size)], ignore_index=True)
         rows = _register_rows(persons.sample(frac=1, random_state=rng, ignore_index=True), reference_date, rng)
         _write_xlsx(rows, folder / file_name, config["sheet"], sent=datetime(year, 11, 3, 9, 30))
 
 
-def _calibrated(year: int, rng: np.random.Generator) -> pd.DataFrame:
+def _calibrated(year: int, rng: np.random.Generator, size: float) -> pd.DataFrame:
     """The 15-19 year-olds of the two reported groups, with their exact status counts."""
     parts = []
-    for group, (completed, enrolled, persons) in COHORTS[year].items():
+    for group, counts in COHORTS[year].items():
+        completed, enrolled, persons = (round(count * size) for count in counts)
         statuses = np.repeat(STATUSES, [completed, enrolled, persons - completed - enrolled])
         parts.append(pd.DataFrame({
             "age": rng.integers(15, 20, persons),
@@ -89,20 +92,21 @@ def _calibrated(year: int, rng: np.random.Generator) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _left_out(rng: np.random.Generator) -> pd.DataFrame:
+def _left_out(rng: np.random.Generator, size: float) -> pd.DataFrame:
     """Western 15-19 year-olds and the register's other ages (spread over districts like Danish
     residents), drawn freely: 1.2 never counts them."""
+    teenagers, per_age = round(WESTERN_TEENAGERS * size), round(OTHER_AGE_PERSONS * size)
     western = pd.DataFrame({
-        "age": rng.integers(15, 20, WESTERN_TEENAGERS),
-        "origin": _draw(ORIGINS["western"], WESTERN_TEENAGERS, rng),
-        "district": rng.choice(11, WESTERN_TEENAGERS, p=_shares(DISTRICT_WEIGHTS["western"])),
-        "status": rng.choice(STATUSES, WESTERN_TEENAGERS, p=TEENAGER_STATUS),
+        "age": rng.integers(15, 20, teenagers),
+        "origin": _draw(ORIGINS["western"], teenagers, rng),
+        "district": rng.choice(11, teenagers, p=_shares(DISTRICT_WEIGHTS["western"])),
+        "status": rng.choice(STATUSES, teenagers, p=TEENAGER_STATUS),
     })
     others = pd.DataFrame({
-        "age": np.repeat(list(OTHER_AGE_STATUS), OTHER_AGE_PERSONS),
-        "origin": _draw(OTHER_AGE_ORIGINS, OTHER_AGE_PERSONS * len(OTHER_AGE_STATUS), rng),
-        "district": rng.choice(11, OTHER_AGE_PERSONS * len(OTHER_AGE_STATUS), p=_shares(DISTRICT_WEIGHTS["danish"])),
-        "status": np.concatenate([rng.choice(STATUSES, OTHER_AGE_PERSONS, p=p) for p in OTHER_AGE_STATUS.values()]),
+        "age": np.repeat(list(OTHER_AGE_STATUS), per_age),
+        "origin": _draw(OTHER_AGE_ORIGINS, per_age * len(OTHER_AGE_STATUS), rng),
+        "district": rng.choice(11, per_age * len(OTHER_AGE_STATUS), p=_shares(DISTRICT_WEIGHTS["danish"])),
+        "status": np.concatenate([rng.choice(STATUSES, per_age, p=p) for p in OTHER_AGE_STATUS.values()]),
     })
     return pd.concat([western, others], ignore_index=True)
 
