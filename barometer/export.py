@@ -2,23 +2,27 @@
 names and units beside the codes, as CSV, an Excel workbook or Parquet.
 
 Everything is read from the public views, so read-only access is enough, and the same tables feed
-the HTML report. Column meanings come from docs/warehouse.md, the one place they are written.
+the HTML report. Column meanings come from config/columns.yaml, package data that
+docs/warehouse.md is checked against (tests/test_warehouse_docs.py).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pandas as pd
+import yaml
 from sqlalchemy import Boolean, Engine, Float, Integer, MetaData, Table, inspect, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from barometer.config import edition_end
+from barometer.config.catalogue import CONFIG_DIR
 from barometer.warehouse.database import connect
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
+COLUMNS = CONFIG_DIR / "columns.yaml"
 VIEWS = ["barometer_edition", "barometer_observation", "barometer_delivery", "indicator_catalogue"]
 # Names and units put right after the code they describe.
 NAMES_OF = {
@@ -90,8 +94,8 @@ def read_tables(warehouse_url: str, edition: str) -> EditionTables:
 def _open(warehouse_url: str) -> Engine:
     """An engine on a warehouse that has the public views (never creating an empty SQLite file)."""
     url = make_url(warehouse_url)
-    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
-        raise WarehouseReadError(f"There is no SQLite warehouse at {url.database!r}. Give the right "
+    if url.get_backend_name() == "sqlite" and not sqlite_file(url).is_file():
+        raise WarehouseReadError(f"There is no SQLite warehouse at {str(sqlite_file(url))!r}. Give the right "
                                  "--warehouse URL, or run `barometer refresh` to create it.")
     engine = connect(warehouse_url)
     try:
@@ -105,6 +109,15 @@ def _open(warehouse_url: str) -> Engine:
         raise WarehouseReadError(f"The warehouse lacks the public views {sorted(missing)}: run "
                                  "`barometer refresh` against it first (it creates and upgrades them).")
     return engine
+
+
+def sqlite_file(url: URL) -> Path:
+    """The file an SQLite URL opens: its database, or the path of a `file:` URI when the URL says
+    `uri=true` (SQLAlchemy's way to pass `mode=ro`, e.g. sqlite:///file:/data/wh.sqlite?mode=ro&uri=true)."""
+    database = url.database or ""
+    if url.query.get("uri") in ("true", "1") and database.startswith("file:"):
+        return Path(unquote(urlsplit(database).path))
+    return Path(database)
 
 
 def _missing_edition(connection, entries: Table, edition: str, warehouse_url: str) -> str:
@@ -137,36 +150,22 @@ def _names_beside_codes(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[order]
 
 
-def documented_columns(text: str | None = None) -> dict[str, dict[str, str]]:
-    """view -> column -> meaning, from the column tables of docs/warehouse.md's "Views" section."""
-    text = DOCS.read_text(encoding="utf-8") if text is None else text
-    documented: dict[str, dict[str, str]] = {}
-    view = None
-    for line in text.splitlines():
-        if line.startswith("## "):
-            view = None
-        elif heading := re.match(r"^### `(\w+)`", line):
-            view = heading.group(1)
-            documented[view] = {}
-        elif view and (row := re.match(r"^\| `(\w+)` \| [^|]+ \| (.+) \|$", line)):
-            documented[view][row.group(1)] = _plain(row.group(2))
-    return documented
-
-
-def _plain(markdown: str) -> str:
-    """Markdown inline code and links as plain text, for spreadsheet and Parquet readers."""
-    return re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", markdown).replace("`", "")
+@cache
+def column_meanings() -> dict[str, dict[str, str]]:
+    """view -> column -> meaning, from config/columns.yaml."""
+    return yaml.safe_load(COLUMNS.read_text(encoding="utf-8"))
 
 
 def column_descriptions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """table, column, meaning for every exported column."""
-    documented = documented_columns()
+    documented = column_meanings()
     rows = []
     for table, frame in tables.items():
         for column in frame.columns:
             meanings = [documented[view][column] for view in DOCUMENTED_IN[table] if column in documented[view]]
             if not meanings:
-                raise ValueError(f"Column {column} of the {table} export is not described in {DOCS}: add it there.")
+                raise ValueError(f"Column {column} of the {table} export is not described in {COLUMNS.name}: "
+                                 "add it there and to docs/warehouse.md.")
             rows.append({"table": table, "column": column, "meaning": meanings[0]})
     return pd.DataFrame(rows)
 

@@ -1,22 +1,36 @@
 """The barometer as readers see it: one edition as a single, self-contained Danish HTML page.
 
 Built only from the public views (through `barometer.export.read_tables`), so an analyst with
-read-only access can make it. Charts and district maps are inline SVG drawn here: the page loads
-nothing, runs no script, prints as it looks, and the same warehouse always gives the same bytes.
+read-only access can make it. Charts are matplotlib's SVG, district maps inline SVG of the city's
+GeoJSON simplified with shapely, numbers and dates in Danish by Babel (CLDR's da_DK): the page
+loads nothing, runs no script, prints as it looks, and the same warehouse always gives the same
+bytes. Only `barometer report` imports this module (the CLI imports it inside the command), so
+refreshes never pay for matplotlib's or shapely's import.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
+import shapely
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
+from matplotlib.colors import LinearSegmentedColormap, to_hex
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+from shapely.affinity import affine_transform
+from shapely.geometry import shape
 
 from barometer.export import EditionTables, read_tables
 from barometer.config import edition_end, load_districts, source_config
@@ -40,16 +54,32 @@ SOURCE_LABELS = {
     "workforce": "Kommunens HR-udtræk",
 }
 DELIVERY_STATUS_LABELS = {"loaded": "indlæst", "superseded": "erstattet", "rejected": "afvist"}
-MONTHS = ["jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec."]
+LOCALE = "da_DK"
 # Reference groups blue, compared groups orange, everyone grey: the same colour means the same
 # kind of group in every chart.
 GROUP_COLOURS = {"all": "#4d4d4d", "danish": "#2166ac", "majority": "#2166ac", "monolingual": "#2166ac",
                  "non_western": "#d6604d", "minority": "#d6604d", "bilingual": "#d6604d"}
 MAP_GROUPS = ["minority", "non_western", "all"]  # the group a district map shows, first present
 MAP_COLOURS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]  # ColorBrewer Blues
-CHART_WIDTH, CHART_HEIGHT = 600, 250
-PLOT = {"left": 52, "right": 20, "top": 14, "bottom": 28}
-MAP_WIDTH, MAP_TOLERANCE = 320, 0.7  # pixels; vertices closer than the tolerance are dropped
+TARGET_COLOUR = "#b2182b"
+CHART_WIDTH, CHART_HEIGHT = 600, 250  # SVG units: matplotlib writes 72 per inch
+PLOT = {"left": 52, "right": 20, "top": 14, "bottom": 28}  # margins around the plot, same units
+CHART_STYLE = {
+    "svg.fonttype": "none",  # text stays text in a generic sans-serif: no font to embed or load
+    "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"], "font.size": 11,
+    "figure.facecolor": "none", "axes.facecolor": "none", "axes.edgecolor": "#8c8c8c",
+    "axes.spines.left": False, "axes.spines.top": False, "axes.spines.right": False,
+    "axes.grid": True, "axes.grid.axis": "y", "axes.axisbelow": True, "grid.color": "#e6e6e6",
+    "axes.autolimit_mode": "round_numbers", "axes.ymargin": 0,  # the value axis ends on ticks
+    "xtick.color": "#8c8c8c", "xtick.labelcolor": "#5f6368", "xtick.major.size": 4, "xtick.minor.size": 0,
+    "ytick.labelcolor": "#5f6368", "ytick.major.size": 0, "ytick.major.pad": 6,
+    "lines.scale_dashes": False,
+}
+SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}  # none: same bytes every time
+SVG = "http://www.w3.org/2000/svg"  # XML namespaces (names, never fetched)
+XLINK = "http://www.w3.org/1999/xlink"
+MAP_WIDTH = 320  # pixels
+MAP_TOLERANCE = 0.7  # pixels: coverage simplification, so neighbouring districts keep one border
 MAP_LEGEND_HEIGHT = 58
 
 
@@ -60,14 +90,17 @@ def missing(value) -> bool:
 
 
 def danish_number(value, decimals: int = 1, signed: bool = False) -> str:
-    """1234.56 -> '1.234,6', with a real minus sign, '–' for no value. A signed change keeps its
-    sign when it rounds to zero ('−0,0'), so it agrees with its status."""
+    """1234.56 -> '1.234,6', with a real minus sign (CLDR's Danish one is the hyphen), '–' for no
+    value. Rounded as everywhere else in the barometer (Python's round, half to even on the float)
+    before Babel formats it. A signed change keeps its sign when it rounds to zero ('−0,0'), so it
+    agrees with its status."""
     if missing(value):
         return "–"
     rounded = round(float(value), decimals)
-    text = f"{abs(rounded):,.{decimals}f}".translate(str.maketrans(",.", ".,"))
     negative = value < 0 if signed else rounded < 0
-    return ("−" if negative else "+" if signed and value > 0 else "") + text
+    sign = "−" if negative else "+" if signed and value > 0 else ""
+    return sign + format_decimal(abs(rounded), format="#,##0." + "0" * decimals if decimals else "#,##0",
+                                 locale=LOCALE)
 
 
 def decimals_of(unit: str) -> int:
@@ -75,7 +108,8 @@ def decimals_of(unit: str) -> int:
 
 
 def danish_date(day) -> str:
-    return "–" if missing(day) else f"{day.day}. {MONTHS[day.month - 1]} {day.year}"
+    """'1. okt. 2012': CLDR's medium Danish date."""
+    return "–" if missing(day) else format_date(day, format="medium", locale=LOCALE)
 
 
 # The page ----------------------------------------------------------------------------------------
@@ -148,7 +182,7 @@ def _indicator(row, city: pd.DataFrame, history: pd.DataFrame, districts: pd.Dat
     }
     series = history[history["indicator_code"] == code]
     if not series.empty:
-        indicator["chart"] = history_chart(series, target, until, row.unit)
+        indicator["chart"] = history_chart(series, target, until, row.unit, chart_id=f"chart-{code}")
         indicator["legend"] = [(GROUP_COLOURS.get(group, "#000"), name) for group, name in
                                series[["group_code", "group_name_da"]].drop_duplicates().itertuples(index=False)]
     return indicator
@@ -161,96 +195,100 @@ def decimal_year(day: date) -> float:
     return day.year + (day - start).days / (date(day.year + 1, 1, 1) - start).days
 
 
-def nice_ticks(low: float, high: float, integers: bool = False, count: int = 5) -> list[float]:
-    """Round axis ticks covering [low, high]: steps of 1, 2, 2.5 or 5 times a power of ten."""
-    if high - low < 1e-9:
-        low, high = low - 1, high + 1
-    raw = (high - low) / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    step = max(step, 1) if integers else step
-    first = math.floor(low / step + 1e-9) * step
-    steps = math.ceil((high - first) / step - 1e-9)
-    return [round(first + i * step, 10) for i in range(steps + 1)]
-
-
-def tick_decimals(ticks: list[float]) -> int:
+def tick_decimals(ticks) -> int:
+    """The fewest decimals that show every tick exactly, so all ticks of an axis share them."""
     return next(d for d in range(4) if all(abs(t - round(t, d)) < 1e-9 for t in ticks))
 
 
-class Scale:
-    """A linear map from data to pixels."""
-
-    def __init__(self, domain: tuple[float, float], pixels: tuple[float, float]) -> None:
-        self.domain, self.pixels = domain, pixels
-
-    def __call__(self, value: float) -> float:
-        (d0, d1), (p0, p1) = self.domain, self.pixels
-        return p0 + (value - d0) / (d1 - d0) * (p1 - p0)
-
-
-def history_chart(series: pd.DataFrame, target, until: date, unit: str) -> Markup:
+def history_chart(series: pd.DataFrame, target, until: date, unit: str, chart_id: str) -> Markup:
     """The indicator's values in the city by group over time; the target as a dotted line with
-    its year, survey values with their 95 % intervals; suppressed values leave a gap."""
+    its year, survey values with their 95 % intervals; suppressed values leave a gap. `chart_id`
+    keeps the SVG's ids unique on the page."""
     first = min(decimal_year(day) for day in series["reference_date"])
     last = decimal_year(until) if target is None else max(decimal_year(until), target["target_year"] + 1.0)
-    x = Scale((math.floor(first), math.ceil(last)), (PLOT["left"], CHART_WIDTH - PLOT["right"]))
-    span = series[["value", "ci_low", "ci_high"]].stack()
-    known = list(span) + ([] if target is None else [target["target_value"]])
-    ticks = nice_ticks(min(known), max(known), integers=unit == "count")
-    y = Scale((ticks[0], ticks[-1]), (CHART_HEIGHT - PLOT["bottom"], PLOT["top"]))
-    parts = [_axes(x, y, ticks)]
-    if target is not None:
-        parts.append(_target_line(x, y, target))
-    for group, rows in series.groupby("group_code", sort=False):
-        parts.append(_series(rows.sort_values("reference_date"), x, y, GROUP_COLOURS.get(group, "#000"), unit))
-    return Markup(f'<svg class="chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" '
-                  f'aria-label="Udvikling over tid">{"".join(parts)}</svg>')
+    with matplotlib.rc_context({**CHART_STYLE, "svg.hashsalt": chart_id}):
+        figure = Figure(figsize=(CHART_WIDTH / 72, CHART_HEIGHT / 72))
+        figure.subplots_adjust(left=PLOT["left"] / CHART_WIDTH, right=1 - PLOT["right"] / CHART_WIDTH,
+                               bottom=PLOT["bottom"] / CHART_HEIGHT, top=1 - PLOT["top"] / CHART_HEIGHT)
+        axes = figure.add_subplot()
+        # Round ticks (steps of 1, 2, 2.5 or 5 times a power of ten), set before anything autoscales.
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=unit == "count"))
+        tooltips = {}
+        for group, rows in series.groupby("group_code", sort=False):
+            tooltips |= _plot_group(axes, rows.sort_values("reference_date"), GROUP_COLOURS.get(group, "#000"),
+                                    unit, chart_id)
+        if target is not None:
+            _plot_target(axes, target)
+        _year_axis(axes, math.floor(first), math.ceil(last))
+        _danish_value_ticks(axes)
+        svg = io.StringIO()
+        figure.savefig(svg, format="svg", metadata=SVG_METADATA)
+    return Markup(_inline_svg(svg.getvalue(), tooltips))
 
 
-def _axes(x: Scale, y: Scale, ticks: list[float]) -> str:
-    decimals = tick_decimals(ticks)
-    bottom, left, right = y.pixels[0], x.pixels[0], x.pixels[1]
-    lines = [f'<line class="grid" x1="{left}" x2="{right}" y1="{y(t):.1f}" y2="{y(t):.1f}"/>'
-             f'<text class="tick" x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">'
-             f'{danish_number(t, decimals)}</text>' for t in ticks]
-    first, last = int(x.domain[0]), int(x.domain[1])
-    every = 1 if last - first <= 10 else 2
-    lines += [f'<line class="axis" x1="{x(year):.1f}" x2="{x(year):.1f}" y1="{bottom}" y2="{bottom + 4}"/>'
-              f'<text class="tick" x="{x(year + 0.5):.1f}" y="{bottom + 17}" text-anchor="middle">{year}</text>'
-              for year in range(first, last, every)]
-    lines.append(f'<line class="axis" x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}"/>')
-    return "".join(lines)
-
-
-def _target_line(x: Scale, y: Scale, target) -> str:
-    level, year = y(target["target_value"]), int(target["target_year"])
-    label = f'Mål {year}: {danish_number(target["target_value"], decimals_of(target["unit"]))}'
-    return (f'<line class="target" x1="{x.pixels[0]}" x2="{x.pixels[1]}" y1="{level:.1f}" y2="{level:.1f}"/>'
-            f'<text class="target-label" x="{x.pixels[1] - 4}" y="{level - 5:.1f}" text-anchor="end">'
-            f'{escape(label)}</text>')
-
-
-def _series(rows: pd.DataFrame, x: Scale, y: Scale, colour: str, unit: str) -> str:
-    """One group's line, broken where a value is suppressed, with a point (and interval) per value."""
-    segments, current, points = [], [], []
-    for row in rows.itertuples():
+def _plot_group(axes, rows: pd.DataFrame, colour: str, unit: str, chart_id: str) -> dict[str, str]:
+    """One group's line, broken where a value is suppressed (NaN), with a point (and interval) per
+    value; returns each point's id and tooltip."""
+    years = [decimal_year(day) for day in rows["reference_date"]]
+    axes.plot(years, rows["value"], color=colour, linewidth=2.2)
+    tooltips = {}
+    for year, row in zip(years, rows.itertuples()):
         if missing(row.value):
-            segments, current = segments + [current], []
             continue
-        px, py = x(decimal_year(row.reference_date)), y(row.value)
-        current.append(f"{px:.1f},{py:.1f}")
         label = f"{row.group_name_da}, {danish_date(row.reference_date)}: {danish_number(row.value, decimals_of(unit))}"
-        interval = ""
         if not missing(row.ci_low):
-            interval = (f'<line class="interval" x1="{px:.1f}" x2="{px:.1f}" y1="{y(row.ci_low):.1f}" '
-                        f'y2="{y(row.ci_high):.1f}" stroke="{colour}"/>')
+            axes.vlines(year, row.ci_low, row.ci_high, colors=colour, linewidth=1.4, alpha=0.7)
             label += f" (95 %-interval {danish_number(row.ci_low)}–{danish_number(row.ci_high)})"
-        points.append(f'<g>{interval}<circle cx="{px:.1f}" cy="{py:.1f}" r="3.2" fill="{colour}">'
-                      f'<title>{escape(label)}</title></circle></g>')
-    lines = [f'<polyline class="line" points="{" ".join(s)}" stroke="{colour}"/>'
-             for s in segments + [current] if len(s) > 1]
-    return "".join(lines + points)
+        point = f"{chart_id}-{row.group_code}-{row.reference_date.isoformat()}"
+        axes.plot([year], [row.value], "o", color=colour, markersize=6.4, markeredgewidth=0, gid=point)
+        tooltips[point] = label
+    return tooltips
+
+
+def _plot_target(axes, target) -> None:
+    value, year = target["target_value"], int(target["target_year"])
+    axes.axhline(value, color=TARGET_COLOUR, linewidth=1.6, dashes=(2, 3))
+    axes.annotate(f"Mål {year}: {danish_number(value, decimals_of(target['unit']))}", xy=(1, value),
+                  xycoords=("axes fraction", "data"), xytext=(-4, 5), textcoords="offset points",
+                  ha="right", color=TARGET_COLOUR, fontsize=11.5, fontweight="bold")
+
+
+def _year_axis(axes, first: int, last: int) -> None:
+    """Tick marks between years, each year's label in the middle of its year."""
+    axes.set_xlim(first, last)
+    years = range(first, last, 1 if last - first <= 10 else 2)
+    axes.set_xticks(list(years), labels=[])
+    axes.set_xticks([year + 0.5 for year in years], labels=[str(year) for year in years], minor=True)
+
+
+def _danish_value_ticks(axes) -> None:
+    """The value ticks labelled in Danish, all with the same decimals."""
+    decimals = tick_decimals(axes.get_yticks())
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: danish_number(value, decimals)))
+
+
+def _inline_svg(svg: str, tooltips: dict[str, str]) -> str:
+    """matplotlib's SVG file as markup inside the page: each point gets its `<title>` tooltip
+    (matplotlib's own recipe: find the artist by its gid), the XML prologue and matplotlib's
+    page-wide `*` stylesheet go (the page's CSS scopes the same rule to charts), and so do the
+    group names (figure_1, axes_1 …) that every chart repeats, so ids stay unique."""
+    ElementTree.register_namespace("", SVG)
+    ElementTree.register_namespace("xlink", XLINK)
+    root, ids = ElementTree.XMLID(svg)
+    for point, label in tooltips.items():
+        title = ElementTree.Element(f"{{{SVG}}}title")
+        title.text = label
+        ids[point].insert(0, title)
+    for defs in root.findall(f"{{{SVG}}}defs"):
+        if all(child.tag == f"{{{SVG}}}style" for child in defs):
+            root.remove(defs)
+    for group in root.iter(f"{{{SVG}}}g"):
+        if group.get("id") not in tooltips:
+            group.attrib.pop("id", None)
+    for name in ("width", "height"):
+        root.attrib.pop(name)
+    root.attrib.update({"class": "chart", "role": "img", "aria-label": "Udvikling over tid"})
+    return ElementTree.tostring(root, encoding="unicode")
 
 
 # District maps ---------------------------------------------------------------------------------
@@ -266,37 +304,33 @@ class DistrictShapes:
 
 @cache
 def district_shapes(municipality_code: str) -> DistrictShapes:
-    """The districts projected from the GeoJSON's longitude/latitude (EPSG:4326) to SVG, with
-    longitudes shrunk by cos(latitude) so shapes keep their proportions at Copenhagen's latitude."""
-    features = json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]
-    points = [p for f in features for polygon in f["geometry"]["coordinates"] for ring in polygon for p in ring]
-    west, east = min(p[0] for p in points), max(p[0] for p in points)
-    south, north = min(p[1] for p in points), max(p[1] for p in points)
+    """The districts projected from the GeoJSON's longitude/latitude (EPSG:4326) to SVG pixels,
+    longitudes shrunk by cos(latitude) so shapes keep their proportions at Copenhagen's latitude,
+    then simplified as one coverage (shared borders stay shared: no gaps or overlaps)."""
+    features = sorted(json.loads(GEOJSON.read_text(encoding="utf-8"))["features"],
+                      key=lambda f: int(f["properties"]["bydel_nr"]))
+    geometries = [shape(feature["geometry"]) for feature in features]
+    west, south, east, north = shapely.total_bounds(geometries)
     shrink = math.cos(math.radians((south + north) / 2))
     scale = MAP_WIDTH / ((east - west) * shrink)
-
-    def project(lon: float, lat: float) -> tuple[float, float]:
-        return (lon - west) * shrink * scale, (north - lat) * scale
-
+    # x = (lon - west) · shrink · scale, y = (north - lat) · scale
+    projection = [shrink * scale, 0, 0, -scale, -west * shrink * scale, north * scale]
+    projected = [affine_transform(geometry, projection) for geometry in geometries]
+    simplified = shapely.coverage_simplify(projected, MAP_TOLERANCE)
     districts = load_districts(municipality_code)
     paths, names = {}, {}
-    for feature in sorted(features, key=lambda f: int(f["properties"]["bydel_nr"])):
+    for feature, geometry in zip(features, simplified):
         number = int(feature["properties"]["bydel_nr"])
-        rings = [_simplified([project(*p) for p in ring]) for polygon in feature["geometry"]["coordinates"]
-                 for ring in polygon]
         code = districts.area_code(number)
-        paths[code] = "".join("M" + "L".join(f"{px:.1f} {py:.1f}" for px, py in ring) + "Z" for ring in rings)
+        paths[code] = _path_data(geometry)
         names[code] = districts.names[number]
     return DistrictShapes(paths, names, (north - south) * scale)
 
 
-def _simplified(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The ring without vertices closer than MAP_TOLERANCE to the last one kept."""
-    kept = [ring[0]]
-    for point in ring[1:]:
-        if math.dist(point, kept[-1]) >= MAP_TOLERANCE:
-            kept.append(point)
-    return kept
+def _path_data(geometry) -> str:
+    """SVG path data of a (multi)polygon: every ring, holes included, closed with Z."""
+    rings = [ring for polygon in shapely.get_parts(geometry) for ring in [polygon.exterior, *polygon.interiors]]
+    return "".join("M" + "L".join(f"{x:.1f} {y:.1f}" for x, y in ring.coords[:-1]) + "Z" for ring in rings)
 
 
 def _map_defs(city_code: str) -> str:
@@ -311,14 +345,10 @@ def _map_defs(city_code: str) -> str:
             '<line x1="0" y1="0" x2="0" y2="6" stroke="#7a7a7a" stroke-width="2"/></pattern></defs></svg>')
 
 
-def _colour(share: float) -> str:
-    """A colour along MAP_COLOURS for a share 0-1 of the way from the lowest value to the highest."""
-    position = share * (len(MAP_COLOURS) - 1)
-    low = min(int(position), len(MAP_COLOURS) - 2)
-    a, b = MAP_COLOURS[low], MAP_COLOURS[low + 1]
-    mix = [round(int(a[i:i + 2], 16) + (position - low) * (int(b[i:i + 2], 16) - int(a[i:i + 2], 16)))
-           for i in (1, 3, 5)]
-    return "#" + "".join(f"{c:02x}" for c in mix)
+@cache
+def _map_colour_scale() -> LinearSegmentedColormap:
+    """MAP_COLOURS as a continuous scale, as the legend's gradient draws it."""
+    return LinearSegmentedColormap.from_list("barometer-blues", MAP_COLOURS)
 
 
 def _district_map(rows: pd.DataFrame, unit: str, city_code: str) -> dict | None:
@@ -346,7 +376,7 @@ def _district(code: str, name: str, rows: pd.DataFrame, low: float, high: float,
     row = rows.loc[code] if code in rows.index else None
     if row is not None and not missing(row["value"]):
         share = (row["value"] - low) / (high - low) if high > low else 0.5
-        state, fill, text = "value", _colour(share), danish_number(row["value"], decimals)
+        state, fill, text = "value", to_hex(_map_colour_scale()(share)), danish_number(row["value"], decimals)
     elif row is not None and row["obs_status"] == "suppressed":
         state, fill, text = "suppressed", "url(#hatch)", "diskretioneret"
     else:

@@ -31,8 +31,10 @@ def load_catalogue() -> Catalogue:
     raw = yaml.safe_load((CONFIG_DIR / "indicators.yaml").read_text(encoding="utf-8"))
     indicators = {str(code): ind for code, ind in raw["indicators"].items()}
     for code, ind in indicators.items():
-        assert ind["direction"] in ("higher", "lower"), f"{code}: direction must be higher or lower"
-        assert ind["goal"] in raw["goals"], f"{code}: unknown goal {ind['goal']}"
+        if ind["direction"] not in ("higher", "lower"):
+            raise ValueError(f"{code}: direction must be higher or lower")
+        if ind["goal"] not in raw["goals"]:
+            raise ValueError(f"{code}: unknown goal {ind['goal']}")
     return Catalogue(goals=raw["goals"], groups=raw["groups"], indicators=indicators)
 
 

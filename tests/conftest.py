@@ -1,12 +1,22 @@
 """Shared fixtures: one Prefect test server per session, a fresh PostgreSQL database per test
-that asks for one, the demo landing zone and a StatBank stand-in on 127.0.0.1."""
+that asks for one, the demo landing zone, a StatBank stand-in and a scripted StatBank impostor
+on 127.0.0.1, and the demo refreshed once per session for the tests that only read it.
+
+Test modules never import from each other (pytest runs with --import-mode=importlib): what two
+modules share lives here, as fixtures."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -33,6 +43,11 @@ def _admin():
     return psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5)
 
 
+def _database_url(name: str) -> str:
+    """The SQLAlchemy URL of database `name` on the test server."""
+    return POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+
+
 @pytest.fixture(scope="session")
 def postgres_available() -> bool:
     try:
@@ -52,7 +67,7 @@ def postgres_url(postgres_available):
     name = f"barometer_test_{uuid.uuid4().hex[:12]}"
     with _admin() as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    yield POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    yield _database_url(name)
     with _admin() as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -105,7 +120,6 @@ def pseudonym_key(monkeypatch):
     return TEST_KEY
 
 
-
 CPR_PATTERN = re.compile(r"(?<![\d.])\d{6}-?\d{4}(?![\d.])")
 
 
@@ -128,3 +142,144 @@ def find_demo_cprs(demo_data):
     known = landing_cprs(demo_data / "landing")
     assert len(known) > 1000, "the demo landing zone holds CPR numbers to look for"
     return lambda text: {m.replace("-", "") for m in CPR_PATTERN.findall(text)} & known
+
+
+# --- a scripted StatBank impostor ------------------------------------------------------------
+
+@contextmanager
+def scripted_statbank(*answers: tuple[int, str, bytes, float]) -> Iterator[tuple[str, list[dict]]]:
+    """A server answering each POST with the next (status, content type, body, delay), the last
+    answer repeated; yields its base URL and the request bodies it received."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append(json.loads(body) if body else {})
+            status, content_type, answer, delay = answers[min(len(received), len(answers)) - 1]
+            time.sleep(delay)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def stub_statbank():
+    """`with stub_statbank(*answers) as (url, received):` a StatBank impostor on 127.0.0.1 (see
+    `scripted_statbank`): scripted failures without the real API."""
+    return scripted_statbank
+
+
+# --- reading a warehouse ---------------------------------------------------------------------
+
+def read_query(url: str, sql: str):
+    """Rows of a query, dates as ISO text on both databases (SQLite stores them as text)."""
+    import pandas as pd
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            frame = pd.read_sql(text(sql), connection)
+    finally:
+        engine.dispose()
+    for column in [c for c in frame.columns if c.endswith("date")]:
+        frame[column] = frame[column].map(lambda d: None if pd.isna(d) else str(d)[:10])
+    return frame
+
+
+@pytest.fixture(scope="session")
+def query():
+    """`query(url, sql)`: a DataFrame of the rows, dates as ISO text on both databases."""
+    return read_query
+
+
+@pytest.fixture(scope="session")
+def read_only():
+    """`read_only(sqlite_url)`: SQLAlchemy's read-only SQLite URL for the same file (mode=ro)."""
+    from sqlalchemy.engine import make_url
+
+    return lambda sqlite_url: f"sqlite:///file:{make_url(sqlite_url).database}?mode=ro&uri=true"
+
+
+# --- the demo refreshed once per session -----------------------------------------------------
+
+DEMO_EDITION = "2012-S2"
+
+
+def refresh_demo(url: str, demo_data: Path, statbank_url: str, data_docs: Path) -> None:
+    """The demo's 2012-S2 edition refreshed into the warehouse at `url` by `barometer refresh` in
+    this process, without Prefect (the tests of the flow itself run their own refreshes)."""
+    from typer.testing import CliRunner
+
+    from barometer.cli import app
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BAROMETER_PSEUDONYM_KEY", TEST_KEY)
+        patch.setenv("BAROMETER_DATA_DOCS_DIR", str(data_docs))
+        patch.setenv("BAROMETER_ORCHESTRATION", "local")
+        result = CliRunner().invoke(app, ["refresh", "--edition", DEMO_EDITION, "--landing", str(demo_data / "landing"),
+                                          "--warehouse", url, "--statbank-url", statbank_url])
+    assert result.exit_code == 0, result.output[-3000:]
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory, demo_data, statbank_url) -> str:
+    """The demo refreshed for 2012-S2 into SQLite, once per session however many modules ask (a
+    refresh takes the better part of a minute). Read-only: a test that writes takes
+    `demo_warehouse_copy`."""
+    folder = tmp_path_factory.mktemp(f"demo-warehouse-{DEMO_EDITION}")
+    url = f"sqlite:///{folder / 'barometer.sqlite'}"
+    refresh_demo(url, demo_data, statbank_url, folder / "data_docs")
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse_postgresql(postgres_available, demo_data, statbank_url, tmp_path_factory) -> Iterator[str]:
+    """The same on PostgreSQL, once per session; read-only, dropped at the end."""
+    if not postgres_available:
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name = f"barometer_test_demo_{uuid.uuid4().hex[:12]}"
+    with _admin() as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = _database_url(name)
+    try:
+        refresh_demo(url, demo_data, statbank_url, tmp_path_factory.mktemp("demo-postgresql-data-docs"))
+        yield url
+    finally:
+        with _admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_warehouse_copy(request, tmp_path) -> Iterator[str]:
+    """A private copy of the session's refreshed demo warehouse, on both databases, that a test
+    may change: the SQLite file copied, the PostgreSQL database cloned from it (TEMPLATE)."""
+    if request.param == "sqlite":
+        source = Path(request.getfixturevalue("demo_warehouse").removeprefix("sqlite:///"))
+        shutil.copy2(source, tmp_path / "warehouse.sqlite")
+        yield f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+        return
+    template = request.getfixturevalue("demo_warehouse_postgresql").rsplit("/", 1)[1]
+    name = f"barometer_test_{uuid.uuid4().hex[:12]}"
+    with _admin() as connection:  # a clone needs the template to itself: close what a reader left open
+        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = %s AND pid <> pg_backend_pid()", [template])
+        connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _database_url(name)
+    with _admin() as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

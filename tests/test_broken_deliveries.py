@@ -1,269 +1,33 @@
 """Bad deliveries get a clear error, and nothing published is lost.
 
-A corpus of small broken deliveries, one per rule, for every file source, written here in the
-sources' real formats: each is checked with `barometer validate` (exit 1, the summary names
-file, rule and column, never a traceback or a CPR number). Then the real refresh, through the
-CLI, on a landing zone refreshed once per module: broken re-sends and StatBank failures end
-the run non-zero, leave the published observations byte-identical and are recorded as rejected;
-owner files are ignored; a corrected re-send supersedes the older delivery.
+A corpus of small broken deliveries, one per rule, for every file source, in the sources' real
+formats (helpers/delivery_builders.py): each is checked with `barometer validate` (exit 1, the
+summary names file, rule and column, never a traceback or a CPR number). Then the real
+refresh, through the CLI, on a landing zone refreshed once per module: broken re-sends and
+StatBank failures end the run non-zero, leave the published observations byte-identical and are
+recorded as rejected; owner files are ignored; a corrected re-send supersedes the older delivery.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
-import threading
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from barometer.cli import app
-from barometer.config import source_config
 from barometer.demo.statbank_server import serve, tableinfo_path
-
-
-# --- valid deliveries in the real formats ---------------------------------------------------
-
-@dataclass
-class File:
-    """One delivered file: a table, how it is written, and damage done to its bytes afterwards."""
-
-    header: list[str]
-    rows: list[list]
-    encoding: str = "utf-8"
-    sep: str = ";"
-    quoted: bool = False
-    sheet: str | None = None  # set: an .xlsx workbook with this sheet
-    above: list[list] = field(default_factory=list)  # title and notes above an .xlsx table
-    damage: Callable[[Path], None] | None = None
-
-    def write(self, path: Path) -> None:
-        if self.sheet:
-            workbook = Workbook()
-            workbook.active.title = self.sheet
-            for row in [*self.above, self.header, *self.rows]:
-                workbook.active.append(row)
-            workbook.save(path)
-        else:
-            field_text = (lambda v: '"' + str(v).replace('"', '""') + '"') if self.quoted else str
-            lines = [self.sep.join(field_text(v) for v in row) for row in [self.header, *self.rows]]
-            path.write_bytes(("\r\n".join(lines) + "\r\n").encode(self.encoding))
-        if self.damage:
-            self.damage(path)
-
-
-@dataclass
-class Spec:
-    """A delivery: a file (`entry` is its name) or a folder of files (`entry` is the folder)."""
-
-    source: str
-    entry: str
-    files: dict[str, File]
-
-    @property
-    def folder(self) -> str:
-        return source_config(self.source)["landing"]
-
-    def write(self, landing: Path) -> Path:
-        target = landing / self.folder / self.entry
-        if self.entry in self.files:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.files[self.entry].write(target)
-        else:
-            target.mkdir(parents=True)
-            for name, file in self.files.items():
-                file.write(target / name)
-        return target
-
-    def shown(self, file: str | None = None) -> str:
-        """The name a summary gives a file of this delivery."""
-        return "/".join([self.folder, self.entry, *([file] if file and file != self.entry else [])])
-
-
-# Synthetic CPR numbers of real dates (7th digit and year give the century); no real person's.
-PUPILS = ["150396-1235", "2207961344", "030496-2141", "111196-3356"]
-YOUNG = ["150395-1234", "010794-2345", "241296-3456"]
-SCHOOL_CHILDREN = ["010503-4001", "120604-4012", "230905-4023", "050706-4034"]
-CHILDREN = ["120608-4012", "030910-4021", "150511-4033", "010102-4045"]
-CPRS = PUPILS + YOUNG + SCHOOL_CHILDREN + CHILDREN
-GRADE_COLUMNS = ["cpr", "institutionsnummer", "skoleaar", "fag", "karakter", "tosproget", "foraeldre_uddannelse",
-                 "foraeldre_beskaeftigelse", "husstandsindkomst_decil"]
-
-
-def grades(name: str = "karakterer.csv", school_year: str = "2011/12") -> Spec:
-    exams = [("Dansk, læsning", "12", "10", "7", "4"), ("Matematik, færdighedsregning", "7", "02", "4", "IM")]
-    flags = ["N", "N", "J", "J"]
-    rows = [[cpr, "101001", school_year, subject, marks[i], flags[i], "Gymnasial", "Beskæftiget", "5"]
-            for subject, *marks in exams for i, cpr in enumerate(PUPILS)]
-    return Spec("grades", name, {name: File(list(GRADE_COLUMNS), rows, encoding="cp1252")})
-
-
-def youth_education() -> Spec:
-    on = date(2012, 10, 1)
-    rows = [[YOUNG[0], date(1995, 3, 15), "Dansk oprindelse", "Østerbro", "Gennemført ungdomsuddannelse", on],
-            [YOUNG[1], date(1994, 7, 1), "Efterkommer, ikke-vestlig", "Nørrebro", "I gang med ungdomsuddannelse", on],
-            [YOUNG[2], None, "Indvandrer, vestlig", "Vesterbro/Kgs. Enghave", "Ikke i gang", on]]
-    header = ["CPR", "Fødselsdato", "Herkomst", "Bydel", "Status", "Opgørelsesdato"]
-    return Spec("youth_education", "status.xlsx", {"status.xlsx": File(header, rows, sheet="Status")})
-
-
-def school_enrolment() -> Spec:
-    schools = [["101001", "Skolen ved Søerne", "Østerbro", "Folkeskole"],
-               ["101002", "Nørrebro Park Skole", "Nørrebro", "Folkeskole"],
-               ["280001", "Privatskolen", "", "Privatskole"]]
-    pupils = [[SCHOOL_CHILDREN[0], "101001", "Østerbro", "N", "2012-11-05"],
-              [SCHOOL_CHILDREN[1], "101002", "Nørrebro", "J", "2012-11-05"],
-              [SCHOOL_CHILDREN[2], "280001", "Nørrebro", "J", "2012-11-05"],
-              [SCHOOL_CHILDREN[3], "", "Valby", "N", "2012-11-05"]]
-    return Spec("school_enrolment", "elevudtraek_nov", {
-        "skoler_nov.csv": File(["institutionsnummer", "skolenavn", "bydel", "skoletype"], schools, "utf-8-sig"),
-        "elever_nov.csv": File(["cpr", "institutionsnummer", "bopaelsbydel", "tosproget", "opgoerelsesdato"],
-                               pupils, "utf-8-sig")})
-
-
-def childcare() -> Spec:
-    institutions = [["1001", "Børnehuset Mælkebøtten", "Børnehave", "Nørrebro"],
-                    ["1002", "Vuggestuen Solsikken", "Vuggestue", "Østerbro"]]
-    children = [[CHILDREN[0], "2008-06-12", "Dansk oprindelse", "Nørrebro", "1001", "2012-11-01"],
-                [CHILDREN[1], "", "Efterkommer, ikke-vestlig", "Nørrebro", "1001", "2012-11-01"],
-                [CHILDREN[2], "2011-05-15", "Indvandrer, vestlig", "Østerbro", "1002", "2012-11-01"],
-                [CHILDREN[3], "2002-01-01", "Dansk oprindelse", "Østerbro", "", "2012-11-01"]]
-    return Spec("childcare", "pladsanvisning_nov", {
-        "institutioner_nov.csv": File(["institution_id", "navn", "type", "bydel"], institutions, sep=",",
-                                      quoted=True),
-        "boern_nov.csv": File(["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id",
-                               "opgoerelsesdato"], children, sep=",", quoted=True)})
-
-
-def survey() -> Spec:
-    header = ["respondent_id", "interviewdato", "vaegt", "gruppe", "bydel", "q_tillid_naboer", "q_tillid_kommune",
-              "q_indflydelse", "q_hoerer_til", "q_diskrimination_omfang", "q_diskrimineret_12m"]
-    rows = [["501", "2012-10-02", "1,0", "minoritet", "Nørrebro", "1", "2", "3", "4", "5", "1"],
-            ["502", "2012-11-20", "1,25", "majoritet", "", "5", "9", "", "4", "1", "2"],
-            ["503", "2012-10-15", "0,8", "majoritet", "Valby", "3", "3", "3", "3", "3", "9"]]
-    return Spec("survey", "besvarelser.csv", {"besvarelser.csv": File(header, rows)})
-
-
-def safety() -> Spec:
-    header = ["Område-ID", "Område", "Bydel", "År", "Indeks", "Anmeldelser pr. 1.000 indb.", "Utryghed (%)"]
-    rows = [["A01", "Indre By Nord", "Indre By", 2012, 132.4, 45.1, 20.5],
-            ["A02", "Mjølnerparken", "Nørrebro", 2012, "151,2", 60.0, 31.0],
-            ["A03", "Valby Syd", "Valby", 2012, 88, 20.3, 9.9]]
-    above = [["Tryghedsindeks 2012"], ["Kilde: Center for Kriminalforebyggelse"], [None]]
-    return Spec("safety", "tryghedsindeks.xlsx", {"tryghedsindeks.xlsx": File(header, rows, sheet="Tryghedsindeks",
-                                                                            above=above)})
-
-
-def workforce() -> Spec:
-    header = ["medarbejder_nr", "forvaltning", "stillingsbetegnelse", "leder", "herkomst", "opgoerelsesdato"]
-    rows = [["104711", "BUF", "Pædagog", "N", "dansk", "2012-10-01"],
-            ["104712", "BUF", "Afdelingsleder", "J", "ikke-vestlig", "2012-10-01"],
-            ["104713", "SUF", "Sygeplejerske", "N", "uoplyst", "2012-10-01"]]
-    return Spec("workforce", "personale.csv", {"personale.csv": File(header, rows)})
-
-
-VALID = {spec().source: spec for spec in (grades, youth_education, school_enrolment, childcare, survey, safety,
-                                          workforce)}
-
-
-# --- ways to break them ---------------------------------------------------------------------
-
-Change = Callable[[Spec], None]
-
-
-def the_file(spec: Spec, name: str | None) -> File:
-    return spec.files[name or next(iter(spec.files))]
-
-
-def cell(row: int, column: str, value, name: str | None = None) -> Change:
-    """Row `row` (0 = the first data row, file row 2) gets `value` in `column`."""
-    def change(spec: Spec) -> None:
-        file = the_file(spec, name)
-        file.rows[row][file.header.index(column)] = value
-    return change
-
-
-def every_row(column: str, value, name: str | None = None) -> Change:
-    def change(spec: Spec) -> None:
-        file = the_file(spec, name)
-        for row in file.rows:
-            row[file.header.index(column)] = value
-    return change
-
-
-def extra_row(copy_of: int, name: str | None = None, **values) -> Change:
-    """A copy of row `copy_of` added at the end, with some columns changed."""
-    def change(spec: Spec) -> None:
-        file = the_file(spec, name)
-        row = list(file.rows[copy_of])
-        for column, value in values.items():
-            row[file.header.index(column)] = value
-        file.rows.append(row)
-    return change
-
-
-def without_column(column: str, name: str | None = None) -> Change:
-    def change(spec: Spec) -> None:
-        file = the_file(spec, name)
-        index = file.header.index(column)
-        file.header.pop(index)
-        for row in file.rows:
-            row.pop(index)
-    return change
-
-
-def without_file(name: str) -> Change:
-    return lambda spec: spec.files.pop(name)
-
-
-def written(name: str | None = None, **options) -> Change:
-    """The file written another way: another encoding, separator, sheet name, header rows, …"""
-    def change(spec: Spec) -> None:
-        spec.files[name or next(iter(spec.files))] = replace(the_file(spec, name), **options)
-    return change
-
-
-def damaged(damage: Callable[[Path], None], name: str | None = None) -> Change:
-    return written(name, damage=damage)
-
-
-def cut_off(keep: int) -> Callable[[Path], None]:
-    """The upload stopped `keep` bytes before the end (mid-row, or mid-character)."""
-    return lambda path: path.write_bytes(path.read_bytes()[:-keep])
-
-
-def emptied(path: Path) -> None:
-    path.write_bytes(b"")
-
-
-def header_only(path: Path) -> None:
-    path.write_bytes(path.read_bytes().split(b"\r\n")[0] + b"\r\n")
-
-
-def not_a_workbook(path: Path) -> None:
-    path.write_bytes("CPR;Fødselsdato\r\n".encode())
-
-
-def corrupt_sheet(path: Path) -> None:
-    """The workbook's zip is intact, but the sheet's XML inside it is cut in half."""
-    with zipfile.ZipFile(path) as original:
-        parts = {item.filename: original.read(item.filename) for item in original.infolist()}
-    sheet = "xl/worksheets/sheet1.xml"
-    parts[sheet] = parts[sheet][: len(parts[sheet]) // 2]
-    with zipfile.ZipFile(path, "w") as rewritten:
-        for name, content in parts.items():
-            rewritten.writestr(name, content)
+from delivery_builders import (VALID, Change, Spec, assert_safe, cell, corrupt_sheet, cut_off, damaged, emptied,
+                               every_row, extra_row, grades, header_only, not_a_workbook, without_column,
+                               without_file, written)
 
 
 @dataclass(frozen=True)
@@ -371,14 +135,6 @@ def broken_spec(corpus_case: Case) -> Spec:
     for change in corpus_case.changes:
         change(spec)
     return spec
-
-
-def assert_safe(output: str) -> None:
-    """No traceback, no CPR number (either spelling), no pseudonym."""
-    assert "Traceback" not in output
-    for cpr in CPRS:
-        assert cpr not in output and cpr.replace("-", "") not in output
-    assert not re.search(r"\b[0-9a-f]{64}\b", output), "a pseudonym in the output"
 
 
 def test_the_corpus_covers_every_file_source():
@@ -504,6 +260,7 @@ def assert_clean(output: str, find_demo_cprs) -> None:
     assert not find_demo_cprs(output), "a CPR number from the landing zone in the output"
 
 
+@pytest.mark.integration  # the real refresh, with Prefect and a warehouse
 def test_broken_resends_are_rejected_and_the_published_observations_stay(warehouse, refresh_env, capfd,
                                                                           find_demo_cprs):
     """The bad grades are newer than the delivery in force for their school year: rejected, they
@@ -531,6 +288,7 @@ def test_broken_resends_are_rejected_and_the_published_observations_stay(warehou
         assert_clean(page.read_text(encoding="utf-8"), find_demo_cprs)
 
 
+@pytest.mark.integration  # the real refresh, with Prefect and a warehouse
 def test_a_corrected_resend_supersedes_the_older_delivery_and_owner_files_are_ignored(warehouse, capfd,
                                                                                         find_demo_cprs):
     """A rejected re-send replaces nothing (the test above); a valid one replaces the delivery in
@@ -562,28 +320,10 @@ def test_a_corrected_resend_supersedes_the_older_delivery_and_owner_files_are_ig
 
 
 @contextmanager
-def answering(status: int, content_type: str, body: bytes) -> Iterator[str]:
-    """A StatBank impostor on 127.0.0.1 giving every request the same answer; yields its base URL."""
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+def answering(stub_statbank, status: int, content_type: str, body: bytes) -> Iterator[str]:
+    """The StatBank impostor giving every request the same answer; yields its base URL."""
+    with stub_statbank((status, content_type, body, 0.0)) as (url, _):
+        yield url
 
 
 @contextmanager
@@ -599,22 +339,24 @@ def without_variable(statbank_dir: Path, target: Path, variable: str) -> Iterato
 
 
 STATBANK_FAILURES = {
-    "outage (always 503)": (lambda tmp, demo: answering(503, "text/plain", b"Service Unavailable"),
+    "outage (always 503)": (lambda stub, tmp, demo: answering(stub, 503, "text/plain", b"Service Unavailable"),
                             "the StatBank API answers"),
-    "tableinfo lost a variable": (lambda tmp, demo: without_variable(demo / "statbank", tmp / "statbank", "HERKOMST"),
-                                  "has variable HERKOMST"),
+    "tableinfo lost a variable": (
+        lambda stub, tmp, demo: without_variable(demo / "statbank", tmp / "statbank", "HERKOMST"),
+        "has variable HERKOMST"),
     "an HTML page with status 200": (
-        lambda tmp, demo: answering(200, "text/html", b"<!DOCTYPE html><html><body>Log ind</body></html>"),
+        lambda stub, tmp, demo: answering(stub, 200, "text/html", b"<!DOCTYPE html><html><body>Log ind</body></html>"),
         "tableinfo answer is JSON"),
 }
 
 
+@pytest.mark.integration  # the real refresh, with Prefect and a warehouse
 @pytest.mark.parametrize("failure", STATBANK_FAILURES)
 def test_a_statbank_failure_is_rejected_and_employment_stays_published(warehouse, demo_data, tmp_path, capfd,
-                                                                       find_demo_cprs, failure):
+                                                                       find_demo_cprs, stub_statbank, failure):
     server, rule = STATBANK_FAILURES[failure]
     before = warehouse.observations()
-    with server(tmp_path, demo_data) as url:
+    with server(stub_statbank, tmp_path, demo_data) as url:
         code, output = warehouse.refresh(capfd, statbank_url=url)
     assert code == 1, output
     assert "REJECTED StatBank KAS201: rule '" in output and rule in output

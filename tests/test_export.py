@@ -4,17 +4,19 @@ Parquet; each read back equals the public views, cell for cell."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from barometer.cli import app
-from conftest import TEST_KEY
-from test_refresh import query
 
 pytestmark = pytest.mark.integration
 
@@ -23,29 +25,13 @@ CODE_NAMES = {"indicator_code": ["indicator_name_da", "indicator_name_en", "unit
               "group_code": ["group_name_da", "group_name_en"], "area_code": ["area_name", "area_level"]}
 
 
-def refreshed_warehouse(tmp_path_factory, demo_data: Path, statbank_url: str) -> str:
-    """The demo refreshed for 2012-S2 into SQLite: one refresh per test session, however many
-    modules ask (it takes the better part of a minute). Read-only for the tests."""
-    from barometer.flows.refresh import barometer_refresh
-
-    path = tmp_path_factory.getbasetemp() / f"demo-warehouse-{EDITION}" / "barometer.sqlite"
-    url = f"sqlite:///{path}"
-    if not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("BAROMETER_PSEUDONYM_KEY", TEST_KEY)
-            patch.setenv("BAROMETER_DATA_DOCS_DIR", str(path.parent / "data_docs"))
-            state = barometer_refresh(EDITION, str(demo_data / "landing"), url, statbank_url, return_state=True)
-        assert state.is_completed(), state.message
-    return url
-
-
 @pytest.fixture(scope="module")
-def warehouse(prefect_server, tmp_path_factory, demo_data, statbank_url) -> str:
-    return refreshed_warehouse(tmp_path_factory, demo_data, statbank_url)
+def warehouse(demo_warehouse) -> str:
+    """The session's demo warehouse, refreshed once for 2012-S2 (conftest): read-only here."""
+    return demo_warehouse
 
 
-def published(url: str) -> dict[str, pd.DataFrame]:
+def published(query, url: str) -> dict[str, pd.DataFrame]:
     """What the views hold for the edition, read with plain SQL (no barometer code)."""
     return {"edition": query(url, f"SELECT * FROM barometer_edition WHERE edition_code = '{EDITION}'"),
             "observations": query(url, "SELECT * FROM barometer_observation WHERE reference_date <= '2012-12-31'")}
@@ -83,12 +69,12 @@ def assert_equals_views(tables: dict[str, pd.DataFrame], views: dict[str, pd.Dat
                                       canonical(expected, list(expected.columns)), obj=name)
 
 
-def test_csv_reads_back_as_the_views(warehouse, tmp_path):
+def test_csv_reads_back_as_the_views(warehouse, query, tmp_path):
     paths = export(warehouse, "csv", tmp_path)
     assert [p.name for p in paths] == [f"barometer_{EDITION}_edition.csv", f"barometer_{EDITION}_observations.csv"]
     tables = {name: pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
               for name, path in zip(["edition", "observations"], paths)}
-    assert_equals_views(tables, published(warehouse))
+    assert_equals_views(tables, published(query, warehouse))
 
     observations = tables["observations"]
     assert observations["reference_date"].max() == "2012-12-31", "every observation up to the edition's end"
@@ -113,11 +99,12 @@ def test_csv_reads_back_as_the_views(warehouse, tmp_path):
                               for c in ["value", "numerator", "denominator", "n", "ci_low", "ci_high"])
 
 
-def test_workbook_has_a_sheet_per_table_and_one_describing_the_columns(warehouse, tmp_path):
+def test_workbook_has_a_sheet_per_table_and_one_describing_the_columns(warehouse, query, tmp_path):
     [path] = export(warehouse, "xlsx", tmp_path)
     sheets = pd.read_excel(path, sheet_name=None, dtype=object)
     assert list(sheets) == ["edition", "observations", "columns"]
-    assert_equals_views({"edition": sheets["edition"], "observations": sheets["observations"]}, published(warehouse))
+    assert_equals_views({"edition": sheets["edition"], "observations": sheets["observations"]},
+                        published(query, warehouse))
     described = sheets["columns"]
     for table in ["edition", "observations"]:
         meanings = described[described["table"] == table].set_index("column")["meaning"]
@@ -126,12 +113,12 @@ def test_workbook_has_a_sheet_per_table_and_one_describing_the_columns(warehouse
     assert "`" not in "".join(described["meaning"]), "meanings are plain text"
 
 
-def test_parquet_reads_back_as_the_views_with_column_meanings(warehouse, tmp_path):
+def test_parquet_reads_back_as_the_views_with_column_meanings(warehouse, query, tmp_path):
     import pyarrow.parquet as pq
 
     paths = export(warehouse, "parquet", tmp_path)
     tables = {name: pq.read_table(path) for name, path in zip(["edition", "observations"], paths)}
-    assert_equals_views({name: table.to_pandas() for name, table in tables.items()}, published(warehouse))
+    assert_equals_views({name: table.to_pandas() for name, table in tables.items()}, published(query, warehouse))
     schema = tables["observations"].schema
     assert str(schema.field("reference_date").type) == "date32[day]"
     assert schema.field("obs_status").metadata[b"description"].decode().startswith("normal, or suppressed")
@@ -143,3 +130,53 @@ def test_unknown_edition_says_which_exist(warehouse, tmp_path):
     assert result.exit_code == 1
     assert "Edition 2013-S1 is not in the warehouse (it has 2012-S2)" in result.output
     assert not list(tmp_path.iterdir()), "nothing written"
+
+
+# Read-only access is enough -----------------------------------------------------------------------
+
+def test_a_read_only_sqlite_url_exports_the_same_files(warehouse, read_only, tmp_path):
+    database = Path(make_url(warehouse).database)
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    for file_format in ["csv", "parquet"]:
+        writable = export(warehouse, file_format, tmp_path / "writable")
+        read_only_files = export(read_only(warehouse), file_format, tmp_path / "read-only")
+        assert [p.read_bytes() for p in read_only_files] == [p.read_bytes() for p in writable], file_format
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before, "the warehouse is untouched"
+
+
+def test_a_missing_file_behind_a_read_only_url_is_named(read_only, tmp_path):
+    missing = tmp_path / "nowhere.sqlite"
+    result = CliRunner().invoke(app, ["export", "--edition", EDITION, "--out", str(tmp_path),
+                                      "--warehouse", read_only(f"sqlite:///{missing}")])
+    assert result.exit_code == 1
+    assert f"There is no SQLite warehouse at '{missing}'" in result.output
+    assert not list(tmp_path.iterdir()), "nothing written, not even an empty database"
+
+
+@pytest.mark.postgres
+def test_a_login_holding_only_the_analyst_role_exports_and_reports(demo_warehouse_postgresql, query, tmp_path):
+    """As an analyst in production: a person's login granted barometer_analyst, which may read the
+    public views and create or change nothing, so neither command may try to initialise or migrate."""
+    from barometer.warehouse.roles import ANALYST_ROLE
+
+    postgres_url = demo_warehouse_postgresql  # the demo refreshed once per session (conftest)
+    analyst = f"barometer_test_analyst_{uuid.uuid4().hex[:12]}"
+    administrator = make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(administrator, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {analyst} LOGIN")
+        admin.execute(f"GRANT {ANALYST_ROLE} TO {analyst}")
+    try:
+        as_analyst = make_url(postgres_url).set(username=analyst).render_as_string(hide_password=False)
+        paths = export(as_analyst, "csv", tmp_path / "export")
+        tables = {name: pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+                  for name, path in zip(["edition", "observations"], paths)}
+        assert_equals_views(tables, published(query, postgres_url))
+
+        out = tmp_path / "report.html"
+        result = CliRunner().invoke(app, ["report", "--edition", EDITION, "--warehouse", as_analyst, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        page = out.read_text(encoding="utf-8")
+        assert page.count('<article class="indicator"') == 15 and "77,2" in page
+    finally:
+        with psycopg.connect(administrator, autocommit=True) as admin:
+            admin.execute(f"DROP ROLE IF EXISTS {analyst}")

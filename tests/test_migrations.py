@@ -12,9 +12,10 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table, inspect, insert, text
 
-from test_refresh import query
 from barometer.warehouse.database import (BASELINE, CORE_SCHEMA, MIGRATIONS, alembic_config, connect, initialise,
                                 internal_schema)
+
+pytestmark = pytest.mark.integration  # real SQLite and PostgreSQL warehouses
 
 # A warehouse in miniature: kindergarten use (4.1) of minority children in two districts, one
 # of them suppressed, as a refresh of 2012-S2 would have loaded it.
@@ -72,14 +73,14 @@ def build_at_baseline(url: str, *, without_version_table: bool = False) -> None:
     engine.dispose()
 
 
-def version(url: str) -> list[str]:
+def version(query, url: str) -> list[str]:
     prefix = "" if url.startswith("sqlite") else f"{CORE_SCHEMA}."
     return query(url, f"SELECT version_num FROM {prefix}alembic_version")["version_num"].tolist()
 
 
-def assert_upgraded_without_loss(url: str, before: dict[str, pd.DataFrame]) -> None:
+def assert_upgraded_without_loss(query, url: str, before: dict[str, pd.DataFrame]) -> None:
     """At head, every view shows what it showed before, plus group and area names."""
-    assert version(url) == [head()]
+    assert version(query, url) == [head()]
     for view, old in before.items():
         new = query(url, f"SELECT * FROM {view} ORDER BY 1, 2, 3, 4")
         pd.testing.assert_frame_equal(new[old.columns], old, obj=view)
@@ -99,15 +100,15 @@ def assert_upgraded_without_loss(url: str, before: dict[str, pd.DataFrame]) -> N
                 + "run")["summary"].tolist() == ["ok"]
 
 
-def views_of(url: str) -> dict[str, pd.DataFrame]:
+def views_of(query, url: str) -> dict[str, pd.DataFrame]:
     views = ["barometer_observation", "barometer_edition", "barometer_delivery", "indicator_catalogue"]
     return {view: query(url, f"SELECT * FROM {view} ORDER BY 1, 2, 3, 4") for view in views}
 
 
 @pytest.mark.parametrize("made_by", ["revision 0001", "code before migrations"])
-def test_refresh_initialise_upgrades_existing_warehouse_without_loss(warehouse_url, made_by):
+def test_refresh_initialise_upgrades_existing_warehouse_without_loss(warehouse_url, query, made_by):
     build_at_baseline(warehouse_url, without_version_table=made_by == "code before migrations")
-    before = views_of(warehouse_url)
+    before = views_of(query, warehouse_url)
     assert not set(NEW_COLUMNS) & set(before["barometer_observation"].columns)
     assert len(before["barometer_observation"]) == 2
 
@@ -115,19 +116,19 @@ def test_refresh_initialise_upgrades_existing_warehouse_without_loss(warehouse_u
     initialise(engine)  # what the next refresh does first
     initialise(engine)  # and every one after it: nothing more to do
     engine.dispose()
-    assert_upgraded_without_loss(warehouse_url, before)
+    assert_upgraded_without_loss(query, warehouse_url, before)
 
 
-def test_downgrade_restores_the_baseline_views(warehouse_url):
+def test_downgrade_restores_the_baseline_views(warehouse_url, query):
     build_at_baseline(warehouse_url)
-    before = views_of(warehouse_url)
+    before = views_of(query, warehouse_url)
     engine = connect(warehouse_url)
     initialise(engine)
     with engine.begin() as connection:
         command.downgrade(alembic_config(connection), BASELINE)
     engine.dispose()
-    assert version(warehouse_url) == [BASELINE]
-    for view, frame in views_of(warehouse_url).items():
+    assert version(query, warehouse_url) == [BASELINE]
+    for view, frame in views_of(query, warehouse_url).items():
         pd.testing.assert_frame_equal(frame, before[view], obj=view)
 
 

@@ -10,7 +10,9 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import time
+from datetime import date
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -19,11 +21,11 @@ from sqlalchemy import Column, MetaData, Table, create_engine, insert, select, t
 from typer.testing import CliRunner
 
 from barometer.cli import app
-from test_export import EDITION, refreshed_warehouse
-from test_refresh import query
+from barometer.report import danish_date, danish_number
 
 pytestmark = pytest.mark.integration
 
+EDITION = "2012-S2"  # the edition the session's demo warehouse holds (conftest)
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -32,8 +34,9 @@ PUBLIC_VIEWS = ["barometer_edition", "barometer_observation", "barometer_deliver
 
 
 @pytest.fixture(scope="module")
-def warehouse(prefect_server, tmp_path_factory, demo_data, statbank_url) -> str:
-    return refreshed_warehouse(tmp_path_factory, demo_data, statbank_url)
+def warehouse(demo_warehouse) -> str:
+    """The session's demo warehouse, refreshed once for 2012-S2 (conftest): read-only here."""
+    return demo_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +111,7 @@ def png_size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
-def test_report_renders_offline_without_errors(report, warehouse, browser, tmp_path):
+def test_report_renders_offline_without_errors(report, warehouse, browser, query, tmp_path):
     browser.load(report.as_uri())
     shot = base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"])
     (tmp_path / "report.png").write_bytes(shot)
@@ -173,3 +176,38 @@ def test_report_needs_nothing_but_the_public_views(report, warehouse, tmp_path):
     result = CliRunner().invoke(app, ["report", "--edition", EDITION, "--warehouse", only_views, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == report.read_bytes(), "same views, same report, byte for byte"
+
+
+def test_a_read_only_sqlite_url_gives_the_same_report(report, warehouse, read_only, tmp_path):
+    out = tmp_path / "read-only.html"
+    result = CliRunner().invoke(app, ["report", "--edition", EDITION, "--warehouse", read_only(warehouse),
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == report.read_bytes()
+
+
+def test_the_page_names_nothing_outside_itself(report):
+    """Without a browser too: no script, stylesheet, font, image or link to fetch; the charts'
+    text is plain SVG text in a generic font family."""
+    page = report.read_text(encoding="utf-8")
+    for reference in ["<script", "<link", "<img", "src=", "@import", "@font-face", 'href="http', "url(http",
+                      "url('http", 'url("http']:
+        assert reference not in page, reference
+    assert page.count('class="chart" role="img"') == 14  # every indicator but 7.1 (not measured)
+    assert "font-family: 'DejaVu Sans', sans-serif" in page
+
+
+def test_numbers_and_dates_are_danish():
+    assert [danish_number(1234.56), danish_number(-2.44), danish_number(0.4, 0), danish_number(None)] == \
+        ["1.234,6", "−2,4", "0", "–"]
+    assert [danish_number(-0.04, signed=True), danish_number(0.04, signed=True), danish_number(-0.04),
+            danish_number(0.0, signed=True)] == ["−0,0", "+0,0", "0,0", "0,0"]
+    assert danish_date(date(2012, 10, 1)) == "1. okt. 2012" and danish_date(date(2012, 5, 31)) == "31. maj 2012"
+
+
+def test_neither_refresh_nor_the_command_line_imports_the_report_libraries():
+    """matplotlib and shapely take a second to import: only `barometer report` may pay for them."""
+    code = ("import sys, barometer.cli, barometer.flows.refresh, barometer.export; "
+            "print(sorted({'matplotlib', 'shapely'} & set(sys.modules)))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert imported.stdout.strip() == "[]", imported.stdout

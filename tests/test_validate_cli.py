@@ -1,7 +1,7 @@
 """`barometer validate PATH`: one delivery checked against its source's rules without Prefect
 and without the warehouse; exit 0 if valid, 1 if not, 2 for usage errors. The broken corpus is
 in test_broken_deliveries.py; these are the command's own behaviours, on the same small
-deliveries in the real formats."""
+deliveries in the real formats (helpers/delivery_builders.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from barometer.cli import app
-from test_broken_deliveries import VALID, assert_safe, cell
+from delivery_builders import VALID, assert_safe, cell
 
 
 def validate(*arguments: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from barometer.config import source_config
-from barometer.transforms.common import compare_with_districts, deviating_share, expand_groups, finish, share_observations
+from barometer.transforms.common import compare_with_districts, deviating_share, expand_groups, finish, share_observations, require
 
 INDICATORS = ["1.4", "4.1", "4.2", "4.3"]
 GROUPS = {"danish": ["danish", "all"], "western": ["minority", "all"], "non_western": ["minority", "all"]}
@@ -31,9 +31,9 @@ def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataF
 def with_institution_type(children: pd.DataFrame, institutions: pd.DataFrame) -> pd.DataFrame:
     """Each child with the type of the institution they attend (<NA>: none) on the same date."""
     key = ["reference_date", "institution_id"]
-    assert not institutions.duplicated(key).any(), "one row per institution and reference date"
-    assert children["age"].notna().all(), "ages are derived for every child before transforming"
-    assert children["origin_group"].notna().all(), "origins are validated before transforming"
+    require(not institutions.duplicated(key).any(), "one row per institution and reference date")
+    require(children["age"].notna().all(), "ages are derived for every child before transforming")
+    require(children["origin_group"].notna().all(), "origins are validated before transforming")
     types = institutions[key + ["type"]]
     return children.merge(types, on=key, how="left", validate="many_to_one")
 

@@ -16,8 +16,19 @@ OBS_COLUMNS = KEY + ["value", "numerator", "denominator", "n", "ci_low", "ci_hig
 NUMERIC = ["value", "numerator", "denominator", "n", "ci_low", "ci_high"]
 
 
+class AssumptionBroken(AssertionError):
+    """A transform's assumption about its input does not hold: a bug upstream (validation lets
+    through what it should not), never bad data, which validation rejects first. Raised always,
+    unlike `assert`, which `python -O` strips."""
+
+
+def require(condition: object, message: str) -> None:
+    if not condition:
+        raise AssumptionBroken(message)
+
+
 def finish(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns in order, types fixed, rows sorted; asserts the grain is unique."""
+    """Columns in order, types fixed, rows sorted; refuses a grain that is not unique."""
     out = frame.copy()
     for column in OBS_COLUMNS:
         if column not in out.columns:
@@ -28,7 +39,8 @@ def finish(frame: pd.DataFrame) -> pd.DataFrame:
         out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
     for column in ["indicator_code", "measure", "group_code", "area_code"]:
         out[column] = out[column].astype(str)
-    assert not out.duplicated(KEY).any(), "observations must be unique per indicator/measure/group/area/date"
+    if out.duplicated(KEY).any():
+        raise ValueError("observations must be unique per indicator/measure/group/area/date")
     return out.sort_values(KEY, ignore_index=True)
 
 
@@ -55,7 +67,9 @@ def share_observations(cells: pd.DataFrame, indicator: str, municipality_code: s
     `cells` has columns reference_date, group_code, district (1-10 or <NA>), numerator and
     denominator (person counts, additive). City values sum every row, districts their own rows.
     """
-    assert {"reference_date", "group_code", "district", "numerator", "denominator"} <= set(cells.columns)
+    missing = {"reference_date", "group_code", "district", "numerator", "denominator"} - set(cells.columns)
+    if missing:
+        raise ValueError(f"share cells lack columns {sorted(missing)}")
     keys = ["reference_date", "group_code"]
     city = cells.groupby(keys, as_index=False)[["numerator", "denominator"]].sum()
     city["area_code"] = municipality_code

@@ -1,4 +1,5 @@
 """Statistical disclosure control: no published number may reveal fewer than `min_persons` persons.
+No library: the cell-suppression tools (τ-Argus, R's sdcTable) are Java and R programs, not Python.
 
 Primary suppression hides every cell with a count below the threshold. Secondary suppression
 then hides one more cell wherever a hidden one could be recomputed from published ones: within a
@@ -17,7 +18,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from barometer.transforms.common import KEY, NUMERIC
+from barometer.transforms.common import KEY, NUMERIC, require
 
 CELL = ["indicator_code", "group_code", "area_code", "reference_date"]
 STATUSES = {"normal", "provisional", "suppressed"}
@@ -52,16 +53,16 @@ def suppress(observations: pd.DataFrame, min_persons: int,
 
 
 def _check(observations: pd.DataFrame, min_persons: int, partitions: Sequence[Sequence[str]]) -> None:
-    assert set(KEY + NUMERIC) <= set(observations.columns), "suppress takes observation frames (OBS_COLUMNS)"
-    assert not observations.duplicated(KEY).any(), "observations must be unique per key"
-    assert observations[CELL].notna().all().all(), "a cell's key is never null"
-    assert min_persons >= 1, "min_persons is a positive count of persons"
-    assert all(len(set(p)) == len(p) >= 2 for p in partitions), "a partition is a total and its parts"
+    require(set(KEY + NUMERIC) <= set(observations.columns), "suppress takes observation frames (OBS_COLUMNS)")
+    require(not observations.duplicated(KEY).any(), "observations must be unique per key")
+    require(observations[CELL].notna().all().all(), "a cell's key is never null")
+    require(min_persons >= 1, "min_persons is a positive count of persons")
+    require(all(len(set(p)) == len(p) >= 2 for p in partitions), "a partition is a total and its parts")
     if "obs_status" in observations.columns:
         unknown = set(observations["obs_status"]) - STATUSES
-        assert not unknown, f"unknown obs_status {sorted(unknown)}"
+        require(not unknown, f"unknown obs_status {sorted(unknown)}")
     districts = observations["area_code"].str.count("-")
-    assert districts.le(1).all(), "an area is a city ('101') or one of its districts ('101-01')"
+    require(districts.le(1).all(), "an area is a city ('101') or one of its districts ('101-01')")
 
 
 def _partition_members(cells: pd.DataFrame, partitions: Sequence[Sequence[str]]) -> Iterator[pd.DataFrame]:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from barometer.config import Catalogue, edition_end, period_code
-from barometer.transforms.common import KEY, OBS_COLUMNS
+from barometer.transforms.common import KEY, OBS_COLUMNS, require
 
 SERIES = ["indicator_code", "group_code", "area_code"]
 TREND_POINTS = 4  # trends and paces are fitted to at most this many latest observations
@@ -55,8 +55,8 @@ def _indicator_table(catalogue: Catalogue) -> pd.DataFrame:
     for code, indicator in catalogue.indicators.items():
         gap = indicator.get("gap") or [None, None]
         target = indicator.get("target") or {}
-        assert indicator.get("parity") is None or gap == [None, None], f"{code}: parity or gap, not both"
-        assert len(gap) == 2, f"{code}: gap is [reference group, compared group]"
+        require(indicator.get("parity") is None or gap == [None, None], f"{code}: parity or gap, not both")
+        require(len(gap) == 2, f"{code}: gap is [reference group, compared group]")
         rows.append({
             "indicator_code": code, "direction": indicator["direction"],
             "survey": bool(indicator.get("survey", False)), "measured": indicator.get("measured", True),
@@ -71,15 +71,15 @@ def _indicator_table(catalogue: Catalogue) -> pd.DataFrame:
 
 def _values_until(observations: pd.DataFrame, end: date, indicators: pd.DataFrame) -> pd.DataFrame:
     """The headline values measured on or before `end`, sorted by series and date."""
-    assert set(OBS_COLUMNS + ["obs_status"]) <= set(observations.columns), "published observations expected"
-    assert not observations.duplicated(KEY).any(), "observations must be unique per key"
+    require(set(OBS_COLUMNS + ["obs_status"]) <= set(observations.columns), "published observations expected")
+    require(not observations.duplicated(KEY).any(), "observations must be unique per key")
     values = observations[observations["measure"] == "value"].copy()
     values["reference_date"] = pd.to_datetime(values["reference_date"]).dt.date
     values = values[values["reference_date"] <= end]
     unknown = set(values["indicator_code"]) - set(indicators["indicator_code"])
-    assert not unknown, f"indicators not in the catalogue: {sorted(unknown)}"
+    require(not unknown, f"indicators not in the catalogue: {sorted(unknown)}")
     unmeasured = set(indicators.loc[~indicators["measured"].astype(bool), "indicator_code"])
-    assert not unmeasured & set(values["indicator_code"]), "an indicator marked measured: false has values"
+    require(not unmeasured & set(values["indicator_code"]), "an indicator marked measured: false has values")
     return values.sort_values(SERIES + ["reference_date"], ignore_index=True)
 
 
@@ -137,7 +137,7 @@ def _recent_slopes(points: pd.DataFrame, column: str) -> pd.DataFrame:
         points=("x", "size"), x_mean=("x_mean", "first"), y_mean=("y_mean", "first"),
         sxy=("sxy", "sum"), sxx=("sxx", "sum"))
     sums = sums[sums["points"] >= 2]
-    assert (sums["sxx"] > 0).all(), "a series has one observation per reference date"
+    require((sums["sxx"] > 0).all(), "a series has one observation per reference date")
     return sums.assign(slope=sums["sxy"] / sums["sxx"])[SERIES + ["slope", "x_mean", "y_mean"]]
 
 

@@ -43,8 +43,10 @@ def pupil_means(grades: pd.DataFrame, scale: list[str]) -> pd.DataFrame:
     (absent, exempt and empty are not grades), the bilingual dummy and the background."""
     graded = grades[grades["grade"].isin(scale)]
     pupils = graded[[*PUPIL, "bilingual", *BACKGROUND]].drop_duplicates()
-    assert not pupils.duplicated(PUPIL).any(), "a pupil's flag and background are one per pupil (validated)"
-    assert pupils["bilingual"].isin(["J", "N"]).all(), "tosproget is J or N (validated)"
+    if pupils.duplicated(PUPIL).any():
+        raise ValueError("a pupil's flag and background are one per pupil (validated)")
+    if not pupils["bilingual"].isin(["J", "N"]).all():
+        raise ValueError("tosproget is J or N (validated)")
     means = graded["grade"].astype(int).groupby([graded[column] for column in PUPIL]).mean()
     pupils = pupils.join(means.rename("mean_grade"), on=PUPIL)
     pupils["bilingual"] = (pupils["bilingual"] == "J").astype(int)
@@ -57,7 +59,8 @@ def fit(pupils: pd.DataFrame) -> RegressionResults:
     categorical columns keep only the year's own levels, so no dummy is all zero)."""
     data = pupils.astype({column: "category" for column in BACKGROUND})
     model = smf.ols(FORMULA, data=data).fit()
-    assert model.nobs == len(pupils), "every pupil with a grade is in the model"
+    if model.nobs != len(pupils):
+        raise ValueError("every pupil with a grade is in the model")
     return model
 
 
@@ -65,8 +68,8 @@ def grade_ratio(pupils: pd.DataFrame) -> dict[str, Any]:
     """One school year's adjusted and unadjusted ratios, β and its standard error, and n."""
     monolingual_mean = pupils.loc[pupils["bilingual"] == 0, "mean_grade"].mean()
     bilingual_mean = pupils.loc[pupils["bilingual"] == 1, "mean_grade"].mean()
-    assert pd.notna(bilingual_mean) and monolingual_mean > 0, \
-        "a school year has bilingual pupils and monolingual pupils with a positive mean grade"
+    if not (pd.notna(bilingual_mean) and monolingual_mean > 0):
+        raise ValueError("a school year has bilingual pupils and monolingual pupils with a positive mean grade")
     model = fit(pupils)
     beta = model.params["bilingual"]
     return {

@@ -19,8 +19,10 @@ SCHOOL = ["reference_date", "school_number"]
 def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataFrame:
     config = source_config(NAME)
     schools, pupils = tables["schools"], tables["pupils"]
-    assert pupils["bilingual"].notna().all(), "every pupil's bilingual flag is validated J or N"
-    assert not schools.duplicated(SCHOOL).any(), "one row per school"
+    if pupils["bilingual"].isna().any():
+        raise ValueError("every pupil's bilingual flag is validated J or N")
+    if schools.duplicated(SCHOOL).any():
+        raise ValueError("one row per school")
     compared = compare_schools(schools[schools["school_type"].isin(config["school_types_counted"])],
                                pupils, config["deviation_points"])
     return finish(deviating_share(compared, "1.3", municipality_code))
@@ -32,5 +34,6 @@ def compare_schools(schools: pd.DataFrame, pupils: pd.DataFrame, points: float) 
     district counts for its school only)."""
     compared = compare_with_districts(schools, pupils, pupils, "school_number", "bilingual", points)
     with_pupils = schools[SCHOOL].merge(pupils[SCHOOL].drop_duplicates(), on=SCHOOL)
-    assert len(compared) == len(with_pupils), "every school's district has resident children"
+    if len(compared) != len(with_pupils):
+        raise ValueError("every school's district has resident children")
     return compared

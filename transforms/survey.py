@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from barometer.config import source_config
-from barometer.transforms.common import district_area_codes, expand_groups, finish
+from barometer.transforms.common import district_area_codes, expand_groups, finish, require
 
 INDICATORS = ["6.1", "8.1"]
 GROUPS = {"minority": ["minority", "all"], "majority": ["majority", "all"]}
@@ -26,8 +26,8 @@ CELL = ["reference_date", "group_code", "area_code"]
 def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataFrame:
     config = source_config("survey")
     respondents = tables["survey"]
-    assert (respondents["weight"] > 0).all(), "weights are validated positive"
-    assert respondents["origin_group"].isin(list(GROUPS)).all(), "groups are validated"
+    require((respondents["weight"] > 0).all(), "weights are validated positive")
+    require(respondents["origin_group"].isin(list(GROUPS)).all(), "groups are validated")
     z = norm.ppf(0.5 + config["confidence"] / 2)
     parts = [
         weighted_means(respondents.assign(y=index_scores(respondents, config)), "6.1", municipality_code, z),
@@ -48,7 +48,7 @@ def index_scores(respondents: pd.DataFrame, config: dict) -> pd.Series:
     answer scale (reversed items the other way round); NaN below the minimum of answered items."""
     low, high = config["answer_scale"]
     codes = answers(respondents, config["index_items"], config["dont_know"])
-    assert (codes.isna() | ((codes >= low) & (codes <= high))).all().all(), "answers are validated on the scale"
+    require((codes.isna() | ((codes >= low) & (codes <= high))).all().all(), "answers are validated on the scale")
     scaled = 100 * (codes - low) / (high - low)
     reversed_items = config["reversed_items"]
     scaled[reversed_items] = 100 - scaled[reversed_items]
@@ -59,7 +59,8 @@ def index_scores(respondents: pd.DataFrame, config: dict) -> pd.Series:
 def discriminated(respondents: pd.DataFrame, config: dict) -> pd.Series:
     """1 for yes, 0 for no, NaN for don't know or no answer."""
     code = answers(respondents, [config["discrimination_item"]], config["dont_know"]).iloc[:, 0]
-    assert code.dropna().isin([config["discrimination_yes"], config["discrimination_no"]]).all()
+    require(code.dropna().isin([config["discrimination_yes"], config["discrimination_no"]]).all(),
+            "answers to the discrimination question are validated yes or no")
     return (code == config["discrimination_yes"]).astype("float64").where(code.notna())
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from barometer.sources.workforce import TABLES
-from barometer.transforms.common import finish, share_observations
+from barometer.transforms.common import finish, share_observations, require
 
 INDICATORS = ["3.1", "3.2"]
 GROUP = "non_western"
@@ -49,7 +49,7 @@ def relative_to_labour_force(employee_share: pd.DataFrame, labour_force: pd.Data
     The labour-force share is a published aggregate, so its `n` stays empty; the headline's `n`
     is the employees of known origin. An extract whose quarter has no labour force is left out.
     """
-    assert labour_force["quarter_start"].is_unique, "one labour-force share per quarter"
+    require(labour_force["quarter_start"].is_unique, "one labour-force share per quarter")
     force = labour_force.assign(quarter_start=pd.to_datetime(labour_force["quarter_start"]))
     quarter = pd.to_datetime(employee_share["reference_date"]).dt.to_period("Q").dt.start_time
     matched = employee_share.assign(quarter_start=quarter).merge(

@@ -18,7 +18,8 @@ MEASURES = {"value": [COMPLETED, ENROLLED], "completed": [COMPLETED], "enrolled"
 def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataFrame:
     persons = tables["youth_education"]
     low, high = source_config(NAME)["ages"]
-    assert persons["age"].notna().all(), "ages are derived for every person before transforming"
+    if persons["age"].isna().any():
+        raise ValueError("ages are derived for every person before transforming")
     cohort = expand_groups(persons[persons["age"].between(low, high)], "origin_group", GROUPS)
     parts = []
     for measure, statuses in MEASURES.items():
