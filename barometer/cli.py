@@ -145,6 +145,7 @@ def refresh_locally(edition: str, landing: Path | None, warehouse: str | None, s
 
 def refresh_with_prefect(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
     from barometer import timing
+    from barometer.warehouse.lock import WarehouseBusy
 
     from barometer.flows.refresh import barometer_refresh
 
@@ -154,6 +155,8 @@ def refresh_with_prefect(edition: str, landing: Path | None, warehouse: str | No
                                   return_state=True)
     timing.write_if_requested()
     report = state.result(raise_on_failure=False) if state.is_completed() or state.is_failed() else None
+    if isinstance(report, WarehouseBusy):
+        fail(str(report))
     if not hasattr(report, "text"):
         fail(f"The refresh of {edition} ended {state.name}: {state.message}. Nothing of a failed load "
              "was written (the load is one transaction); see the Prefect log above for the cause.")

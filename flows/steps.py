@@ -144,16 +144,25 @@ class PrefectSteps(LocalSteps):
     def run(self, name: str, stage: str, function: Callable[[], Any]) -> Outcome:
         return outcome(self._task(name, stage, function)(return_state=True), name)
 
-    def submit(self, name: str, stage: str, function: Callable[[], Any]) -> Future:
-        prefect_future = self._task(name, stage, function).submit()
-        future: Future = Future()
-        prefect_future.add_done_callback(lambda done: future.set_result(outcome(done.state, name)))
-        return future
+    def submit(self, name: str, stage: str, function: Callable[[], Any]) -> "_TaskRun":
+        return _TaskRun(self._task(name, stage, function).submit(), name)
 
     def publish(self, edition, report) -> None:
         from barometer.flows.artifacts import publish_artifacts
 
         self.run("publish artifacts", "artifacts", lambda: publish_artifacts(edition, report))
+
+
+class _TaskRun:
+    """A submitted task run; `.result()` waits for it and gives its Outcome, like the Future
+    `LocalSteps.submit` returns."""
+
+    def __init__(self, prefect_future, name: str) -> None:
+        self._future, self._name = prefect_future, name
+
+    def result(self) -> Outcome:
+        self._future.wait()
+        return outcome(self._future.state, self._name)
 
 
 def outcome(state, place: str) -> Outcome:
