@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from barometer.config import Settings, source_config
-from barometer.sources.base import Delivery, is_ignored, sha256_of
+from barometer.sources.base import Delivery, delivery_at, is_ignored
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import STATBANK_SOURCES, file_sources, module
@@ -50,6 +50,8 @@ def validate_delivery(path: Path, source: str | None = None) -> Verdict:
     file inside one); the source is the landing folder it sits in unless given."""
     delivery = locate(path, source)
     try:
+        if delivery.problem:
+            raise delivery.problem
         staged = module("sources", delivery.source).read(delivery, key_for_validation(),
                                                          Settings.from_env().municipality_code)
         module("validations", delivery.source).validate(staged)
@@ -82,8 +84,7 @@ def locate(path: Path, source: str | None) -> Delivery:
     if is_ignored(entry.name, ignore):
         raise UsageError(f"{entry.name} is not a delivery: a refresh ignores names like {', '.join(ignore)} "
                          "(Excel owner files, hidden files, OS litter)")
-    return Delivery(source=source, path=entry, name=f"{source_config(source)['landing']}/{entry.name}",
-                    sha256=sha256_of(entry), modified=entry.stat().st_mtime)
+    return delivery_at(source, entry, f"{source_config(source)['landing']}/{entry.name}", zone=entry.parent)
 
 
 def _landing_entry(path: Path, landings: dict[str, str]) -> tuple[Path, str] | None:

@@ -24,11 +24,7 @@ import pandas as pd
 from barometer import timing
 from barometer.config import source_config
 from barometer.flows.steps import attempt, prefect_api_configured
-from barometer.sources.base import Delivery, StagedDelivery, find_deliveries
-try:  # TEMP until sources/base.py has it
-    from barometer.sources.base import verify_unchanged
-except ImportError:
-    def verify_unchanged(delivery): pass
+from barometer.sources.base import Delivery, StagedDelivery, find_deliveries, verify_unchanged
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import module
@@ -123,7 +119,7 @@ def _secret_block(name: str) -> str | None:
 
 def read_and_validate(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
     """One delivery read, pseudonymised and validated; its file must not change meanwhile."""
-    if getattr(delivery, 'problem', None):
+    if delivery.problem:
         raise delivery.problem
     with timing.stage("read"):
         staged = module("sources", delivery.source).read(delivery, key, municipality_code)

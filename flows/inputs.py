@@ -37,6 +37,6 @@ def fingerprint(source: str, deliveries: list[Delivery], until: date, municipali
                 key_version: str, dependencies: dict[str, str | None]) -> str:
     """One checksum of everything `source`'s observations depend on."""
     parts = [source, until.isoformat(), municipality_code, key_version, code_version()]
-    parts += [f"{d.name}\0{d.sha256}\0{d.modified!r}\0{getattr(d, 'problem', None) is not None}" for d in deliveries]
+    parts += [f"{d.name}\0{d.sha256}\0{d.modified!r}\0{d.problem is not None}" for d in deliveries]
     parts += [f"{name}={checksum}" for name, checksum in sorted(dependencies.items())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -6,15 +6,20 @@ Landing files are only ever opened for reading: never modified, moved or deleted
 
 from __future__ import annotations
 
+import codecs
 import csv
 import fnmatch
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from itertools import islice
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from barometer.sources.errors import DeliveryError
@@ -23,17 +28,27 @@ log = logging.getLogger(__name__)
 
 ROW = "_row"  # the row number in the delivered file (header = row 1), kept for error messages
 CHUNK_ROWS = 200_000
+FIELD_BLOCK_BYTES = 1 << 23  # bytes per block of the pass that counts each row's fields
+# Encodings in which ';', ',', quote and line ends are single bytes that occur in no other character.
+ASCII_COMPATIBLE = {"utf-8", "utf-8-sig", "cp1252", "iso8859-1", "iso8859-15", "ascii"}
+BOM = codecs.BOM_UTF8
+QUOTE, NEWLINE, RETURN = ord('"'), ord("\n"), ord("\r")
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One delivered file or folder, as found in a landing folder."""
+    """One delivered file or folder, as found in a landing folder.
+
+    `problem` is set when the file system would not let it be read (unreadable, vanished, a
+    link out of the landing zone): such a delivery is rejected without being read.
+    """
 
     source: str
     path: Path | None  # None for deliveries fetched over HTTP
     name: str  # as shown to engineers: '<landing folder>/<file or folder>'
     sha256: str
     modified: float
+    problem: DeliveryError | None = None
 
     @property
     def is_folder(self) -> bool:
@@ -59,17 +74,69 @@ class StagedDelivery:
         return sum(len(t) for t in self.tables.values())
 
 
-def sha256_of(path: Path) -> str:
-    """Checksum of a file, or of a folder's files (names and contents, in name order)."""
+def file_system_error(file: str, error: OSError) -> DeliveryError:
+    """What the file system refused, as a rule the delivery broke (no path, no traceback)."""
+    if isinstance(error, FileNotFoundError):
+        return DeliveryError(file, "file exists until it is read",
+                             detail="it disappeared before it was read (moved or deleted meanwhile?)")
+    if isinstance(error, PermissionError):
+        return DeliveryError(file, "file is readable", detail="permission denied for the barometer's user")
+    if isinstance(error, IsADirectoryError):
+        return DeliveryError(file, "delivery is a file", detail="a folder was found where a file is expected")
+    return DeliveryError(file, "file is readable",
+                         detail=f"the file system failed to read it ({error.strerror or type(error).__name__})")
+
+
+@contextmanager
+def file_system_errors(file: str) -> Iterator[None]:
+    """Turns an OS error while `file` is read into its DeliveryError."""
+    try:
+        yield
+    except OSError as error:
+        raise file_system_error(file, error) from None
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def _files(path: Path) -> list[Path]:
+    """A delivery's files in name order: the file itself, or every file under a folder (an
+    unreadable subfolder raises instead of being skipped silently)."""
+    if not path.is_dir():
+        return [path]
+    found = [Path(folder, name) for folder, _, names in os.walk(path, onerror=_raise) for name in names]
+    return sorted(found)
+
+
+def sha256_of(path: Path, name: str | None = None) -> str:
+    """Checksum of a file, or of a folder's files (names and contents, in name order).
+
+    Raises only DeliveryError (named `name`, default the file name) when it cannot be read.
+    """
     digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        if path.is_dir():
-            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+    with file_system_errors(name or path.name):
+        for file in _files(path):
+            if path.is_dir():
+                digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+            with file.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
     return digest.hexdigest()
+
+
+def verify_unchanged(delivery: Delivery) -> None:
+    """The delivery still has the checksum it was found with: a file rewritten or removed while
+    it was read (an upload still under way) must not be loaded half old, half new."""
+    if delivery.path is None:
+        return
+    rule = "file did not change while it was read"
+    try:
+        now = sha256_of(delivery.path, delivery.name)
+    except DeliveryError:
+        raise DeliveryError(delivery.name, rule, detail="it disappeared or became unreadable while it was read") from None
+    if now != delivery.sha256:
+        raise DeliveryError(delivery.name, rule, detail="its checksum changed: was it still being written?")
 
 
 def is_ignored(name: str, patterns: Iterable[str]) -> bool:
@@ -77,17 +144,60 @@ def is_ignored(name: str, patterns: Iterable[str]) -> bool:
 
 
 def find_deliveries(source: str, folder: Path, ignore: Iterable[str]) -> list[Delivery]:
-    """Every delivery in a landing folder, oldest first; owner files and litter are skipped."""
-    if not folder.is_dir():
-        return []
+    """Every delivery in a landing folder, oldest first; owner files and litter are skipped.
+
+    Never raises for a bad entry: what cannot be read becomes a Delivery with its `problem`.
+    """
+    try:
+        if not folder.is_dir():
+            return []
+        entries = sorted(folder.iterdir())
+    except OSError as error:
+        return [unreadable(source, folder, folder.name, file_system_error(folder.name, error))]
     found = []
-    for entry in sorted(folder.iterdir()):
+    for entry in entries:
         if is_ignored(entry.name, ignore):
             log.info("ignoring %s/%s: not a delivery", folder.name, entry.name)
             continue
-        found.append(Delivery(source=source, path=entry, name=f"{folder.name}/{entry.name}",
-                              sha256=sha256_of(entry), modified=entry.stat().st_mtime))
+        found.append(delivery_at(source, entry, f"{folder.name}/{entry.name}", zone=folder.parent))
     return sorted(found, key=lambda d: (d.modified, d.name))
+
+
+def delivery_at(source: str, entry: Path, name: str, zone: Path) -> Delivery:
+    """The delivery a landing entry is, checksummed, or with the problem that stops it being
+    read; `zone` is the landing zone its files (links followed) must stay inside."""
+    try:
+        _check_inside(entry, name, zone)
+        modified = _stat(entry, name).st_mtime
+        return Delivery(source=source, path=entry, name=name, sha256=sha256_of(entry, name), modified=modified)
+    except DeliveryError as problem:
+        return unreadable(source, entry, name, problem)
+
+
+def unreadable(source: str, entry: Path, name: str, problem: DeliveryError) -> Delivery:
+    """A delivery rejected before reading; its time is the link's own, or 0 if even that is gone."""
+    try:
+        modified = entry.lstat().st_mtime
+    except OSError:
+        modified = 0.0
+    return Delivery(source=source, path=entry, name=name, sha256="", modified=modified, problem=problem)
+
+
+def _stat(entry: Path, name: str) -> os.stat_result:
+    if entry.is_symlink() and not entry.exists():
+        raise DeliveryError(name, "link points to an existing file", detail="a symbolic link whose target is missing")
+    with file_system_errors(name):
+        return entry.stat()
+
+
+def _check_inside(entry: Path, name: str, zone: Path) -> None:
+    """Links may point elsewhere inside the landing zone, never out of it (/etc, a home folder)."""
+    with file_system_errors(name):
+        root = zone.resolve()
+        paths = [entry, *(_files(entry) if entry.is_dir() else [])]
+        if any(not path.resolve().is_relative_to(root) for path in paths):
+            raise DeliveryError(name, "delivery stays inside the landing zone",
+                                detail="a symbolic link points outside the landing zone")
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], file: str) -> None:
@@ -105,10 +215,19 @@ def read_csv(path: Path, file: str, columns: list[str], *, encoding: str = "utf-
     the raw column never exists for the whole file at once. A file cut off mid-row, bytes in
     another encoding and a header that is one field (another separator) are named as such.
     """
-    if not path.is_file():
+    with file_system_errors(file):
+        status = path.stat()
+    if path.is_dir():
         raise DeliveryError(file, "delivery is a file", detail="a folder was found where a file is expected")
-    if path.stat().st_size == 0:
+    if status.st_size == 0:
         raise DeliveryError(file, "file is not empty", detail="the file has no content")
+    with file_system_errors(file):
+        return _read_chunks(path, file, columns, encoding, sep, prepare)
+
+
+def _read_chunks(path: Path, file: str, columns: list[str], encoding: str, sep: str,
+                 prepare: Callable[[pd.DataFrame], pd.DataFrame] | None) -> pd.DataFrame:
+    """The chunks `read_csv` promises, with the parser's failures named as rules."""
     try:
         _check_fields(path, file, columns, encoding, sep)
         reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding,
@@ -117,7 +236,7 @@ def read_csv(path: Path, file: str, columns: list[str], *, encoding: str = "utf-
         for chunk in reader:
             chunk.columns = [str(c).strip() for c in chunk.columns]
             require_columns(chunk, columns, file)
-            chunk = chunk[columns].copy()
+            chunk = chunk[columns]
             chunk.insert(0, ROW, chunk.index + 2)
             chunks.append(prepare(chunk) if prepare else chunk)
     except UnicodeDecodeError as error:
@@ -149,9 +268,8 @@ def _check_fields(path: Path, file: str, columns: list[str], encoding: str, sep:
     columns are required (else the file uses another separator). pandas would pad a short row
     with empty cells, which pass as 'not given', and may shift a long one."""
     with path.open(encoding=encoding, newline="") as handle:
-        records = (record for record in csv.reader(handle, delimiter=sep) if record)
-        header = next(records, [])
-        ragged = [(row, len(record)) for row, record in enumerate(records, start=2) if len(record) != len(header)]
+        header = next((record for record in csv.reader(handle, delimiter=sep) if record), [])
+    ragged = _ragged_rows(path, encoding, sep, len(header))
     if len(header) == 1 < len(columns):
         raise DeliveryError(file, f"file is '{sep}'-separated", next(c for c in columns if c != header[0].strip()),
                             detail=f"the header row is a single field: no '{sep}' between column names")
@@ -162,6 +280,105 @@ def _check_fields(path: Path, file: str, columns: list[str], encoding: str, sep:
                             header[fields].strip() if short else None, [row for row, _ in ragged],
                             detail="a row ends early, as a cut-off upload does" if short
                             else f"a row has more fields: a stray '{sep}' in a value?")
+
+
+def _ragged_rows(path: Path, encoding: str, sep: str, expected: int) -> list[tuple[int, int]]:
+    """(row, fields) of each record after the header whose field count is not `expected`, rows
+    numbered as csv.reader counts non-empty records; counted on bytes, a block at a time, and
+    decoded as it goes so bytes in another encoding raise as csv.reader would."""
+    name = codecs.lookup(encoding).name
+    if name not in ASCII_COMPATIBLE or len(sep.encode(encoding)) != 1:
+        return _ragged_rows_by_csv(path, encoding, sep, expected)
+    counter = _FieldCounter(sep.encode(encoding)[0], expected)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as handle:
+        first = True
+        for block in iter(lambda: handle.read(FIELD_BLOCK_BYTES), b""):
+            decoder.decode(block)
+            counter.feed(block[len(BOM):] if first and name == "utf-8-sig" and block.startswith(BOM) else block)
+            first = False
+        decoder.decode(b"", final=True)
+    counter.finish()
+    return counter.ragged if counter.regular else _ragged_rows_by_csv(path, encoding, sep, expected)
+
+
+def _ragged_rows_by_csv(path: Path, encoding: str, sep: str, expected: int) -> list[tuple[int, int]]:
+    """The exact but slow count, for quoting the byte count cannot follow (a quote inside an
+    unquoted field, a bare carriage return, a NUL byte, an unclosed quote)."""
+    with path.open(encoding=encoding, newline="") as handle:
+        records = (record for record in csv.reader(handle, delimiter=sep) if record)
+        next(records, None)
+        return [(row, len(record)) for row, record in enumerate(records, start=2) if len(record) != expected]
+
+
+class _FieldCounter:
+    """Counts each record's fields as csv.reader does (quotes open only at a field's start), with
+    numpy over bytes. `regular` turns False where csv.reader's rules go beyond that count."""
+
+    def __init__(self, sep: int, expected: int) -> None:
+        self.sep, self.expected = sep, expected
+        self.carry = b""  # the last byte fed: processed with the next block as its lookahead
+        self.previous = NEWLINE  # the byte before: the file starts as after a line end
+        self.quoted = False  # inside a quoted field after `previous`
+        self.record_bytes = self.record_seps = 0  # the record under way
+        self.records = 0  # non-empty records so far (the header is record 1)
+        self.ragged: list[tuple[int, int]] = []
+        self.regular = True
+
+    def feed(self, block: bytes) -> None:
+        buffer = self.carry + block
+        self.carry = buffer[-1:]
+        if len(buffer) > 1 and self.regular:
+            data = np.frombuffer(buffer, dtype=np.uint8)
+            self._count(data[:-1], data[1:])
+
+    def finish(self) -> None:
+        """End of file ends the last record, as a line end would."""
+        self.feed(b"\n")
+        if self.regular:
+            self._count(np.frombuffer(self.carry, dtype=np.uint8), np.array([NEWLINE], dtype=np.uint8))
+        self.regular = self.regular and not self.quoted
+
+    def _count(self, data: np.ndarray, following: np.ndarray) -> None:
+        quotes = np.flatnonzero(data == QUOTE)
+        opening = self._quoted_at(quotes, quotes)  # a quote after which the field is quoted
+        before = self._before(data, quotes)
+        after = following[quotes]
+        returns = self._outside(data, RETURN, quotes)
+        if ((opening & (before != self.sep) & (before != NEWLINE) & (before != QUOTE)).any()
+                or (~opening & (after != self.sep) & (after != RETURN) & (after != NEWLINE) & (after != QUOTE)).any()
+                or (following[returns] != NEWLINE).any() or not data.all()):
+            self.regular = False
+            return
+        seps = self._outside(data, self.sep, quotes)
+        ends = self._outside(data, NEWLINE, quotes)
+        if len(ends):
+            content = np.diff(ends, prepend=-1) - 1 - (self._before(data, ends) == RETURN)
+            content[0] += self.record_bytes
+            fields = np.diff(np.searchsorted(seps, ends), prepend=0) + 1
+            fields[0] += self.record_seps
+            fields = fields[content > 0]
+            rows = self.records + 1 + np.arange(len(fields))
+            wrong = (fields != self.expected) & (rows >= 2)
+            self.ragged.extend(zip(rows[wrong].tolist(), fields[wrong].tolist()))
+            self.records += len(fields)
+            self.record_bytes = len(data) - int(ends[-1]) - 1
+            self.record_seps = len(seps) - int(np.searchsorted(seps, ends[-1]))
+        else:
+            self.record_bytes, self.record_seps = self.record_bytes + len(data), self.record_seps + len(seps)
+        self.previous, self.quoted = int(data[-1]), bool((len(quotes) + self.quoted) % 2)
+
+    def _quoted_at(self, positions: np.ndarray, quotes: np.ndarray) -> np.ndarray:
+        """Inside quotes after the byte at each position."""
+        return (np.searchsorted(quotes, positions, side="right") + self.quoted) % 2 == 1
+
+    def _outside(self, data: np.ndarray, byte: int, quotes: np.ndarray) -> np.ndarray:
+        """Positions of `byte` outside quoted fields."""
+        positions = np.flatnonzero(data == byte)
+        return positions[~self._quoted_at(positions, quotes)]
+
+    def _before(self, data: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        return np.where(positions > 0, data[positions - 1], self.previous)
 
 
 def _undecodable(path: Path, encoding: str, sep: str) -> tuple[list[int], str | None]:
@@ -185,13 +402,15 @@ def _undecodable(path: Path, encoding: str, sep: str) -> tuple[list[int], str | 
 def read_xlsx(path: Path, file: str, sheet: str, columns: list[str], *,
               header_first_cell: str | None = None,
               prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
-    """A sheet's table as a frame with Excel row numbers.
+    """A sheet's table as a frame with Excel row numbers, built in chunks like `read_csv`.
 
     The table starts at the first row (or the row whose first cell is `header_first_cell`, for
     sheets with a title and notes above) and ends at the first empty row.
     """
     from python_calamine import CalamineWorkbook  # imported here: only Excel sources need it
 
+    with file_system_errors(file), path.open("rb"):
+        pass  # an unreadable or vanished file is named as such, not as a damaged workbook
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception:  # a file that is not a workbook fails in many ways
@@ -201,39 +420,81 @@ def read_xlsx(path: Path, file: str, sheet: str, columns: list[str], *,
         if sheet not in workbook.sheet_names:
             raise DeliveryError(file, f"workbook has a sheet named '{sheet}'", detail=(
                 f"sheets found: {', '.join(workbook.sheet_names)}"))
-        # The whole sheet from A1 (empty cells as ''), so list index + 1 is the Excel row number.
-        rows = iter(workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False))
+        rows = _sheet_rows(workbook, sheet, file)
         header, header_row = _find_header(rows, header_first_cell, file, sheet)
-        records, numbers = [], []
-        for number, row in enumerate(rows, start=header_row + 1):
-            cells = [_cell(cell) for cell in row[: len(header)]]
-            if all(cell is None or str(cell).strip() == "" for cell in cells):
-                break
-            records.append(cells)
-            numbers.append(number)
-    except DeliveryError:
-        raise
+        require_columns(pd.DataFrame(columns=header), columns, file)
+        chunks = []
+        for chunk in _table_chunks(rows, header, header_row + 1):
+            chunk = chunk[columns]
+            chunk.insert(0, ROW, chunk.index.to_numpy())
+            chunks.append(prepare(chunk) if prepare else chunk)
+    finally:
+        workbook.close()
+    if not chunks:
+        raise DeliveryError(file, "sheet has data rows", detail=f"sheet '{sheet}' has no rows under its header")
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0].reset_index(drop=True)
+
+
+def _sheet_rows(workbook, sheet: str, file: str) -> Iterator[list]:
+    """The sheet's rows from A1 (empty cells as ''), so a row's position + 1 is its Excel number."""
+    try:
+        worksheet = workbook.get_sheet_by_name(sheet)
+        offset = worksheet.start[1] if worksheet.start else 0  # calamine leaves out empty columns A, B, …
+        for row in worksheet.iter_rows():
+            yield [""] * offset + row if offset else row
     except Exception:  # a damaged sheet (bad XML in the zip) fails only when its rows are read
         raise DeliveryError(file, "file is a readable .xlsx workbook",
                             detail=f"sheet '{sheet}' is damaged and could not be read") from None
-    finally:
-        workbook.close()
-    frame = pd.DataFrame.from_records(records, columns=header) if records else pd.DataFrame(columns=header)
-    require_columns(frame, columns, file)
-    if frame.empty:
-        raise DeliveryError(file, "sheet has data rows", detail=f"sheet '{sheet}' has no rows under its header")
-    frame = frame[columns].copy()
-    frame.insert(0, ROW, numbers)
-    return prepare(frame) if prepare else frame
 
 
-def _cell(value):
-    """An Excel cell as a reader expects it: empty as None, whole numbers as int ('7', not '7.0')."""
-    if value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+def _table_chunks(rows: Iterator[list], header: list[str], first_row: int) -> Iterator[pd.DataFrame]:
+    """The rows under the header as frames of up to CHUNK_ROWS, indexed by Excel row number,
+    up to (not including) the first empty row."""
+    number = first_row
+    while block := list(islice(rows, CHUNK_ROWS)):
+        cells = pd.DataFrame(block).iloc[:, : len(header)]
+        empty = _empty_rows(cells)
+        end = int(empty.argmax()) if empty.any() else len(cells)
+        if end:
+            frame = pd.DataFrame({position: _excel_cells(cells.iloc[:end, position]) for position in range(len(header))})
+            frame.columns, frame.index = header, pd.RangeIndex(number, number + end)
+            yield frame
+        if end < len(cells):
+            return
+        number += end
+
+
+def _excel_cells(values: pd.Series) -> pd.Series:
+    """Cells as a reader expects them: empty as missing, whole numbers as int ('7', not '7.0'),
+    typed as if the column were built from those cells one by one, but vectorised."""
+    if pd.api.types.is_string_dtype(values) and values.dtype != object:
+        empty = values == ""
+        return pd.Series([None] * len(values), index=values.index, dtype=object) if empty.all() else values.mask(empty)
+    if pd.api.types.is_float_dtype(values) and (values.abs() < 2**63).all():
+        return values.astype("int64") if (values % 1 == 0).all() else values
+    if values.dtype != object and not pd.api.types.is_float_dtype(values):
+        return values
+    empty = (values.map(type).eq(str) & values.eq("")).to_numpy()
+    cells = pd.Series(np.where(empty, None, values.to_numpy(dtype=object)), index=values.index, dtype=object)
+    numbers = cells[cells.map(type).eq(float)].astype("float64")
+    whole = numbers[numbers % 1 == 0]
+    cells[whole.index] = whole.map(int)  # Python ints: arbitrarily large, as Excel's numbers may be
+    return pd.Series(cells.tolist(), index=values.index)  # typed as if built cell by cell
+
+
+def _empty_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is missing or blank text (each column looks only at the rows still
+    empty so far: usually a few)."""
+    empty = np.ones(len(frame), dtype=bool)
+    for position in range(frame.shape[1]):
+        rows = np.flatnonzero(empty)
+        values = frame.iloc[rows, position]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            text = values.astype("string")
+            empty[rows] = (text.isna() | text.str.strip().eq("")).fillna(False).to_numpy(dtype=bool)
+        else:
+            empty[rows] = values.isna().to_numpy()
+    return empty
 
 
 def _find_header(rows, first_cell: str | None, file: str, sheet: str) -> tuple[list[str], int]:

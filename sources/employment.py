@@ -8,6 +8,7 @@ partial answer. No person-level data: the cells are counts.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from datetime import date
@@ -17,22 +18,52 @@ import pandas as pd
 
 from barometer.config import source_config
 from barometer.sources.base import ROW, Delivery, StagedDelivery
-from barometer.sources.statbank import CONTENT, StatBankClient, StatBankError, parse_bulk
+from barometer.sources.statbank import CONTENT, Deadline, StatBankClient, StatBankError, parse_bulk
 
 NAME = "employment"
 TABLES = ["kas201"]
 COLUMNS = {"area": "area_code", "status": "status", "origin": "origin", "age": "age", "sex": "sex"}
 
 
+def open_client(base_url: str) -> StatBankClient:
+    """A client with config/sources.yaml's timeouts and retries, its deadline starting now.
+    BAROMETER_STATBANK_BACKOFF_FACTOR and BAROMETER_STATBANK_DEADLINE_SECONDS override the
+    backoff and the deadline (tests, impatient engineers, an operator's tighter bound)."""
+    config = source_config(NAME)
+    options = dict(config["client"])
+    options["backoff_factor"] = _seconds("BAROMETER_STATBANK_BACKOFF_FACTOR", options["backoff_factor"])
+    deadline = _seconds("BAROMETER_STATBANK_DEADLINE_SECONDS", config["deadline_seconds"])
+    return StatBankClient(base_url, **options, deadline=Deadline(deadline))
+
+
+def _seconds(variable: str, configured: float) -> float:
+    """The environment's number if set, else the configured one."""
+    value = os.environ.get(variable)
+    if not value:
+        return float(configured)
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{variable}={value!r} is not a number of seconds") from None
+
+
 def fetch(client: StatBankClient, municipality_code: str, until: date) -> StagedDelivery:
     """Every quarter of the municipality's cells that ended by `until`, one BULK request."""
+    return staged_delivery(fetch_bulk(client, municipality_code, until), until)
+
+
+def fetch_bulk(client: StatBankClient, municipality_code: str, until: date) -> bytes:
+    """The BULK answer for every year up to `until`, the selection checked against tableinfo.
+    A backfill asks once, for its last edition, and stages each edition from the same answer."""
     config = source_config(NAME)
-    table = config["table"]
-    info = client.tableinfo(table)
-    selection = select(info, config, municipality_code, until)
-    raw = client.data_bulk(table, selection)
+    info = client.tableinfo(config["table"])
+    return client.data_bulk(config["table"], select(info, config, municipality_code, until))
+
+
+def staged_delivery(raw: bytes, until: date) -> StagedDelivery:
+    """A BULK answer as the delivery of the quarters ended by `until`."""
     cells = stage(raw, until)
-    delivery = Delivery(source=NAME, path=None, name=f"StatBank {table}",
+    delivery = Delivery(source=NAME, path=None, name=f"StatBank {source_config(NAME)['table']}",
                         sha256=hashlib.sha256(raw).hexdigest(), modified=time.time())
     return StagedDelivery(delivery, cells["reference_date"].max(), {TABLES[0]: cells})
 

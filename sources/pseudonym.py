@@ -6,17 +6,20 @@ HMAC-SHA256 under the secret key. Since 2007 valid numbers may fail modulus 11: 
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError, MissingKeyError
 
 PERSON_COLUMNS = ("person_id", "cpr_birth_date", "sex")  # what split_cpr derives from a CPR number
+HEX_LENGTH = 2 * hashlib.sha256().digest_size  # a pseudonym's length in hex digits
 
 
 class PseudonymKey:
@@ -31,13 +34,27 @@ class PseudonymKey:
     def __repr__(self) -> str:  # never show the secret
         return f"PseudonymKey(version={self.version})"
 
-    def pseudonymise(self, digits: pd.Series) -> pd.Series:
-        """HMAC-SHA256 of each normalised CPR number (one C-level hash per distinct value)."""
-        codes, distinct = pd.factorize(digits)
+    def pseudonymise(self, values: pd.Series) -> pd.Series:
+        """HMAC-SHA256 of each value's UTF-8 text (one C-level hash per distinct value)."""
+        return self.pseudonyms(_arrow_text(values), values.index)
+
+    def pseudonyms(self, values: pa.Array, index: pd.Index) -> pd.Series:
+        """HMAC-SHA256 of each (binary or text) value as hex, computed on bytes once per distinct
+        value and built as one Arrow string column: no Python string per row."""
+        encoded = values.dictionary_encode()
+        distinct = encoded.dictionary.cast(pa.binary()).to_pylist()
         secret = self._secret
-        hashed = np.array([hmac.digest(secret, str(d).encode(), "sha256").hex() for d in distinct.tolist()],
-                          dtype=object)
-        return pd.Series(hashed[codes], index=digits.index, dtype="string")
+        digests = b"".join(hmac.digest(secret, value, "sha256") for value in distinct)
+        offsets = np.arange(0, HEX_LENGTH * (len(distinct) + 1), HEX_LENGTH, dtype=np.int32)
+        hexed = pa.StringArray.from_buffers(len(distinct), pa.py_buffer(offsets),
+                                            pa.py_buffer(binascii.hexlify(digests)))
+        return pd.Series(pd.arrays.ArrowStringArray(hexed.take(encoded.indices)), index=index)
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A text column as one contiguous Arrow array (pandas may hold it in several chunks)."""
+    array = pa.array(values.astype("string"))
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def _century(year2: pd.Series, digit7: pd.Series) -> pd.Series:
@@ -60,8 +77,10 @@ def split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series,
     text = raw.astype("string").str.strip()
     well_formed = text.str.fullmatch(r"\d{6}-?\d{4}").fillna(False).astype(bool).to_numpy()
     digits = text.str.replace("-", "", regex=False).where(well_formed, "0101000000")
-    # Ten digits as a (rows × 10) integer matrix: vectorised, no parsing per row.
-    matrix = np.frombuffer(digits.to_numpy(dtype="S10").tobytes(), dtype=np.uint8).reshape(-1, 10) - ord("0")
+    # Ten digits as fixed-width bytes, then a (rows × 10) integer matrix: no parsing per row.
+    numbers = _arrow_text(digits).cast(pa.binary(10))
+    matrix = np.frombuffer(numbers.buffers()[1], dtype=np.uint8,
+                           count=10 * len(numbers), offset=10 * numbers.offset).reshape(-1, 10) - ord("0")
     day = matrix[:, 0] * 10 + matrix[:, 1]
     month = matrix[:, 2] * 10 + matrix[:, 3]
     year2 = pd.Series(matrix[:, 4] * 10 + matrix[:, 5], index=raw.index)
@@ -74,7 +93,7 @@ def split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series,
         raise DeliveryError(file, "CPR number has the form DDMMYY-SSSS or DDMMYYSSSS (a real date)",
                             column, rows[~valid].tolist())
     return pd.DataFrame({
-        "person_id": key.pseudonymise(digits),
+        "person_id": key.pseudonyms(numbers, raw.index),
         "cpr_birth_date": birth.dt.date,
         "sex": np.where(matrix[:, 9] % 2 == 1, "M", "K"),
     }, index=raw.index)

@@ -1,28 +1,34 @@
 """A client for Statistics Denmark's StatBank API (version 1) and a reader for its BULK format.
+No library: no well-kept Python StatBank client has the retries, whole-fetch deadline and BULK reader.
 
-The API is public and undocumented as to rate limits, so every call goes through one session
-that retries connection errors, timeouts, 429 and 5xx with exponential backoff (POST included:
-`tableinfo` and `data` only read). Anything other than the expected answer becomes a
-`StatBankError`, a `DeliveryError` whose file is 'StatBank <table>', so a refresh reports a
-refused, silent or changed API like any other bad delivery.
+The API is public and undocumented as to rate limits, so every call retries connection errors,
+timeouts, 429 and 5xx with exponential backoff (POST included: `tableinfo` and `data` only read).
+One `Deadline` bounds a whole fetch, retries and backoff included: each request waits at most the
+time left, none starts past it, and a server that accepts and then stalls or trickles is cut off
+at it. Anything other than the expected answer becomes a `StatBankError`, a `DeliveryError` whose
+file is 'StatBank <table>', so a refresh reports a refused, silent or changed API like any other
+bad delivery.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+MAX_BACKOFF_SECONDS = 120.0
+DEFAULT_DEADLINE_SECONDS = 600.0
 CONTENT = "INDHOLD"  # the BULK format's value column, named so in both languages
 MISSING = ("..", "")  # suppressed or not available
 DECIMAL = {"da": ",", "en": "."}
@@ -38,29 +44,45 @@ class StatBankError(DeliveryError):
 
 
 class StatBankUnavailable(StatBankError):
-    """The API did not answer (connection errors, timeouts, 5xx after every retry): worth trying
-    again later, unlike a refused request or a changed table."""
+    """The API did not answer (connection errors, timeouts, 5xx after every retry, the deadline
+    passed): worth trying again later, unlike a refused request or a changed table."""
+
+
+class Deadline:
+    """The moment, on the monotonic clock, by which a whole fetch must be over: every request,
+    retry and backoff of one run shares it, so an outage or a stall costs `seconds` at most."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+    def passed(self) -> bool:
+        return self.remaining() <= 0.0
+
+
+class _DeadlinePassed(Exception):
+    """A request still running when the deadline came."""
 
 
 class StatBankClient:
     """POSTs JSON requests to one API base URL (e.g. https://api.statbank.dk/v1).
 
-    Tries = retries + 1; urllib3 sleeps backoff_factor * 2**(n-1) seconds before the n-th retry
-    after the first (and honours Retry-After on 429/503).
+    Tries = retries + 1; before the n-th retry it sleeps backoff_factor * 2**(n-1) seconds (none
+    before the first retry, at most 120 s; longer if a 429/503 says Retry-After), but never past
+    the deadline: a retry that could not start before it is not made.
     """
 
     def __init__(self, base_url: str, *, connect_timeout: float = 10.0, read_timeout: float = 300.0,
-                 retries: int = 5, backoff_factor: float = 2.0) -> None:
+                 retries: int = 5, backoff_factor: float = 2.0, deadline: Deadline | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.tries = retries + 1
-        retry = Retry(total=retries, connect=retries, read=retries, status=retries,
-                      backoff_factor=backoff_factor, status_forcelist=RETRY_STATUSES,
-                      allowed_methods=frozenset({"GET", "POST"}), raise_on_status=True)
+        self.backoff_factor = backoff_factor
+        self.deadline = deadline or Deadline(DEFAULT_DEADLINE_SECONDS)
         self.session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
 
     def __enter__(self) -> StatBankClient:
         return self
@@ -99,26 +121,94 @@ class StatBankClient:
         return response.content
 
     def _post(self, endpoint: str, table: str, body: dict[str, Any]) -> requests.Response:
+        """The API's answer, retried while it is unavailable and the deadline allows."""
         url = f"{self.base_url}/{endpoint}"
+        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        failure, retry_after = "", 0.0
+        for retry in range(self.tries):
+            if retry:
+                self._back_off(retry, retry_after, url, table, failure)
+            try:
+                response = self._request(url, payload)
+            except _DeadlinePassed:
+                raise self._past_deadline(url, table, "no complete answer") from None
+            except requests.RequestException as error:
+                if self.deadline.passed():  # the timeout was the time left
+                    raise self._past_deadline(url, table, _reason(error)) from error
+                failure, retry_after = _reason(error), 0.0
+                continue
+            if response.status_code not in RETRY_STATUSES:
+                return _answered(response, url, table)
+            failure, retry_after = f"HTTP {response.status_code}", _retry_after(response)
+        raise StatBankUnavailable(table, "the StatBank API answers", detail=(
+            f"{url} gave no answer after {self.tries} tries ({failure}); "
+            "check the network and BAROMETER_STATBANK_URL, or run the refresh again later"))
+
+    def _request(self, url: str, payload: bytes) -> requests.Response:
+        """One POST with its whole answer read, in the time left. requests' read timeout bounds
+        each read, not the answer, so a watchdog ends a server that trickles bytes."""
+        left = self.deadline.remaining()
+        if left <= 0.0:
+            raise _DeadlinePassed
+        timeout = (min(self.connect_timeout, left), min(self.read_timeout, left))
+        return _within(left, lambda: self.session.post(
+            url, data=payload, timeout=timeout, headers={"Content-Type": "application/json; charset=utf-8"}))
+
+    def _back_off(self, retry: int, retry_after: float, url: str, table: str, failure: str) -> None:
+        """Sleep before the `retry`-th retry; a retry that could not start by the deadline is not made."""
+        backoff = 0.0 if retry == 1 else min(MAX_BACKOFF_SECONDS, self.backoff_factor * 2 ** (retry - 1))
+        wait = max(backoff, retry_after)
+        if wait >= self.deadline.remaining():
+            raise self._past_deadline(url, table, failure)
+        time.sleep(wait)
+
+    def _past_deadline(self, url: str, table: str, failure: str) -> StatBankUnavailable:
+        return StatBankUnavailable(table, "the StatBank API answers within the deadline", detail=(
+            f"StatBank did not answer within {self.deadline.seconds:g} s (deadline_seconds in "
+            "config/sources.yaml / BAROMETER_STATBANK_DEADLINE_SECONDS): employment keeps its previous "
+            f"values; last try: {url}, {failure}; run the refresh again later"))
+
+
+def _within(seconds: float, function: Callable[[], requests.Response]) -> requests.Response:
+    """function()'s value or exception, if it ends within `seconds`; else _DeadlinePassed, and
+    the call is abandoned in its daemon thread (its own timeouts, or the process's end, stop it)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
         try:
-            response = self.session.post(
-                url, data=json.dumps(body, ensure_ascii=False).encode("utf-8"), timeout=self.timeout,
-                headers={"Content-Type": "application/json; charset=utf-8"})
-        except requests.RequestException as error:
-            raise StatBankUnavailable(table, "the StatBank API answers", detail=(
-                f"{url} gave no answer after {self.tries} tries ({_reason(error)}); "
-                "check the network and BAROMETER_STATBANK_URL, or run the refresh again later")) from error
-        if response.status_code == 400:
-            raise StatBankError(table, "the StatBank API accepts the request", detail=_api_error(response))
-        if response.status_code != 200:
-            raise StatBankError(table, "the StatBank API answers HTTP 200", detail=(
-                f"{url} answered HTTP {response.status_code}; check BAROMETER_STATBANK_URL "
-                "(the API's base, ending in /v1)"))
-        return response
+            outcome["value"] = function()
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="statbank-request", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise _DeadlinePassed
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _answered(response: requests.Response, url: str, table: str) -> requests.Response:
+    """The response if it is HTTP 200; a refused request names the API's reason."""
+    if response.status_code == 400:
+        raise StatBankError(table, "the StatBank API accepts the request", detail=_api_error(response))
+    if response.status_code != 200:
+        raise StatBankError(table, "the StatBank API answers HTTP 200", detail=(
+            f"{url} answered HTTP {response.status_code}; check BAROMETER_STATBANK_URL "
+            "(the API's base, ending in /v1)"))
+    return response
+
+
+def _retry_after(response: requests.Response) -> float:
+    """The seconds a 429/503 asks to wait (the HTTP-date form is ignored)."""
+    value = response.headers.get("Retry-After", "") if response.status_code in RETRY_AFTER_STATUSES else ""
+    return float(value) if value.strip().isdigit() else 0.0
 
 
 def _reason(error: requests.RequestException) -> str:
-    """The last failure behind requests' wrapper: 'too many 503 error responses', a timeout, …"""
+    """The failure behind requests' wrapper: a refused connection, a timeout, …"""
     reason = getattr(error.args[0], "reason", None) if error.args else None
     return str(reason or error)
 
