@@ -126,6 +126,7 @@ def refresh_locally(edition: str, landing: Path | None, warehouse: str | None, s
     from barometer.flows.pipeline import refresh
     from barometer.flows.steps import LocalSteps
     from barometer.progress import Progress
+    from barometer.warehouse.database import WarehouseUnavailable
     from barometer.warehouse.lock import WarehouseBusy
 
     settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
@@ -136,8 +137,8 @@ def refresh_locally(edition: str, landing: Path | None, warehouse: str | None, s
     try:
         with progress.live(f"Refreshing {edition} …"):
             return refresh(edition, settings, steps)
-    except WarehouseBusy as busy:
-        fail(str(busy))
+    except (WarehouseBusy, WarehouseUnavailable) as fault:
+        fail(str(fault))
     finally:
         steps.close()
         timing.write_if_requested()
@@ -145,6 +146,7 @@ def refresh_locally(edition: str, landing: Path | None, warehouse: str | None, s
 
 def refresh_with_prefect(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
     from barometer import timing
+    from barometer.warehouse.database import WarehouseUnavailable
     from barometer.warehouse.lock import WarehouseBusy
 
     from barometer.flows.refresh import barometer_refresh
@@ -155,7 +157,7 @@ def refresh_with_prefect(edition: str, landing: Path | None, warehouse: str | No
                                   return_state=True)
     timing.write_if_requested()
     report = state.result(raise_on_failure=False) if state.is_completed() or state.is_failed() else None
-    if isinstance(report, WarehouseBusy):
+    if isinstance(report, (WarehouseBusy, WarehouseUnavailable)):
         fail(str(report))
     if not hasattr(report, "text"):
         fail(f"The refresh of {edition} ended {state.name}: {state.message}. Nothing of a failed load "

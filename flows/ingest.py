@@ -129,20 +129,22 @@ def read_and_validate(delivery: Delivery, key: PseudonymKey, municipality_code: 
     return staged
 
 
-# Deliveries already read and validated in this process, while a backfill or the demo refreshes
-# edition after edition from the same files. Memory only, and only inside `reuse_staged()`.
+# Deliveries already read and validated, and StatBank's answers, in this process while a backfill
+# or the demo refreshes edition after edition from the same inputs. Memory only, and only inside
+# `reuse_staged()`; StatBank's answers are aggregate counts, never person-level data.
 _staged_in_process: dict[tuple, tuple[StagedDelivery | None, DeliveryError | None]] | None = None
+_statbank_in_process: dict[tuple, bytes | DeliveryError] | None = None
 
 
 @contextmanager
 def reuse_staged() -> Iterator[None]:
     """Within this block, a delivery (same source, name and checksum) is read and validated once."""
-    global _staged_in_process
-    _staged_in_process = {}
+    global _staged_in_process, _statbank_in_process
+    _staged_in_process, _statbank_in_process = {}, {}
     try:
         yield
     finally:
-        _staged_in_process = None
+        _staged_in_process = _statbank_in_process = None
 
 
 def ingest_delivery(delivery: Delivery, key: PseudonymKey,
@@ -203,23 +205,29 @@ def ingest_file_source(source: str, deliveries: list[Delivery], key: PseudonymKe
     return result
 
 
-def statbank_client_options() -> dict:
-    """Client timeouts and retries from config; BAROMETER_STATBANK_BACKOFF_FACTOR overrides the
-    backoff (tests and impatient engineers)."""
-    options = dict(source_config("employment")["client"])
-    if os.environ.get("BAROMETER_STATBANK_BACKOFF_FACTOR"):
-        options["backoff_factor"] = float(os.environ["BAROMETER_STATBANK_BACKOFF_FACTOR"])
-    return options
-
-
 def fetch_employment(statbank_url: str, municipality_code: str, until: date) -> StagedDelivery:
-    """KAS201 from StatBank, checked against tableinfo (validated by `validate_employment`, in
-    the refresh's own thread: Great Expectations' context is not for several threads at once)."""
-    from barometer.sources.employment import fetch
-    from barometer.sources.statbank import StatBankClient
+    """KAS201 from StatBank, checked against tableinfo, within one deadline for the whole fetch
+    (the client's retries included; sources/statbank.py). Validated by `validate_employment`, in
+    the refresh's own thread: Great Expectations' context is not for several threads at once.
 
-    with StatBankClient(statbank_url, **statbank_client_options()) as client:
-        return fetch(client, municipality_code, until)
+    Inside `reuse_staged()` (a backfill, the demo) StatBank is asked once, for every year it has,
+    and each edition is staged from that answer; a failed fetch is remembered, not repeated."""
+    from barometer.sources.employment import fetch, fetch_bulk, open_client, staged_delivery
+
+    if _statbank_in_process is None:
+        with open_client(statbank_url) as client:
+            return fetch(client, municipality_code, until)
+    memo = (statbank_url, municipality_code)
+    if memo not in _statbank_in_process:
+        try:
+            with open_client(statbank_url) as client:
+                _statbank_in_process[memo] = fetch_bulk(client, municipality_code, date.max)
+        except DeliveryError as error:
+            _statbank_in_process[memo] = error
+    answer = _statbank_in_process[memo]
+    if isinstance(answer, DeliveryError):
+        raise answer
+    return staged_delivery(answer, until)
 
 
 def validate_employment(staged: StagedDelivery) -> StagedDelivery:

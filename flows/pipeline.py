@@ -29,7 +29,7 @@ from barometer.transforms.common import KEY
 from barometer.transforms.disclosure import suppress
 from barometer.transforms.editions import edition_entries
 from barometer.validations import data_docs
-from barometer.warehouse.database import connect, initialise
+from barometer.warehouse.database import check_writable, connect, explained_faults, initialise
 from barometer.warehouse.load import LoadRequest, load, read_edition, read_source_inputs
 from barometer.warehouse.lock import refresh_lock
 
@@ -209,9 +209,11 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
     parse_edition(edition)
     started, clock = datetime.now(timezone.utc), time.monotonic()
     until = edition_end(edition)
+    check_writable(settings.warehouse_url)  # a read-only disk or refused login: before any reading
     engine = connect(settings.warehouse_url)
     try:
-        stored = read_source_inputs(engine)
+        with explained_faults(settings.warehouse_url):
+            stored = read_source_inputs(engine)
         with data_docs.recording() as validated:
             plan, results = ingest_all(steps, settings, until, stored)
         observations, computed, failures = compute_all(steps, results, settings.municipality_code)
@@ -233,7 +235,8 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
             source_inputs={name: (plan.fingerprints[name], results[name].outcome_json())
                            for name in computed if name in plan.fingerprints and plan.fingerprints[name]},
         )
-        published = steps.call("load warehouse", "load", lambda: load_warehouse(engine, settings, request))
+        with explained_faults(settings.warehouse_url):
+            published = steps.call("load warehouse", "load", lambda: load_warehouse(engine, settings, request))
     finally:
         engine.dispose()
     steps.publish(published, report)
@@ -271,6 +274,7 @@ def backfill(first: str, last: str, settings: Settings, steps: LocalSteps,
     deliveries are read and validated once for the whole range. A failed edition does not stop
     the others."""
     from barometer.flows.ingest import reuse_staged
+    from barometer.warehouse.database import WarehouseUnavailable
     from barometer.warehouse.lock import WarehouseBusy
 
     report = BackfillReport()
@@ -279,8 +283,8 @@ def backfill(first: str, last: str, settings: Settings, steps: LocalSteps,
             announce(f"Edition {edition} ({number} of {len(editions)})")
             try:
                 result = refresh(edition, settings, steps)
-            except WarehouseBusy as busy:
-                report.add(edition, str(busy), completed=False)
+            except (WarehouseBusy, WarehouseUnavailable) as fault:
+                report.add(edition, str(fault), completed=False)
                 continue
             report.add(edition, result.text(), completed=not result.failed)
     return report

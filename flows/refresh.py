@@ -13,6 +13,7 @@ from barometer.config import Settings
 from barometer.flows.ingest import pseudonym_key
 from barometer.flows.pipeline import edition_or_default, refresh
 from barometer.flows.steps import PrefectSteps
+from barometer.warehouse.database import WarehouseUnavailable
 from barometer.warehouse.lock import WarehouseBusy
 
 
@@ -35,8 +36,8 @@ def barometer_refresh(edition: str | None = None, landing: str | None = None, wa
     steps = PrefectSteps()
     try:
         report = refresh(edition, settings, steps, run_id=str(flow_run.id or uuid.uuid4()))
-    except WarehouseBusy as busy:
-        return Failed(message=str(busy), data=busy)
+    except (WarehouseBusy, WarehouseUnavailable) as fault:
+        return Failed(message=str(fault), data=fault)
     finally:
         steps.close()
     return (Failed if report.failed else Completed)(message=report.text(), data=report)

@@ -4,12 +4,7 @@ stand-in serving recorded KAS201 end to end. Nothing here calls api.statbank.dk.
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -17,41 +12,11 @@ import requests
 from barometer.demo.employment import write_statbank
 from barometer.demo.statbank_server import main, save_table, serve, tableinfo_path
 from barometer.sources import employment
-from barometer.sources.statbank import StatBankClient, StatBankError
+from barometer.sources.statbank import Deadline, StatBankClient, StatBankError, StatBankUnavailable
 from barometer.validations.employment import validate
 
 BULK = "OMRÅDE;TID;INDHOLD\n101;2012;37,7\n".encode()
 SELECTION = {"OMRÅDE": ["101"], "Tid": ["2012"]}
-
-
-@contextmanager
-def scripted(*answers: tuple[int, str, bytes, float]) -> Iterator[tuple[str, list[dict]]]:
-    """A server answering each POST with the next (status, content type, body, delay), the
-    last answer repeated; yields its base URL and the request bodies it received."""
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            status, content_type, body, delay = answers[min(len(received), len(answers)) - 1]
-            time.sleep(delay)
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", received
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def answer(status: int, body: bytes | dict, content_type: str = "text/csv; charset=utf-8",
@@ -66,8 +31,8 @@ def client(url: str, retries: int = 2, read_timeout: float = 5.0) -> StatBankCli
                           backoff_factor=0.0)
 
 
-def test_a_503_is_retried_and_the_data_returned():
-    with scripted(answer(503, b"busy"), answer(200, BULK)) as (url, received):
+def test_a_503_is_retried_and_the_data_returned(stub_statbank):
+    with stub_statbank(answer(503, b"busy"), answer(200, BULK)) as (url, received):
         assert client(url).data_bulk("KAS201", SELECTION) == BULK
     assert len(received) == 2
     assert received[0] == {"table": "KAS201", "format": "BULK", "lang": "da", "valuePresentation": "Code",
@@ -75,25 +40,25 @@ def test_a_503_is_retried_and_the_data_returned():
                                          {"code": "Tid", "values": ["2012"]}]}
 
 
-def test_a_400_names_the_api_error_and_is_not_retried():
+def test_a_400_names_the_api_error_and_is_not_retried(stub_statbank):
     error_body = {"errorTypeCode": "EXTRACT-NOTFOUND", "message": "Can't find value: 999 (OMRÅDE)"}
-    with scripted(answer(400, error_body)) as (url, received), pytest.raises(StatBankError) as error:
+    with stub_statbank(answer(400, error_body)) as (url, received), pytest.raises(StatBankError) as error:
         client(url).data_bulk("KAS201", {"OMRÅDE": ["999"], "Tid": ["2012"]})
     assert error.value.file == "StatBank KAS201"
     assert "EXTRACT-NOTFOUND: Can't find value: 999 (OMRÅDE)" in str(error.value)
     assert len(received) == 1
 
 
-def test_an_outage_fails_after_the_retries():
-    with scripted(answer(503, b"down")) as (url, received), pytest.raises(StatBankError) as error:
+def test_an_outage_fails_after_the_retries(stub_statbank):
+    with stub_statbank(answer(503, b"down")) as (url, received), pytest.raises(StatBankError) as error:
         client(url, retries=2).tableinfo("KAS201")
     assert len(received) == 3
     assert "gave no answer after 3 tries" in str(error.value)
     assert "503" in str(error.value) and "run the refresh again later" in str(error.value)
 
 
-def test_a_silent_server_times_out_after_the_retries():
-    with scripted(answer(200, BULK, delay=1.0)) as (url, received), pytest.raises(StatBankError) as error:
+def test_a_silent_server_times_out_after_the_retries(stub_statbank):
+    with stub_statbank(answer(200, BULK, delay=1.0)) as (url, received), pytest.raises(StatBankError) as error:
         client(url, retries=1, read_timeout=0.2).data_bulk("KAS201", SELECTION)
     assert len(received) == 2
     assert "after 2 tries" in str(error.value) and "timed out" in str(error.value)
@@ -106,16 +71,24 @@ def test_a_silent_server_times_out_after_the_retries():
     (b"OMR\xc3\x85DE;TID;VALUE\n101;2012;1\n", "text/csv", "data", "BULK text"),
     (b'{"id": "KAS201"}', "application/json", "tableinfo", "lists the table's variables"),
 ])
-def test_an_answer_in_another_format_is_a_clear_error(body, content_type, call, rule):
-    with scripted(answer(200, body, content_type)) as (url, _), pytest.raises(StatBankError) as error:
+def test_an_answer_in_another_format_is_a_clear_error(stub_statbank, body, content_type, call, rule):
+    with stub_statbank(answer(200, body, content_type)) as (url, _), pytest.raises(StatBankError) as error:
         statbank = client(url)
         statbank.tableinfo("KAS201") if call == "tableinfo" else statbank.data_bulk("KAS201", SELECTION)
     assert rule in error.value.rule
     assert content_type in error.value.detail
 
 
-def test_a_wrong_base_url_is_a_clear_error():
-    with scripted(answer(404, b"Not found", "text/plain")) as (url, _), pytest.raises(StatBankError) as error:
+def test_a_client_past_its_deadline_asks_nothing_more(stub_statbank):
+    """tableinfo and data share one deadline: once it has passed, no request is sent."""
+    with stub_statbank(answer(200, BULK)) as (url, received), pytest.raises(StatBankUnavailable) as error:
+        StatBankClient(url, deadline=Deadline(0)).data_bulk("KAS201", SELECTION)
+    assert received == []
+    assert "did not answer within 0 s" in str(error.value)
+
+
+def test_a_wrong_base_url_is_a_clear_error(stub_statbank):
+    with stub_statbank(answer(404, b"Not found", "text/plain")) as (url, _), pytest.raises(StatBankError) as error:
         client(url).tableinfo("KAS201")
     assert "HTTP 404" in str(error.value) and "BAROMETER_STATBANK_URL" in str(error.value)
 

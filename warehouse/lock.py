@@ -2,7 +2,8 @@
 
 PostgreSQL: a session-level advisory lock, held on its own connection for the whole refresh.
 SQLite: an exclusive lock on a file beside the database. Both vanish with the process that held
-them, so a crashed refresh never leaves the warehouse locked.
+them, so a crashed refresh never leaves the warehouse locked. A lock that cannot be taken for
+want of access (a read-only folder, a refused login) is a `WarehouseUnavailable` sentence.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from barometer.warehouse.database import connect
+from barometer.warehouse.database import connect, explained_faults
 
 ADVISORY_KEY = 0x6261726F  # 'baro'
 
@@ -51,8 +52,9 @@ def refresh_lock(url: str, wait_seconds: float = 0.0) -> Iterator[None]:
             yield
             return
         path = Path(database).with_name(Path(database).name + ".lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as handle:
+        with explained_faults(url):
+            handle = path.open("a")
+        with handle:
             def try_lock() -> bool:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -67,7 +69,9 @@ def refresh_lock(url: str, wait_seconds: float = 0.0) -> Iterator[None]:
         return
     engine = connect(url)
     try:
-        with engine.connect() as connection:
+        with explained_faults(url):
+            connection = engine.connect()
+        with connection:
             def try_lock() -> bool:
                 return bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
                                                {"key": ADVISORY_KEY}).scalar())
