@@ -53,6 +53,11 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_environment()
     env = dict(os.environ, PREFECT_SERVER_ANALYTICS_ENABLED="false", GX_ANALYTICS_ENABLED="false")
+    if argv[0] == "test" and len(argv) == 1:  # the whole suite: lint and format first, as pre-commit does
+        for check in (["check", "."], ["format", "--check", "."]):
+            if subprocess.run([str(BIN / "ruff"), *check], cwd=ROOT).returncode:
+                print("ruff found the above: `.venv/bin/ruff check --fix . && .venv/bin/ruff format .` fixes most.")
+                return 1
     return subprocess.run(commands[argv[0]] + argv[1:], cwd=ROOT, env=env).returncode
 
 

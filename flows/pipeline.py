@@ -31,7 +31,7 @@ from barometer.transforms.editions import edition_entries
 from barometer.validations import data_docs
 from barometer.warehouse.database import check_writable, connect, explained_faults, initialise
 from barometer.warehouse.load import LoadRequest, load, read_edition, read_source_inputs
-from barometer.warehouse.lock import refresh_lock
+from barometer.warehouse.lock import CommittedMeanwhile, refresh_lock
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -236,7 +236,7 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
                            for name in computed if name in plan.fingerprints and plan.fingerprints[name]},
         )
         with explained_faults(settings.warehouse_url):
-            published = steps.call("load warehouse", "load", lambda: load_warehouse(engine, settings, request))
+            published = steps.call("load warehouse", "load", lambda: load_warehouse(engine, settings, request, stored))
     finally:
         engine.dispose()
     steps.publish(published, report)
@@ -290,10 +290,14 @@ def backfill(first: str, last: str, settings: Settings, steps: LocalSteps,
     return report
 
 
-def load_warehouse(engine, settings: Settings, request: LoadRequest) -> pd.DataFrame:
+def load_warehouse(engine, settings: Settings, request: LoadRequest,
+                   stored: dict[str, tuple[str, str]]) -> pd.DataFrame:
     """One transaction under the warehouse's refresh lock (taken for the load only, never for
-    network waits); returns the edition as published (city-wide rows)."""
+    network waits), after checking that no other refresh committed since this one read `stored`;
+    returns the edition as published (city-wide rows)."""
     with refresh_lock(settings.warehouse_url, settings.lock_wait_seconds):
+        if read_source_inputs(engine) != stored:
+            raise CommittedMeanwhile()
         initialise(engine)
         catalogue = request.catalogue
         load(engine, request, lambda stored: edition_entries(

@@ -34,6 +34,15 @@ class WarehouseBusy(Exception):
         return str(self)
 
 
+class CommittedMeanwhile(WarehouseBusy):
+    """Another refresh loaded this warehouse between this one's start and its load."""
+
+    def __init__(self) -> None:
+        Exception.__init__(self, "Another refresh committed to this warehouse while this one was reading its "
+                           "inputs. Nothing was written, so that older results never replace newer ones: "
+                           "run the refresh again.")
+
+
 def _poll(try_lock, wait_seconds: float) -> None:
     deadline = time.monotonic() + wait_seconds
     while not try_lock():
