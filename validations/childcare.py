@@ -5,14 +5,13 @@ listed in the institutions file."""
 
 from __future__ import annotations
 
-import great_expectations as gx
 import pandas as pd
 
 from barometer.sources.base import ROW, StagedDelivery, folder_file
 from barometer.sources.childcare import FILES, NAME
 from barometer.sources.errors import DeliveryError
-from barometer.validations.common import (check, check_districts, check_reference_date,
-                                person_register_expectations)
+from barometer.validations.common import (check, check_districts, check_reference_date, gx_expectations,
+                                        person_register_expectations)
 
 INSTITUTION_TYPES = ["Vuggestue", "Børnehave", "Integreret", "Fritidshjem", "KKFO", "Fritidsklub"]
 AGE_BAND = (0, 13)
@@ -27,7 +26,7 @@ FILE_COLUMNS = {
 
 
 def institution_expectations() -> list:
-    E = gx.expectations
+    E = gx_expectations()
     return [
         E.ExpectColumnValuesToNotBeNull(column="institution_id", description="institution id is given"),
         E.ExpectColumnValuesToBeUnique(column="institution_id", description="one row per institution"),

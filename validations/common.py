@@ -5,6 +5,10 @@ rows.
 Results hold no cell values: pseudonyms are swapped for per-delivery integer codes first, and
 the result format keeps only the `_row` numbers of unexpected rows, so results (and the Data
 Docs built from them) can only ever show counts and row numbers.
+
+Great Expectations takes seconds to import: it is imported on the first validation, never when
+a suite module is imported. Each table is validated in one run of its whole suite, on a frame
+that shares the staged frame's columns instead of copying them.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from functools import cache
 
+import numpy as np
 import pandas as pd
 
 from barometer.sources.base import ROW
@@ -31,43 +37,85 @@ RESULT_FORMAT = {
     "partial_unexpected_count": 0,
     "return_unexpected_index_query": False,
 }
+COLUMN_KWARGS = ("column", "column_A", "column_B")
+
+
+def gx_expectations():
+    """`great_expectations.expectations`, imported on first use (the import takes seconds)."""
+    import great_expectations as gx
+
+    return gx.expectations
 
 
 @cache
-def _context():
-    """One ephemeral context per process: creating one costs seconds."""
+def _batch_definition():
+    """One ephemeral context and whole-dataframe batch definition per process: creating them
+    costs seconds."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
 
+    # GX fingerprints every in-memory batch below this size by hashing each cell (text and
+    # dates as Python objects), for batch metadata nothing here reads: a third of a validation.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return context
+    asset = context.data_sources.add_pandas("staged").add_dataframe_asset("frame")
+    return asset.add_batch_definition_whole_dataframe("whole")
 
 
-def _batch(frame: pd.DataFrame):
-    context = _context()
+def _validate(frame: pd.DataFrame, suite):
+    """The suite's result on `frame`, the batch loaded once (`Batch.validate` loads it a second
+    time, fingerprinting every column again). The engine's batch cache is emptied afterwards so
+    that it keeps no staged data alive."""
+    from great_expectations.validator.v1_validator import Validator
+
+    definition = _batch_definition()
     try:
-        source = context.data_sources.get("staged")
-    except (KeyError, ValueError):
-        source = context.data_sources.add_pandas("staged")
-    try:
-        asset = source.get_asset("frame")
-    except (LookupError, ValueError):
-        asset = source.add_dataframe_asset("frame")
-    try:
-        definition = asset.get_batch_definition("whole")
-    except (KeyError, ValueError):
-        definition = asset.add_batch_definition_whole_dataframe("whole")
-    return definition.get_batch(batch_parameters={"dataframe": frame})
+        return Validator(definition, RESULT_FORMAT, {"dataframe": frame}).validate_expectation_suite(suite)
+    finally:
+        batches = definition.data_asset.datasource.get_execution_engine().batch_manager
+        batches.reset_batch_cache()
+        batches.batch_data_cache.clear()
 
 
-def without_personal_values(frame: pd.DataFrame) -> pd.DataFrame:
-    """Pseudonyms replaced by integer codes: uniqueness is kept, values are not."""
-    safe = frame.copy()
-    for column in PERSONAL_COLUMNS:
-        if column in safe.columns:
-            safe[column] = pd.factorize(safe[column])[0]
-    return safe
+def batch_frame(frame: pd.DataFrame, expectations: list) -> pd.DataFrame:
+    """What the suite sees: only the columns it reads (GX filters whole batches row by row),
+    pseudonyms as integer codes (uniqueness is kept, values are not), nullable numbers as numpy
+    floats and Python dates as datetime64 (GX and pandas compare numpy dtypes vectorised, Python
+    objects one by one), indexed by `_row` (GX lists a named index's unexpected rows at once,
+    an index column's cell by cell). The other columns are the staged frame's own, not copies."""
+    read = _columns_read(expectations, frame.columns)
+    view = frame[[column for column in frame.columns if column == ROW or column in read]]
+    converted = {column: _comparable(view[column]) for column in view.columns if column != ROW}
+    return view.assign(**{column: values for column, values in converted.items()
+                          if values is not None}).set_index(ROW)
+
+
+def _columns_read(expectations: list, columns: Iterable[str]) -> set[str]:
+    """The columns named by the expectations, or by their row conditions."""
+    read = set()
+    for expectation in expectations:
+        kwargs = expectation.configuration.kwargs
+        read.update(kwargs[key] for key in COLUMN_KWARGS if kwargs.get(key))
+        read.update(kwargs.get("column_list") or [])
+        if kwargs.get("row_condition"):
+            condition = str(kwargs["row_condition"])
+            read.update(column for column in columns if re.search(rf"\b{re.escape(column)}\b", condition))
+    return read
+
+
+def _comparable(series: pd.Series) -> np.ndarray | pd.Series | None:
+    """The column as the suite should see it; None where the staged column will do."""
+    dtype = series.dtype
+    if series.name in PERSONAL_COLUMNS:
+        return pd.factorize(series)[0]
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and (
+            pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype)):
+        return series.to_numpy("float64", na_value=np.nan)
+    if dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "date":
+        return pd.to_datetime(series)
+    return None
 
 
 def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str,
@@ -75,23 +123,30 @@ def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str,
     """Validate; raise a DeliveryError for the first broken expectation in the suite's order.
 
     `labels` maps staged column names to the file's own (person_id -> 'CPR'), so the error
-    points into the delivered file. Returns the result.
+    points into the delivered file. Returns the result as recorded for the Data Docs.
     """
     import great_expectations as gx
 
     suite = gx.ExpectationSuite(name=suite_name, expectations=[e.copy() for e in expectations])
-    result = _batch(without_personal_values(frame)).validate(suite, result_format=RESULT_FORMAT)
+    result = _validate(batch_frame(frame, expectations), suite)
+    error = _first_broken(result, expectations, file, labels or {})
     data_docs.record(file, result)
+    if error:
+        raise error
+    return result
+
+
+def _first_broken(result, expectations: list, file: str, labels: dict[str, str]) -> DeliveryError | None:
     order = {_identity(e.configuration): position for position, e in enumerate(expectations)}
     broken = sorted((o for o in result.results if not o.success),
                     key=lambda o: order.get(_identity(o.expectation_config), len(order)))
-    if broken:
-        config, outcome = broken[0].expectation_config, broken[0].result
-        rows = _rows(outcome)
-        raise DeliveryError(file, config.description or config.type.replace("expect_", "").replace("_", " "),
-                            _column(config.kwargs, labels or {}), rows,
-                            f"{outcome.get('unexpected_count', 0)} row(s) break it" if rows else "")
-    return result
+    if not broken:
+        return None
+    config, outcome = broken[0].expectation_config, broken[0].result
+    rows = _rows(outcome)
+    return DeliveryError(file, config.description or config.type.replace("expect_", "").replace("_", " "),
+                         _column(config.kwargs, labels), rows,
+                         f"{outcome.get('unexpected_count', 0)} row(s) break it" if rows else "")
 
 
 def _identity(config) -> tuple[str, str | None, str]:
@@ -148,9 +203,7 @@ def check_reference_date(frame: pd.DataFrame, file: str, column_label: str, rule
 def person_register_expectations(origin_label: str, person: str, age_band: tuple[int, int]) -> list:
     """The rules every person register shares: a known origin, one row per person, born by the
     reference date, and an age within the band the register covers."""
-    import great_expectations as gx
-
-    E = gx.expectations
+    E = gx_expectations()
     low, high = age_band
     return [
         E.ExpectColumnValuesToNotBeNull(column="origin", description=f"origin ({origin_label}) is given"),

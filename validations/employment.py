@@ -8,7 +8,7 @@ from barometer.config import source_config
 from barometer.sources.base import StagedDelivery
 from barometer.sources.employment import COLUMNS, NAME, TABLES
 from barometer.sources.statbank import CONTENT
-from barometer.validations.common import check
+from barometer.validations.common import check, gx_expectations
 
 KEY = ["area_code", "status", "origin", "age", "sex", "quarter"]
 REQUIRED = [*KEY, "reference_date", "count"]
@@ -19,8 +19,7 @@ FILE_COLUMNS = {**{staged: _VARIABLES[role] for role, staged in COLUMNS.items()}
 
 
 def expectations() -> list:
-    import great_expectations as gx  # imported here, as in validations.common: it takes seconds
-
+    E = gx_expectations()
     codes = source_config(NAME)["codes"]
     quarters = "|".join(re.escape(code) for code in codes["quarters"])
     allowed = {
@@ -30,16 +29,16 @@ def expectations() -> list:
         "sex": ([codes["sex_all"]], "sex is both sexes"),
     }
     return [
-        *(gx.expectations.ExpectColumnToExist(column=column, description=f"column {column} present")
+        *(E.ExpectColumnToExist(column=column, description=f"column {column} present")
           for column in REQUIRED),
-        *(gx.expectations.ExpectColumnValuesToBeInSet(column=column, value_set=values, description=rule)
+        *(E.ExpectColumnValuesToBeInSet(column=column, value_set=values, description=rule)
           for column, (values, rule) in allowed.items()),
-        gx.expectations.ExpectColumnValuesToMatchRegex(
+        E.ExpectColumnValuesToMatchRegex(
             column="quarter", regex=rf"^\d{{4}}(?:{quarters})$",
             description="quarter is a year and a configured quarter, e.g. 2012K3"),
-        gx.expectations.ExpectColumnValuesToBeBetween(
+        E.ExpectColumnValuesToBeBetween(
             column="count", min_value=0, description="count is not negative"),
-        gx.expectations.ExpectCompoundColumnsToBeUnique(
+        E.ExpectCompoundColumnsToBeUnique(
             column_list=KEY, description="one count per area, status, origin, age, sex and quarter"),
     ]
 

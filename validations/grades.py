@@ -8,14 +8,13 @@ One school year per delivery is enforced by the reader, which needs it for the r
 
 from __future__ import annotations
 
-import great_expectations as gx
 import pandas as pd
 
 from barometer.config import source_config
 from barometer.sources.base import ROW, StagedDelivery
 from barometer.sources.errors import DeliveryError
 from barometer.sources.grades import TEXT_COLUMNS
-from barometer.validations.common import check
+from barometer.validations.common import check, gx_expectations
 
 NAME = "grades"
 # Staged columns as the delivered file names them: error messages point into the file.
@@ -36,7 +35,7 @@ ONE_PER_PUPIL = {
 
 def expectations() -> list:
     config = source_config(NAME)
-    E = gx.expectations
+    E = gx_expectations()
     return [
         E.ExpectColumnValuesToBeInSet(column="grade", value_set=config["grade_scale"] + config["not_grades"],
                                       description="karakter is on the 7-point scale (12, 10, 7, 4, 02, 00, -3) or IM, FR or empty"),

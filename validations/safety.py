@@ -4,11 +4,9 @@ checked while reading."""
 
 from __future__ import annotations
 
-import great_expectations as gx
-
 from barometer.sources.base import StagedDelivery
 from barometer.sources.safety import NAME, TABLES
-from barometer.validations.common import check, check_districts
+from barometer.validations.common import check, check_districts, gx_expectations
 
 # Staged columns as the delivered sheet names them: error messages point into the file.
 FILE_COLUMNS = {"area_id": "Område-ID", "area_name": "Område", "district_name": "Bydel", "district": "Bydel",
@@ -17,7 +15,7 @@ FILE_COLUMNS = {"area_id": "Område-ID", "area_name": "Område", "district_name"
 
 
 def expectations() -> list:
-    E = gx.expectations
+    E = gx_expectations()
     return [
         E.ExpectTableRowCountToBeBetween(min_value=1, description="the table lists at least one area"),
         E.ExpectColumnValuesToNotBeNull(column="area_id", description="Område-ID is given"),

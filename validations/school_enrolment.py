@@ -7,14 +7,13 @@ One reference date per delivery is enforced when reading (`single_reference_date
 
 from __future__ import annotations
 
-import great_expectations as gx
 import pandas as pd
 
 from barometer.config import source_config
 from barometer.sources.base import ROW, StagedDelivery, folder_file
 from barometer.sources.errors import DeliveryError
 from barometer.sources.school_enrolment import BILINGUAL_CODES, NAME
-from barometer.validations.common import check, check_districts, check_reference_date
+from barometer.validations.common import check, check_districts, check_reference_date, gx_expectations
 
 SCHOOL_TYPES = ["Folkeskole", "Privatskole", "Specialskole"]
 AGE_BAND = (6, 16)
@@ -29,7 +28,7 @@ FILE_COLUMNS = {
 
 
 def school_expectations(counted_types: list[str]) -> list:
-    E = gx.expectations
+    E = gx_expectations()
     return [
         E.ExpectColumnValuesToNotBeNull(column="school_number", description="school number is given"),
         E.ExpectColumnValuesToBeUnique(column="school_number", description="one row per school"),
@@ -43,7 +42,7 @@ def school_expectations(counted_types: list[str]) -> list:
 
 
 def pupil_expectations() -> list:
-    E = gx.expectations
+    E = gx_expectations()
     return [
         E.ExpectColumnValuesToBeUnique(column="person_id", description="one row per pupil"),
         E.ExpectColumnValuesToNotBeNull(column="bilingual_code", description="bilingual flag is given"),

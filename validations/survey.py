@@ -3,12 +3,10 @@ codes on the questionnaire's scales (empty: not answered), and known districts w
 
 from __future__ import annotations
 
-import great_expectations as gx
-
 from barometer.config import source_config
 from barometer.sources.base import StagedDelivery
 from barometer.sources.survey import DATE_RULE, NAME
-from barometer.validations.common import check, check_districts
+from barometer.validations.common import check, check_districts, gx_expectations
 
 # Staged columns as the delivered file names them (answer columns keep theirs).
 FILE_COLUMNS = {"respondent_id": "respondent_id", "interview_date": "interviewdato", "weight": "vaegt",
@@ -25,7 +23,7 @@ def answer_codes(config: dict) -> tuple[list[str], list[str]]:
 
 
 def expectations() -> list:
-    E = gx.expectations
+    E = gx_expectations()
     config = source_config(NAME)
     index_codes, yes_no_codes = answer_codes(config)
     discrimination = config["discrimination_item"]

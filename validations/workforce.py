@@ -3,11 +3,9 @@ employee. The single reference date and the employee number's presence are check
 
 from __future__ import annotations
 
-import great_expectations as gx
-
 from barometer.sources.base import StagedDelivery
 from barometer.sources.workforce import MANAGER_FLAGS, NAME, ORIGIN_GROUPS, TABLES
-from barometer.validations.common import check
+from barometer.validations.common import check, gx_expectations
 
 # Staged columns as the delivered file names them: error messages point into the file.
 FILE_COLUMNS = {"person_id": "medarbejder_nr", "department": "forvaltning", "job_title": "stillingsbetegnelse",
@@ -16,7 +14,7 @@ FILE_COLUMNS = {"person_id": "medarbejder_nr", "department": "forvaltning", "job
 
 
 def expectations() -> list:
-    E = gx.expectations
+    E = gx_expectations()
     return [
         E.ExpectColumnValuesToBeInSet(column="manager_flag", value_set=MANAGER_FLAGS, description="leder is J or N"),
         E.ExpectColumnValuesToBeInSet(column="origin", value_set=list(ORIGIN_GROUPS),

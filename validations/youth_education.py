@@ -4,12 +4,10 @@ band, known districts."""
 
 from __future__ import annotations
 
-import great_expectations as gx
-
 from barometer.sources.base import StagedDelivery
 from barometer.sources.youth_education import NAME, STATUSES
-from barometer.validations.common import (check, check_districts, check_reference_date,
-                                person_register_expectations)
+from barometer.validations.common import (check, check_districts, check_reference_date, gx_expectations,
+                                        person_register_expectations)
 
 AGE_BAND = (14, 25)
 # Staged columns as the delivered sheet names them: error messages point into the file.
@@ -19,7 +17,7 @@ FILE_COLUMNS = {"person_id": "CPR", "birth_date": "Fødselsdato", "age": "Fødse
 
 
 def expectations() -> list:
-    E = gx.expectations
+    E = gx_expectations()
     return [
         E.ExpectColumnValuesToNotBeNull(column="birth_date",
                                         description="date of birth is a date (or, if empty, the CPR number's)"),
