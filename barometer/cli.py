@@ -14,22 +14,43 @@ import typer
 
 import barometer  # noqa: F401  (sets the no-phoning-home environment first)
 
-app = typer.Typer(help="Copenhagen's inclusion barometer: refresh editions into the warehouse.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Copenhagen's inclusion barometer: refresh editions into the warehouse.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
-Edition = Annotated[Optional[str], typer.Option(
-    "--edition", "-e", help="Half-year edition, e.g. 2012-S2. [default: the latest complete half-year]")]
-Verbose = Annotated[bool, typer.Option(
-    "--verbose", "-v", help="Show the pipeline's (and Prefect's) log lines on the terminal too. "
-                            "(env BAROMETER_VERBOSE=1)")]
-Landing = Annotated[Optional[Path], typer.Option(
-    help="Landing zone with one folder per source. (env BAROMETER_LANDING_DIR; default ./landing)")]
-Warehouse = Annotated[Optional[str], typer.Option(
-    help="SQLAlchemy URL of the warehouse, e.g. postgresql+psycopg://user@host/db. "
-         "(env BAROMETER_WAREHOUSE_URL; default sqlite:///barometer.sqlite)")]
-StatBankURL = Annotated[Optional[str], typer.Option(
-    "--statbank-url", help="Base URL of the StatBank API. (env BAROMETER_STATBANK_URL; "
-                           "default https://api.statbank.dk/v1)")]
+Edition = Annotated[
+    Optional[str],
+    typer.Option("--edition", "-e", help="Half-year edition, e.g. 2012-S2. [default: the latest complete half-year]"),
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Show the pipeline's (and Prefect's) log lines on the terminal too. (env BAROMETER_VERBOSE=1)",
+    ),
+]
+Landing = Annotated[
+    Optional[Path],
+    typer.Option(help="Landing zone with one folder per source. (env BAROMETER_LANDING_DIR; default ./landing)"),
+]
+Warehouse = Annotated[
+    Optional[str],
+    typer.Option(
+        help="SQLAlchemy URL of the warehouse, e.g. postgresql+psycopg://user@host/db. "
+        "(env BAROMETER_WAREHOUSE_URL; default sqlite:///barometer.sqlite)"
+    ),
+]
+StatBankURL = Annotated[
+    Optional[str],
+    typer.Option(
+        "--statbank-url",
+        help="Base URL of the StatBank API. (env BAROMETER_STATBANK_URL; default https://api.statbank.dk/v1)",
+    ),
+]
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -47,8 +68,11 @@ def require_key() -> None:
     except MissingKeyError as error:
         fail(str(error), code=2)
     except Exception as error:  # the Secret block lookup needs the Prefect API
-        fail(f"BAROMETER_PSEUDONYM_KEY is not set and its Prefect Secret block could not be read "
-             f"({type(error).__name__}). Set BAROMETER_PSEUDONYM_KEY, or check PREFECT_API_URL.", code=2)
+        fail(
+            f"BAROMETER_PSEUDONYM_KEY is not set and its Prefect Secret block could not be read "
+            f"({type(error).__name__}). Set BAROMETER_PSEUDONYM_KEY, or check PREFECT_API_URL.",
+            code=2,
+        )
 
 
 def latest_edition() -> str:
@@ -77,8 +101,11 @@ def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statb
         parse_edition(edition)
         prefect = use_prefect(orchestration())
     except ValueError as error:
-        fail(f"{error}. Give the edition as YEAR-S1 (January-June) or YEAR-S2 (July-December); "
-             "BAROMETER_ORCHESTRATION as auto, prefect or local.", 2)
+        fail(
+            f"{error}. Give the edition as YEAR-S1 (January-June) or YEAR-S2 (July-December); "
+            "BAROMETER_ORCHESTRATION as auto, prefect or local.",
+            2,
+        )
     require_key()
     from barometer.warehouse.database import WarehouseUnavailable, check_writable
 
@@ -90,8 +117,10 @@ def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statb
     except WarehouseUnavailable as error:
         fail(str(error))
     except Exception as error:  # the machinery itself failed: explain, don't dump a traceback
-        fail(f"The refresh of {edition} could not run: {type(error).__name__}: {error}. "
-             "Nothing was written to the warehouse. Check the options and the log above.")
+        fail(
+            f"The refresh of {edition} could not run: {type(error).__name__}: {error}. "
+            "Nothing was written to the warehouse. Check the options and the log above."
+        )
     if report.failed:
         fail(report.text())
     return report
@@ -146,28 +175,35 @@ def refresh_locally(edition: str, landing: Path | None, warehouse: str | None, s
 
 def refresh_with_prefect(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
     from barometer import timing
+    from barometer.flows.refresh import barometer_refresh
     from barometer.warehouse.database import WarehouseUnavailable
     from barometer.warehouse.lock import WarehouseBusy
 
-    from barometer.flows.refresh import barometer_refresh
-
     timing.record("imports", time.perf_counter() - barometer.STARTED)
     with timing.stage("orchestration start"):
-        state = barometer_refresh(edition, str(landing) if landing else None, warehouse, statbank_url,
-                                  return_state=True)
+        state = barometer_refresh(
+            edition, str(landing) if landing else None, warehouse, statbank_url, return_state=True
+        )
     timing.write_if_requested()
     report = state.result(raise_on_failure=False) if state.is_completed() or state.is_failed() else None
     if isinstance(report, (WarehouseBusy, WarehouseUnavailable)):
         fail(str(report))
     if not hasattr(report, "text"):
-        fail(f"The refresh of {edition} ended {state.name}: {state.message}. Nothing of a failed load "
-             "was written (the load is one transaction); see the Prefect log above for the cause.")
+        fail(
+            f"The refresh of {edition} ended {state.name}: {state.message}. Nothing of a failed load "
+            "was written (the load is one transaction); see the Prefect log above for the cause."
+        )
     return report
 
 
 @app.command()
-def refresh(edition: Edition = None, landing: Landing = None, warehouse: Warehouse = None,
-            statbank_url: StatBankURL = None, verbose: Verbose = False) -> None:
+def refresh(
+    edition: Edition = None,
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    statbank_url: StatBankURL = None,
+    verbose: Verbose = False,
+) -> None:
     """Refresh one half-yearly edition: read, validate and stage every source, compute the
     indicators and load the warehouse in one transaction. Needs BAROMETER_PSEUDONYM_KEY (or the
     Prefect Secret block named in config/sources.yaml `privacy`).
@@ -183,8 +219,9 @@ def refresh(edition: Edition = None, landing: Landing = None, warehouse: Warehou
 
 @app.command()
 def demo(
-    directory: Annotated[Path, typer.Option("--dir", help="Where the demo's landing zone, StatBank "
-                                                          "data, key and warehouse go.")] = Path("barometer_demo"),
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the demo's landing zone, StatBank data, key and warehouse go.")
+    ] = Path("barometer_demo"),
     first: Annotated[str, typer.Option(help="First edition to refresh.")] = "2010-S1",
     last: Annotated[str, typer.Option(help="Last edition to refresh (printed at the end).")] = "2013-S2",
     verbose: Verbose = False,
@@ -216,7 +253,9 @@ def deploy() -> None:
 def backfill(
     first: Annotated[str, typer.Option("--from", help="First edition, e.g. 2011-S1.")],
     last: Annotated[str, typer.Option("--to", help="Last edition, included, e.g. 2012-S2.")],
-    landing: Landing = None, warehouse: Warehouse = None, statbank_url: StatBankURL = None,
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    statbank_url: StatBankURL = None,
     verbose: Verbose = False,
 ) -> None:
     """Refresh every edition from --from to --to, oldest first, each exactly as the scheduled
@@ -240,13 +279,16 @@ def backfill(
     except typer.Exit:
         raise
     except Exception as error:  # the machinery itself failed: explain, don't dump a traceback
-        fail(f"The backfill could not run: {type(error).__name__}: {error}. Check the options and "
-             "PREFECT_API_URL; editions already refreshed stay loaded.")
+        fail(
+            f"The backfill could not run: {type(error).__name__}: {error}. Check the options and "
+            "PREFECT_API_URL; editions already refreshed stay loaded."
+        )
     typer.echo(message)
 
 
-def backfill_locally(first: str, last: str, landing: Path | None, warehouse: str | None,
-                     statbank_url: str | None) -> str:
+def backfill_locally(
+    first: str, last: str, landing: Path | None, warehouse: str | None, statbank_url: str | None
+) -> str:
     from barometer.config import Settings
     from barometer.flows.pipeline import backfill as run_backfill
     from barometer.flows.steps import LocalSteps
@@ -266,12 +308,14 @@ def backfill_locally(first: str, last: str, landing: Path | None, warehouse: str
     return report.text()
 
 
-def backfill_with_prefect(first: str, last: str, landing: Path | None, warehouse: str | None,
-                          statbank_url: str | None) -> str:
+def backfill_with_prefect(
+    first: str, last: str, landing: Path | None, warehouse: str | None, statbank_url: str | None
+) -> str:
     from barometer.flows.backfill import barometer_backfill
 
-    state = barometer_backfill(first, last, str(landing) if landing else None, warehouse, statbank_url,
-                               return_state=True)
+    state = barometer_backfill(
+        first, last, str(landing) if landing else None, warehouse, statbank_url, return_state=True
+    )
     if not state.is_completed():
         fail(state.message or f"The backfill ended {state.name}; see the Prefect log above.")
     return state.message
@@ -305,9 +349,15 @@ def report(
 @app.command()
 def export(
     edition: Edition = None,
-    file_format: Annotated[Literal["csv", "xlsx", "parquet"], typer.Option(
-        "--format", "-f", help="csv: one UTF-8 file per table; xlsx: one workbook, a sheet per table and "
-                               "one describing the columns; parquet: one file per table.")] = "csv",
+    file_format: Annotated[
+        Literal["csv", "xlsx", "parquet"],
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv: one UTF-8 file per table; xlsx: one workbook, a sheet per table and "
+            "one describing the columns; parquet: one file per table.",
+        ),
+    ] = "csv",
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files (created if missing).")] = Path("."),
     warehouse: Warehouse = None,
 ) -> None:
@@ -326,8 +376,9 @@ def export(
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="A delivered file, or a delivery folder (or a file in one).")],
-    source: Annotated[Optional[str], typer.Option(
-        help="The source whose rules apply. [default: the landing folder PATH sits in]")] = None,
+    source: Annotated[
+        Optional[str], typer.Option(help="The source whose rules apply. [default: the landing folder PATH sits in]")
+    ] = None,
 ) -> None:
     """Check one delivery against its source's rules, exactly as a refresh reads and validates
     it, without touching the warehouse; prints the summary a refresh would. Exits 0 if valid, 1

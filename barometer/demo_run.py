@@ -22,18 +22,20 @@ def demo_key(directory: Path) -> str:
 
 def run_demo(directory: Path, first: str, last: str) -> None:
     from barometer.cli import run_refresh
-    from barometer.output import print_edition
     from barometer.config import Settings
     from barometer.demo import generate
     from barometer.demo.statbank_server import serve
     from barometer.flows.ingest import reuse_staged
+    from barometer.output import print_edition
 
     directory.mkdir(parents=True, exist_ok=True)
     landing, statbank_dir = directory / "landing", directory / "statbank"
     editions = editions_between(first, last)
-    typer.echo(f"The barometer demo: synthetic deliveries in the real formats, a StatBank stand-in on "
-               f"127.0.0.1, and {len(editions)} editions ({first} to {last}) refreshed into a local SQLite "
-               "warehouse. Offline; about a minute on a laptop.")
+    typer.echo(
+        f"The barometer demo: synthetic deliveries in the real formats, a StatBank stand-in on "
+        f"127.0.0.1, and {len(editions)} editions ({first} to {last}) refreshed into a local SQLite "
+        "warehouse. Offline; about a minute on a laptop."
+    )
     if landing.exists():  # regenerating would give new file times and workbook checksums
         typer.echo(f"Using the demo deliveries already in {landing}")
     else:
@@ -49,12 +51,15 @@ def run_demo(directory: Path, first: str, last: str) -> None:
             typer.echo(report.text().splitlines()[0])
     print_edition(warehouse, editions[-1], Settings.from_env().municipality_code)
     data_docs = Path(os.environ["BAROMETER_DATA_DOCS_DIR"]).resolve()
+    query = (
+        f"SELECT indicator_code, group_code, value, status FROM barometer_edition WHERE edition_code = '{editions[-1]}'"
+    )
     typer.echo(f"""
 Warehouse:  {database}
-Data Docs:  {data_docs / 'index.html'}
+Data Docs:  {data_docs / "index.html"}
 
 Next:
   barometer report --edition {editions[-1]} --warehouse {warehouse} --out barometer.html
   barometer export --edition {editions[-1]} --warehouse {warehouse} --format xlsx --out export/
-  sqlite3 {database} "SELECT indicator_code, group_code, value, status FROM barometer_edition WHERE edition_code = '{editions[-1]}'"
+  sqlite3 {database} "{query}"
 """)

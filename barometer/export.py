@@ -69,13 +69,21 @@ def read_tables(warehouse_url: str, edition: str) -> EditionTables:
             views = {name: Table(name, MetaData(), autoload_with=connection) for name in VIEWS}
             catalogue = _read(connection, select(views["indicator_catalogue"]).order_by("indicator_code"))
             entries = views["barometer_edition"]
-            rows = _read(connection, select(entries).where(entries.c.edition_code == edition)
-                         .order_by("indicator_code", "group_code", "area_code"))
+            rows = _read(
+                connection,
+                select(entries)
+                .where(entries.c.edition_code == edition)
+                .order_by("indicator_code", "group_code", "area_code"),
+            )
             if rows.empty:
                 raise WarehouseReadError(_missing_edition(connection, entries, edition, warehouse_url))
             observed = views["barometer_observation"]
-            observations = _read(connection, select(observed).where(observed.c.reference_date <= end).order_by(
-                "indicator_code", "measure", "group_code", "area_code", "reference_date"))
+            observations = _read(
+                connection,
+                select(observed)
+                .where(observed.c.reference_date <= end)
+                .order_by("indicator_code", "measure", "group_code", "area_code", "reference_date"),
+            )
             deliveries = _read(connection, select(views["barometer_delivery"]).order_by("source", "reference_date"))
     finally:
         engine.dispose()
@@ -95,19 +103,25 @@ def _open(warehouse_url: str) -> Engine:
     """An engine on a warehouse that has the public views (never creating an empty SQLite file)."""
     url = make_url(warehouse_url)
     if url.get_backend_name() == "sqlite" and not sqlite_file(url).is_file():
-        raise WarehouseReadError(f"There is no SQLite warehouse at {str(sqlite_file(url))!r}. Give the right "
-                                 "--warehouse URL, or run `barometer refresh` to create it.")
+        raise WarehouseReadError(
+            f"There is no SQLite warehouse at {str(sqlite_file(url))!r}. Give the right "
+            "--warehouse URL, or run `barometer refresh` to create it."
+        )
     engine = connect(warehouse_url)
     try:
         missing = set(VIEWS) - set(inspect(engine).get_view_names())
     except Exception as error:
         engine.dispose()
-        raise WarehouseReadError(f"Cannot read the warehouse at {url.render_as_string(hide_password=True)}: "
-                                 f"{error}. Check the --warehouse URL and your access.") from None
+        raise WarehouseReadError(
+            f"Cannot read the warehouse at {url.render_as_string(hide_password=True)}: "
+            f"{error}. Check the --warehouse URL and your access."
+        ) from None
     if missing:
         engine.dispose()
-        raise WarehouseReadError(f"The warehouse lacks the public views {sorted(missing)}: run "
-                                 "`barometer refresh` against it first (it creates and upgrades them).")
+        raise WarehouseReadError(
+            f"The warehouse lacks the public views {sorted(missing)}: run "
+            "`barometer refresh` against it first (it creates and upgrades them)."
+        )
     return engine
 
 
@@ -122,8 +136,10 @@ def sqlite_file(url: URL) -> Path:
 
 def _missing_edition(connection, entries: Table, edition: str, warehouse_url: str) -> str:
     present = connection.execute(select(entries.c.edition_code).distinct().order_by("edition_code")).scalars().all()
-    return (f"Edition {edition} is not in the warehouse (it has {', '.join(present) or 'no editions'}). "
-            f"Refresh it first: barometer refresh --edition {edition} --warehouse {warehouse_url}")
+    return (
+        f"Edition {edition} is not in the warehouse (it has {', '.join(present) or 'no editions'}). "
+        f"Refresh it first: barometer refresh --edition {edition} --warehouse {warehouse_url}"
+    )
 
 
 def _read(connection, query) -> pd.DataFrame:
@@ -164,8 +180,10 @@ def column_descriptions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         for column in frame.columns:
             meanings = [documented[view][column] for view in DOCUMENTED_IN[table] if column in documented[view]]
             if not meanings:
-                raise ValueError(f"Column {column} of the {table} export is not described in {COLUMNS.name}: "
-                                 "add it there and to docs/warehouse.md.")
+                raise ValueError(
+                    f"Column {column} of the {table} export is not described in {COLUMNS.name}: "
+                    "add it there and to docs/warehouse.md."
+                )
             rows.append({"table": table, "column": column, "meaning": meanings[0]})
     return pd.DataFrame(rows)
 
@@ -201,8 +219,10 @@ def _write_parquet(tables: dict[str, pd.DataFrame], stem: Path) -> list[Path]:
     for name, frame in tables.items():
         table = pa.Table.from_pandas(frame, preserve_index=False)
         meaning = meanings[meanings["table"] == name].set_index("column")["meaning"]
-        schema = pa.schema([field.with_metadata({"description": meaning[field.name]}) for field in table.schema],
-                           metadata=table.schema.metadata)
+        schema = pa.schema(
+            [field.with_metadata({"description": meaning[field.name]}) for field in table.schema],
+            metadata=table.schema.metadata,
+        )
         path = stem.with_name(f"{stem.name}_{name}.parquet")
         pq.write_table(table.cast(schema), path)
         paths.append(path)

@@ -7,11 +7,17 @@ import math
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
 from barometer.warehouse.database import connect
 from barometer.warehouse.load import read_edition
 
-STATUS_STYLE = {"progress": "green", "regress": "red", "unchanged": "yellow",
-                "first_measurement": "cyan", "not_measured": "dim"}
+STATUS_STYLE = {
+    "progress": "green",
+    "regress": "red",
+    "unchanged": "yellow",
+    "first_measurement": "cyan",
+    "not_measured": "dim",
+}
 
 
 def _number(value) -> str:
@@ -29,15 +35,21 @@ def print_edition(warehouse_url: str, edition: str, area_code: str, console: Con
     table.add_column("code")
     table.add_column("indicator", max_width=44, no_wrap=True, overflow="ellipsis")
     for column in ("group", "date", "value", "previous", "change", "status", "target", "on track"):
-        table.add_column(column, no_wrap=True,
-                         justify="right" if column in ("value", "previous", "change", "target") else "left")
+        table.add_column(
+            column, no_wrap=True, justify="right" if column in ("value", "previous", "change", "target") else "left"
+        )
     for row in entries.itertuples():
         status = row.status or ""
         table.add_row(
-            row.indicator_code, row.indicator_name_en, row.group_code,
+            row.indicator_code,
+            row.indicator_name_en,
+            row.group_code,
             "" if pd.isna(row.reference_date) else str(row.reference_date)[:10],
             _number(row.value) if row.obs_status != "suppressed" else "suppressed",
-            _number(row.previous_value), _number(row.change),
+            _number(row.previous_value),
+            _number(row.change),
             f"[{STATUS_STYLE.get(status, '')}]{status}[/]" if status in STATUS_STYLE else status,
-            _number(row.target_value), "" if pd.isna(row.on_track) else ("yes" if row.on_track else "no"))
+            _number(row.target_value),
+            "" if pd.isna(row.on_track) else ("yes" if row.on_track else "no"),
+        )
     (console or Console(width=max(Console().width, 150))).print(table)

@@ -32,15 +32,26 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from shapely.affinity import affine_transform
 from shapely.geometry import shape
 
-from barometer.export import EditionTables, read_tables
 from barometer.config import edition_end, load_districts, source_config
 from barometer.config.districts import GEOJSON
+from barometer.export import EditionTables, read_tables
 
-STATUS_LABELS = {"progress": "Fremgang", "regress": "Tilbagegang", "unchanged": "Uændret",
-                 "first_measurement": "Første måling", "not_measured": "Ikke målt",
-                 "suppressed": "Diskretioneret", "no_comparison": "Ingen sammenligning"}
-UNIT_LABELS = {"percent": "procent", "percentage points": "procentpoint", "index points": "indekspoint",
-               "count": "antal", "none": ""}
+STATUS_LABELS = {
+    "progress": "Fremgang",
+    "regress": "Tilbagegang",
+    "unchanged": "Uændret",
+    "first_measurement": "Første måling",
+    "not_measured": "Ikke målt",
+    "suppressed": "Diskretioneret",
+    "no_comparison": "Ingen sammenligning",
+}
+UNIT_LABELS = {
+    "percent": "procent",
+    "percentage points": "procentpoint",
+    "index points": "indekspoint",
+    "count": "antal",
+    "none": "",
+}
 DIRECTION_LABELS = {"higher": "Højere er bedre", "lower": "Lavere er bedre"}
 FREQUENCY_LABELS = {"annual": "årligt", "half-yearly": "halvårligt"}
 SOURCE_LABELS = {
@@ -57,8 +68,15 @@ DELIVERY_STATUS_LABELS = {"loaded": "indlæst", "superseded": "erstattet", "reje
 LOCALE = "da_DK"
 # Reference groups blue, compared groups orange, everyone grey: the same colour means the same
 # kind of group in every chart.
-GROUP_COLOURS = {"all": "#4d4d4d", "danish": "#2166ac", "majority": "#2166ac", "monolingual": "#2166ac",
-                 "non_western": "#d6604d", "minority": "#d6604d", "bilingual": "#d6604d"}
+GROUP_COLOURS = {
+    "all": "#4d4d4d",
+    "danish": "#2166ac",
+    "majority": "#2166ac",
+    "monolingual": "#2166ac",
+    "non_western": "#d6604d",
+    "minority": "#d6604d",
+    "bilingual": "#d6604d",
+}
 MAP_GROUPS = ["minority", "non_western", "all"]  # the group a district map shows, first present
 MAP_COLOURS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]  # ColorBrewer Blues
 TARGET_COLOUR = "#b2182b"
@@ -66,13 +84,28 @@ CHART_WIDTH, CHART_HEIGHT = 600, 250  # SVG units: matplotlib writes 72 per inch
 PLOT = {"left": 52, "right": 20, "top": 14, "bottom": 28}  # margins around the plot, same units
 CHART_STYLE = {
     "svg.fonttype": "none",  # text stays text in a generic sans-serif: no font to embed or load
-    "font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"], "font.size": 11,
-    "figure.facecolor": "none", "axes.facecolor": "none", "axes.edgecolor": "#8c8c8c",
-    "axes.spines.left": False, "axes.spines.top": False, "axes.spines.right": False,
-    "axes.grid": True, "axes.grid.axis": "y", "axes.axisbelow": True, "grid.color": "#e6e6e6",
-    "axes.autolimit_mode": "round_numbers", "axes.ymargin": 0,  # the value axis ends on ticks
-    "xtick.color": "#8c8c8c", "xtick.labelcolor": "#5f6368", "xtick.major.size": 4, "xtick.minor.size": 0,
-    "ytick.labelcolor": "#5f6368", "ytick.major.size": 0, "ytick.major.pad": 6,
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 11,
+    "figure.facecolor": "none",
+    "axes.facecolor": "none",
+    "axes.edgecolor": "#8c8c8c",
+    "axes.spines.left": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "axes.axisbelow": True,
+    "grid.color": "#e6e6e6",
+    "axes.autolimit_mode": "round_numbers",
+    "axes.ymargin": 0,  # the value axis ends on ticks
+    "xtick.color": "#8c8c8c",
+    "xtick.labelcolor": "#5f6368",
+    "xtick.major.size": 4,
+    "xtick.minor.size": 0,
+    "ytick.labelcolor": "#5f6368",
+    "ytick.major.size": 0,
+    "ytick.major.pad": 6,
     "lines.scale_dashes": False,
 }
 SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}  # none: same bytes every time
@@ -84,6 +117,7 @@ MAP_LEGEND_HEIGHT = 58
 
 
 # Danish formatting ------------------------------------------------------------------------------
+
 
 def missing(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
@@ -99,8 +133,7 @@ def danish_number(value, decimals: int = 1, signed: bool = False) -> str:
     rounded = round(float(value), decimals)
     negative = value < 0 if signed else rounded < 0
     sign = "−" if negative else "+" if signed and value > 0 else ""
-    return sign + format_decimal(abs(rounded), format="#,##0." + "0" * decimals if decimals else "#,##0",
-                                 locale=LOCALE)
+    return sign + format_decimal(abs(rounded), format="#,##0." + "0" * decimals if decimals else "#,##0", locale=LOCALE)
 
 
 def decimals_of(unit: str) -> int:
@@ -114,6 +147,7 @@ def danish_date(day) -> str:
 
 # The page ----------------------------------------------------------------------------------------
 
+
 def build_report(warehouse_url: str, edition: str, out: Path) -> Path:
     """Write the edition's report to `out` (HTML); returns the path."""
     html = render(read_tables(warehouse_url, edition))
@@ -126,26 +160,42 @@ def render(tables: EditionTables) -> str:
     entries = tables.edition.assign(status_code=lambda e: e.apply(_status_code, axis=1))
     city_code = entries.loc[entries["area_level"] == "municipality", "area_code"].iloc[0]
     city = entries[entries["area_code"] == city_code]
-    history = tables.observations[(tables.observations["measure"] == "value")
-                                  & (tables.observations["area_code"] == city_code)]
+    history = tables.observations[
+        (tables.observations["measure"] == "value") & (tables.observations["area_code"] == city_code)
+    ]
     districts = entries[entries["area_level"] == "district"]
     until = edition_end(tables.edition_code)
     indicators = [_indicator(row, city, history, districts, until, city_code) for row in tables.catalogue.itertuples()]
-    return _environment().get_template("report.html.j2").render(
-        edition=tables.edition_code, edition_end=until,
-        goals=_goals(tables.catalogue, indicators), indicators=indicators,
-        status_counts=city["status_code"].value_counts().to_dict(), status_labels=STATUS_LABELS,
-        min_persons=source_config("disclosure")["min_persons"],
-        survey_codes=sorted(set(city.loc[city["ci_low"].notna(), "indicator_code"])),
-        runs=sorted(set(entries["run_id"])), deliveries=tables.deliveries, source_labels=SOURCE_LABELS,
-        delivery_status_labels=DELIVERY_STATUS_LABELS,
-        map_defs=Markup(_map_defs(city_code)))
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            edition=tables.edition_code,
+            edition_end=until,
+            goals=_goals(tables.catalogue, indicators),
+            indicators=indicators,
+            status_counts=city["status_code"].value_counts().to_dict(),
+            status_labels=STATUS_LABELS,
+            min_persons=source_config("disclosure")["min_persons"],
+            survey_codes=sorted(set(city.loc[city["ci_low"].notna(), "indicator_code"])),
+            runs=sorted(set(entries["run_id"])),
+            deliveries=tables.deliveries,
+            source_labels=SOURCE_LABELS,
+            delivery_status_labels=DELIVERY_STATUS_LABELS,
+            map_defs=Markup(_map_defs(city_code)),
+        )
+    )
 
 
 @cache
 def _environment() -> Environment:
-    environment = Environment(loader=PackageLoader("barometer", "templates"), autoescape=True,
-                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment = Environment(
+        loader=PackageLoader("barometer", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     environment.filters.update(number=danish_number, date=danish_date)
     environment.globals.update(missing=missing, decimals_of=decimals_of)
     return environment
@@ -160,12 +210,19 @@ def _status_code(entry) -> str:
 
 def _goals(catalogue: pd.DataFrame, indicators: list[dict]) -> list[dict]:
     goals = catalogue[["goal", "goal_name_da"]].drop_duplicates().sort_values("goal")
-    return [{"number": goal.goal, "name": goal.goal_name_da,
-             "indicators": [i for i in indicators if i["goal"] == goal.goal]} for goal in goals.itertuples()]
+    return [
+        {
+            "number": goal.goal,
+            "name": goal.goal_name_da,
+            "indicators": [i for i in indicators if i["goal"] == goal.goal],
+        }
+        for goal in goals.itertuples()
+    ]
 
 
-def _indicator(row, city: pd.DataFrame, history: pd.DataFrame, districts: pd.DataFrame, until: date,
-               city_code: str) -> dict:
+def _indicator(
+    row, city: pd.DataFrame, history: pd.DataFrame, districts: pd.DataFrame, until: date, city_code: str
+) -> dict:
     """Everything the page shows about one indicator."""
     code = row.indicator_code
     entries = city[city["indicator_code"] == code]
@@ -173,22 +230,34 @@ def _indicator(row, city: pd.DataFrame, history: pd.DataFrame, districts: pd.Dat
     target = targeted.iloc[0] if not targeted.empty else None
     sources = [s.strip() for s in row.source.split(",") if s.strip() != "none"]
     indicator = {
-        "code": code, "goal": row.goal, "name": row.name_da, "unit": row.unit,
-        "unit_label": UNIT_LABELS.get(row.unit, row.unit), "direction": DIRECTION_LABELS.get(row.direction, ""),
-        "frequency": FREQUENCY_LABELS.get(row.frequency, row.frequency), "method": row.method,
-        "sources": [SOURCE_LABELS.get(s, s) for s in sources], "measured": bool(row.measured),
-        "entries": entries.to_dict("records"), "target": target, "chart": None, "legend": [],
+        "code": code,
+        "goal": row.goal,
+        "name": row.name_da,
+        "unit": row.unit,
+        "unit_label": UNIT_LABELS.get(row.unit, row.unit),
+        "direction": DIRECTION_LABELS.get(row.direction, ""),
+        "frequency": FREQUENCY_LABELS.get(row.frequency, row.frequency),
+        "method": row.method,
+        "sources": [SOURCE_LABELS.get(s, s) for s in sources],
+        "measured": bool(row.measured),
+        "entries": entries.to_dict("records"),
+        "target": target,
+        "chart": None,
+        "legend": [],
         "map": _district_map(districts[districts["indicator_code"] == code], row.unit, city_code),
     }
     series = history[history["indicator_code"] == code]
     if not series.empty:
         indicator["chart"] = history_chart(series, target, until, row.unit, chart_id=f"chart-{code}")
-        indicator["legend"] = [(GROUP_COLOURS.get(group, "#000"), name) for group, name in
-                               series[["group_code", "group_name_da"]].drop_duplicates().itertuples(index=False)]
+        indicator["legend"] = [
+            (GROUP_COLOURS.get(group, "#000"), name)
+            for group, name in series[["group_code", "group_name_da"]].drop_duplicates().itertuples(index=False)
+        ]
     return indicator
 
 
 # Charts ----------------------------------------------------------------------------------------
+
 
 def decimal_year(day: date) -> float:
     start = date(day.year, 1, 1)
@@ -208,15 +277,20 @@ def history_chart(series: pd.DataFrame, target, until: date, unit: str, chart_id
     last = decimal_year(until) if target is None else max(decimal_year(until), target["target_year"] + 1.0)
     with matplotlib.rc_context({**CHART_STYLE, "svg.hashsalt": chart_id}):
         figure = Figure(figsize=(CHART_WIDTH / 72, CHART_HEIGHT / 72))
-        figure.subplots_adjust(left=PLOT["left"] / CHART_WIDTH, right=1 - PLOT["right"] / CHART_WIDTH,
-                               bottom=PLOT["bottom"] / CHART_HEIGHT, top=1 - PLOT["top"] / CHART_HEIGHT)
+        figure.subplots_adjust(
+            left=PLOT["left"] / CHART_WIDTH,
+            right=1 - PLOT["right"] / CHART_WIDTH,
+            bottom=PLOT["bottom"] / CHART_HEIGHT,
+            top=1 - PLOT["top"] / CHART_HEIGHT,
+        )
         axes = figure.add_subplot()
         # Round ticks (steps of 1, 2, 2.5 or 5 times a power of ten), set before anything autoscales.
         axes.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=unit == "count"))
         tooltips = {}
         for group, rows in series.groupby("group_code", sort=False):
-            tooltips |= _plot_group(axes, rows.sort_values("reference_date"), GROUP_COLOURS.get(group, "#000"),
-                                    unit, chart_id)
+            tooltips |= _plot_group(
+                axes, rows.sort_values("reference_date"), GROUP_COLOURS.get(group, "#000"), unit, chart_id
+            )
         if target is not None:
             _plot_target(axes, target)
         _year_axis(axes, math.floor(first), math.ceil(last))
@@ -248,9 +322,17 @@ def _plot_group(axes, rows: pd.DataFrame, colour: str, unit: str, chart_id: str)
 def _plot_target(axes, target) -> None:
     value, year = target["target_value"], int(target["target_year"])
     axes.axhline(value, color=TARGET_COLOUR, linewidth=1.6, dashes=(2, 3))
-    axes.annotate(f"Mål {year}: {danish_number(value, decimals_of(target['unit']))}", xy=(1, value),
-                  xycoords=("axes fraction", "data"), xytext=(-4, 5), textcoords="offset points",
-                  ha="right", color=TARGET_COLOUR, fontsize=11.5, fontweight="bold")
+    axes.annotate(
+        f"Mål {year}: {danish_number(value, decimals_of(target['unit']))}",
+        xy=(1, value),
+        xycoords=("axes fraction", "data"),
+        xytext=(-4, 5),
+        textcoords="offset points",
+        ha="right",
+        color=TARGET_COLOUR,
+        fontsize=11.5,
+        fontweight="bold",
+    )
 
 
 def _year_axis(axes, first: int, last: int) -> None:
@@ -293,6 +375,7 @@ def _inline_svg(svg: str, tooltips: dict[str, str]) -> str:
 
 # District maps ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class DistrictShapes:
     """Copenhagen's districts drawn once, for every map of the page."""
@@ -307,8 +390,9 @@ def district_shapes(municipality_code: str) -> DistrictShapes:
     """The districts projected from the GeoJSON's longitude/latitude (EPSG:4326) to SVG pixels,
     longitudes shrunk by cos(latitude) so shapes keep their proportions at Copenhagen's latitude,
     then simplified as one coverage (shared borders stay shared: no gaps or overlaps)."""
-    features = sorted(json.loads(GEOJSON.read_text(encoding="utf-8"))["features"],
-                      key=lambda f: int(f["properties"]["bydel_nr"]))
+    features = sorted(
+        json.loads(GEOJSON.read_text(encoding="utf-8"))["features"], key=lambda f: int(f["properties"]["bydel_nr"])
+    )
     geometries = [shape(feature["geometry"]) for feature in features]
     west, south, east, north = shapely.total_bounds(geometries)
     shrink = math.cos(math.radians((south + north) / 2))
@@ -336,13 +420,16 @@ def _path_data(geometry) -> str:
 def _map_defs(city_code: str) -> str:
     """The district outlines, the hatching and the colour scale, defined once for every map."""
     outlines = "".join(f'<path id="area-{code}" d="{d}"/>' for code, d in district_shapes(city_code).paths.items())
-    stops = "".join(f'<stop offset="{i / (len(MAP_COLOURS) - 1):.2f}" stop-color="{c}"/>'
-                    for i, c in enumerate(MAP_COLOURS))
-    return ('<svg class="defs" width="0" height="0" aria-hidden="true"><defs>'
-            f'{outlines}<linearGradient id="map-scale">{stops}</linearGradient>'
-            '<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
-            'patternTransform="rotate(45)"><rect width="6" height="6" fill="#e6e6e6"/>'
-            '<line x1="0" y1="0" x2="0" y2="6" stroke="#7a7a7a" stroke-width="2"/></pattern></defs></svg>')
+    stops = "".join(
+        f'<stop offset="{i / (len(MAP_COLOURS) - 1):.2f}" stop-color="{c}"/>' for i, c in enumerate(MAP_COLOURS)
+    )
+    return (
+        '<svg class="defs" width="0" height="0" aria-hidden="true"><defs>'
+        f'{outlines}<linearGradient id="map-scale">{stops}</linearGradient>'
+        '<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><rect width="6" height="6" fill="#e6e6e6"/>'
+        '<line x1="0" y1="0" x2="0" y2="6" stroke="#7a7a7a" stroke-width="2"/></pattern></defs></svg>'
+    )
 
 
 @cache
@@ -361,12 +448,16 @@ def _district_map(rows: pd.DataFrame, unit: str, city_code: str) -> dict | None:
     values = rows["value"].dropna()
     low, high = (values.min(), values.max()) if not values.empty else (0.0, 0.0)
     areas = [_district(code, name, rows, low, high, decimals_of(unit)) for code, name in shapes.names.items()]
-    outlines = "".join(f'<g><title>{escape(a["name"])}: {escape(a["text"])}</title>'
-                       f'<use href="#area-{a["code"]}" fill="{a["fill"]}"/></g>' for a in areas)
-    legend = _map_legend(shapes.height + 14, low, high, decimals_of(unit),
-                         any(a["state"] == "missing" for a in areas))
-    svg = (f'<svg class="map" viewBox="-2 -2 {MAP_WIDTH + 4} {shapes.height + MAP_LEGEND_HEIGHT:.0f}" role="img" '
-           f'aria-label="Kort over bydelene"><g class="districts">{outlines}</g>{legend}</svg>')
+    outlines = "".join(
+        f"<g><title>{escape(a['name'])}: {escape(a['text'])}</title>"
+        f'<use href="#area-{a["code"]}" fill="{a["fill"]}"/></g>'
+        for a in areas
+    )
+    legend = _map_legend(shapes.height + 14, low, high, decimals_of(unit), any(a["state"] == "missing" for a in areas))
+    svg = (
+        f'<svg class="map" viewBox="-2 -2 {MAP_WIDTH + 4} {shapes.height + MAP_LEGEND_HEIGHT:.0f}" role="img" '
+        f'aria-label="Kort over bydelene"><g class="districts">{outlines}</g>{legend}</svg>'
+    )
     first = rows.iloc[0]
     return {"svg": Markup(svg), "group": first["group_name_da"], "date": first["reference_date"], "areas": areas}
 
@@ -385,12 +476,16 @@ def _district(code: str, name: str, rows: pd.DataFrame, low: float, high: float,
 
 
 def _map_legend(top: float, low: float, high: float, decimals: int, with_missing: bool) -> str:
-    legend = (f'<rect x="0" y="{top:.0f}" width="140" height="10" fill="url(#map-scale)"/>'
-              f'<text class="tick" x="0" y="{top + 24:.0f}">{danish_number(low, decimals)}</text>'
-              f'<text class="tick" x="140" y="{top + 24:.0f}" text-anchor="end">{danish_number(high, decimals)}</text>'
-              f'<rect x="170" y="{top:.0f}" width="14" height="10" fill="url(#hatch)" stroke="#7a7a7a"/>'
-              f'<text class="tick" x="190" y="{top + 9:.0f}">diskretioneret</text>')
+    legend = (
+        f'<rect x="0" y="{top:.0f}" width="140" height="10" fill="url(#map-scale)"/>'
+        f'<text class="tick" x="0" y="{top + 24:.0f}">{danish_number(low, decimals)}</text>'
+        f'<text class="tick" x="140" y="{top + 24:.0f}" text-anchor="end">{danish_number(high, decimals)}</text>'
+        f'<rect x="170" y="{top:.0f}" width="14" height="10" fill="url(#hatch)" stroke="#7a7a7a"/>'
+        f'<text class="tick" x="190" y="{top + 9:.0f}">diskretioneret</text>'
+    )
     if with_missing:
-        legend += (f'<rect x="170" y="{top + 16:.0f}" width="14" height="10" fill="#fff" stroke="#7a7a7a"/>'
-                   f'<text class="tick" x="190" y="{top + 25:.0f}">ingen værdi</text>')
+        legend += (
+            f'<rect x="170" y="{top + 16:.0f}" width="14" height="10" fill="#fff" stroke="#7a7a7a"/>'
+            f'<text class="tick" x="190" y="{top + 25:.0f}">ingen værdi</text>'
+        )
     return legend

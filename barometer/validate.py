@@ -52,8 +52,9 @@ def validate_delivery(path: Path, source: str | None = None) -> Verdict:
     try:
         if delivery.problem:
             raise delivery.problem
-        staged = module("sources", delivery.source).read(delivery, key_for_validation(),
-                                                         Settings.from_env().municipality_code)
+        staged = module("sources", delivery.source).read(
+            delivery, key_for_validation(), Settings.from_env().municipality_code
+        )
         module("validations", delivery.source).validate(staged)
     except DeliveryError as error:
         return Verdict(delivery, error)
@@ -77,13 +78,16 @@ def locate(path: Path, source: str | None) -> Delivery:
     landings = {source_config(name)["landing"]: name for name in ([source] if source else file_sources())}
     found = _landing_entry(path.resolve(), landings)
     if found is None and source is None:
-        raise UsageError(f"{path} is not inside a landing folder ({', '.join(landings)}): "
-                         "name its source with --source")
+        raise UsageError(
+            f"{path} is not inside a landing folder ({', '.join(landings)}): name its source with --source"
+        )
     entry, source = found or (path.resolve(), source)
     ignore = source_config("ignore_patterns")
     if is_ignored(entry.name, ignore):
-        raise UsageError(f"{entry.name} is not a delivery: a refresh ignores names like {', '.join(ignore)} "
-                         "(Excel owner files, hidden files, OS litter)")
+        raise UsageError(
+            f"{entry.name} is not a delivery: a refresh ignores names like {', '.join(ignore)} "
+            "(Excel owner files, hidden files, OS litter)"
+        )
     return delivery_at(source, entry, f"{source_config(source)['landing']}/{entry.name}", zone=entry.parent)
 
 

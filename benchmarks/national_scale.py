@@ -16,7 +16,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-
 from barometer.sources.base import age_on
 from barometer.sources.pseudonym import PseudonymKey, split_cpr
 from barometer.transforms.youth_education import COMPLETED, ENROLLED

@@ -54,17 +54,39 @@ SEED = 2013
 KEY = "benchmark-key-not-a-secret"
 SAMPLE_SECONDS = 0.05
 TOLERANCE = 1e-6
-STAGES = ["imports", "orchestration start", "read", "pseudonymise", "validate", "compute", "suppress",
-          "load", "artifacts", "data docs"]
+STAGES = [
+    "imports",
+    "orchestration start",
+    "read",
+    "pseudonymise",
+    "validate",
+    "compute",
+    "suppress",
+    "load",
+    "artifacts",
+    "data docs",
+]
 BOUND_INDICATORS = ["1.2", "1.3", "1.4", "3.2", "4.1", "4.2", "4.3"]
 
 # Rows of one delivery at --scale 1 (Copenhagen) and in the demo's latest delivery (size 1);
 # grades count pupils (about 7.5 exam rows each). Safety's 35 areas are the demo's already and
 # do not scale; nor does the StatBank table (its cells do not depend on the population).
-COPENHAGEN = {"youth_education": 75_000, "childcare": 95_000, "school_enrolment": 73_000, "grades": 5_000,
-              "workforce": 45_000, "survey": 2_000}
-DEMO = {"youth_education": 18_326, "childcare": 6_100, "school_enrolment": 27_474, "grades": 2_010,
-        "workforce": 6_579, "survey": 2_025}
+COPENHAGEN = {
+    "youth_education": 75_000,
+    "childcare": 95_000,
+    "school_enrolment": 73_000,
+    "grades": 5_000,
+    "workforce": 45_000,
+    "survey": 2_000,
+}
+DEMO = {
+    "youth_education": 18_326,
+    "childcare": 6_100,
+    "school_enrolment": 27_474,
+    "grades": 2_010,
+    "workforce": 6_579,
+    "survey": 2_025,
+}
 SCHOOLS = 101  # at --scale 1: the demo's 13 private and special schools, the rest public
 DEMO_PUBLIC_SCHOOLS, OTHER_SCHOOLS, FEWEST_PUBLIC_SCHOOLS = 60, 13, 10
 
@@ -102,8 +124,14 @@ def delivery_rows(path: Path) -> int:
     if path.is_dir():
         return max(delivery_rows(file) for file in path.iterdir())
     if path.suffix == ".xlsx":
-        return max(sheet_rows(path, name) for name in zipfile.ZipFile(path).namelist()
-                   if name.startswith("xl/worksheets/sheet")) - 1
+        return (
+            max(
+                sheet_rows(path, name)
+                for name in zipfile.ZipFile(path).namelist()
+                if name.startswith("xl/worksheets/sheet")
+            )
+            - 1
+        )
     with path.open("rb") as handle:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b"")) - 1
 
@@ -120,12 +148,15 @@ def landing_summary(landing: Path) -> list[str]:
         deliveries = sorted(folder.iterdir())
         rows = [delivery_rows(d) for d in deliveries]
         megabytes = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 2**20
-        lines.append(f"  {folder.name:<18} {len(deliveries)} deliveries, {min(rows):>9,}-{max(rows):,} rows each, "
-                     f"{megabytes:7.1f} MB")
+        lines.append(
+            f"  {folder.name:<18} {len(deliveries)} deliveries, {min(rows):>9,}-{max(rows):,} rows each, "
+            f"{megabytes:7.1f} MB"
+        )
     return lines
 
 
 # --- measuring a process tree -------------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -196,10 +227,25 @@ def refresh_run(workdir: Path, landing: Path, warehouse: Path, statbank_url: str
     """`barometer refresh` as a user runs it, in its own process, writing its stage times."""
     timings = workdir / f"{name}.stages.json"
     timings.unlink(missing_ok=True)
-    env = {**os.environ, "BAROMETER_PSEUDONYM_KEY": KEY, "PREFECT_HOME": str(workdir / "prefect_home"),
-           "BAROMETER_STAGE_TIMINGS": str(timings), "BAROMETER_DATA_DOCS_DIR": str(workdir / "data_docs")}
-    command = [str(BAROMETER), "refresh", "--edition", edition, "--landing", str(landing),
-               "--warehouse", f"sqlite:///{warehouse}", "--statbank-url", statbank_url]
+    env = {
+        **os.environ,
+        "BAROMETER_PSEUDONYM_KEY": KEY,
+        "PREFECT_HOME": str(workdir / "prefect_home"),
+        "BAROMETER_STAGE_TIMINGS": str(timings),
+        "BAROMETER_DATA_DOCS_DIR": str(workdir / "data_docs"),
+    }
+    command = [
+        str(BAROMETER),
+        "refresh",
+        "--edition",
+        edition,
+        "--landing",
+        str(landing),
+        "--warehouse",
+        f"sqlite:///{warehouse}",
+        "--statbank-url",
+        statbank_url,
+    ]
     run = measured(command, env, workdir / f"{name}.log")
     if timings.exists():
         run.stages = json.loads(timings.read_text()).get("stages", {})
@@ -230,14 +276,18 @@ def bound_parameters(edition: str) -> dict:
         "districts": load_districts("101").lookup(),
         "origins": ORIGIN_GROUPS,
         "staff_origins": workforce.ORIGIN_GROUPS,
-        "youth": {**source_config("youth_education"), "completed": youth_education.COMPLETED,
-                  "enrolled": youth_education.ENROLLED},
+        "youth": {
+            **source_config("youth_education"),
+            "completed": youth_education.COMPLETED,
+            "enrolled": youth_education.ENROLLED,
+        },
         "childcare": source_config("childcare"),
         "school_enrolment": source_config("school_enrolment"),
     }
 
 
 # --- the bound (runs in its own process) --------------------------------------------------------
+
 
 def sql_text(values: list[str]) -> str:
     return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
@@ -292,24 +342,24 @@ def read_persons(con, landing: Path, parameters: dict) -> None:
         SELECT trim(cpr) AS cpr, opgoerelsesdato::DATE AS reference_date, hash(filename) AS delivery,
                nullif(trim(foedselsdato), '')::DATE AS birth_date, herkomst AS origin,
                bopaelsbydel AS spelling, nullif(trim(institution_id), '') AS institution_id
-        FROM {csv_scan(landing, 'childcare/*/boern*.csv', ',')} WHERE reference_date <= '{until}'""")
+        FROM {csv_scan(landing, "childcare/*/boern*.csv", ",")} WHERE reference_date <= '{until}'""")
     con.execute(f"""CREATE TABLE pupils_raw AS
         SELECT trim(cpr) AS cpr, opgoerelsesdato::DATE AS reference_date, hash(filename) AS delivery,
                bopaelsbydel AS spelling,
                nullif(trim(institutionsnummer), '') AS school_number, trim(tosproget) = 'J' AS bilingual
-        FROM {csv_scan(landing, 'school_enrolment/*/elever*.csv', ';')} WHERE reference_date <= '{until}'""")
+        FROM {csv_scan(landing, "school_enrolment/*/elever*.csv", ";")} WHERE reference_date <= '{until}'""")
     con.execute(f"""CREATE TABLE employees_raw AS
         SELECT trim(medarbejder_nr) AS number, opgoerelsesdato::DATE AS reference_date,
                trim(leder) = 'J' AS is_manager, trim(herkomst) AS origin
-        FROM {csv_scan(landing, 'workforce/*.csv', ';')} WHERE reference_date <= '{until}'""")
+        FROM {csv_scan(landing, "workforce/*.csv", ";")} WHERE reference_date <= '{until}'""")
     con.execute(f"""CREATE TABLE institutions_raw AS
         SELECT parse_dirpath(filename) AS folder, trim(institution_id) AS institution_id, trim(type) AS type,
                bydel AS spelling
-        FROM {csv_scan(landing, 'childcare/*/institutioner*.csv', ',')}""")
+        FROM {csv_scan(landing, "childcare/*/institutioner*.csv", ",")}""")
     con.execute(f"""CREATE TABLE schools_raw AS
         SELECT parse_dirpath(filename) AS folder, trim(institutionsnummer) AS school_number,
                trim(skoletype) AS school_type, bydel AS spelling
-        FROM {csv_scan(landing, 'school_enrolment/*/skoler*.csv', ';')}""")
+        FROM {csv_scan(landing, "school_enrolment/*/skoler*.csv", ";")}""")
 
 
 def csv_scan(landing: Path, pattern: str, delimiter: str) -> str:
@@ -318,8 +368,10 @@ def csv_scan(landing: Path, pattern: str, delimiter: str) -> str:
     with next(iter(sorted(landing.glob(pattern)))).open(encoding="utf-8-sig", newline="") as first:
         header = next(csv.reader(first, delimiter=delimiter))
     columns = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in header) + "}"
-    return (f"read_csv('{landing / pattern}', delim='{delimiter}', header=true, quote='\"', filename=true, "
-            f"auto_detect=false, columns={columns})")
+    return (
+        f"read_csv('{landing / pattern}', delim='{delimiter}', header=true, quote='\"', filename=true, "
+        f"auto_detect=false, columns={columns})"
+    )
 
 
 PERSON_TABLES = ["youth", "children", "pupils", "employees"]
@@ -364,10 +416,12 @@ def stage_tables(con, landing: Path, parameters: dict) -> None:
     staff = parameters["staff_origins"]
     con.execute(f"""CREATE TABLE employees AS
         SELECT pseudonym(number) AS person_id, reference_date, is_manager, true AS well_formed,
-               CASE origin {' '.join(f"WHEN '{k}' THEN '{v}'" for k, v in staff.items() if v)} END AS origin_group
+               CASE origin {" ".join(f"WHEN '{k}' THEN '{v}'" for k, v in staff.items() if v)} END AS origin_group
         FROM employees_raw""")
-    for units, persons, files in [("institutions", "children", "childcare/*/boern*.csv"),
-                                  ("schools", "pupils", "school_enrolment/*/elever*.csv")]:
+    for units, persons, files in [
+        ("institutions", "children", "childcare/*/boern*.csv"),
+        ("schools", "pupils", "school_enrolment/*/elever*.csv"),
+    ]:
         con.execute(f"""CREATE TABLE {units} AS
             SELECT d.reference_date, u.* EXCLUDE (folder, spelling), district
             FROM {units}_raw u LEFT JOIN spellings USING (spelling)
@@ -375,8 +429,10 @@ def stage_tables(con, landing: Path, parameters: dict) -> None:
                  USING (folder)
             JOIN (SELECT DISTINCT delivery, reference_date FROM {persons}_raw) d USING (delivery)""")
     for table in PERSON_TABLES:
-        broken = con.execute(f"SELECT count(*) - count(DISTINCT (reference_date, person_id)), "
-                             f"count(*) FILTER (WHERE NOT well_formed) FROM {table}").fetchone()
+        broken = con.execute(
+            f"SELECT count(*) - count(DISTINCT (reference_date, person_id)), "
+            f"count(*) FILTER (WHERE NOT well_formed) FROM {table}"
+        ).fetchone()
         if any(broken):
             raise ValueError(f"{table}: {broken[0]} repeated persons, {broken[1]} malformed numbers")
 
@@ -384,9 +440,13 @@ def stage_tables(con, landing: Path, parameters: dict) -> None:
 def shares(cells: str, indicator: str, measures: dict[str, str], municipality: str, districts: bool = True) -> str:
     """Percent shares for the city (and each district): `cells` has reference_date, group_code,
     district and the numerator expressions of `measures`; the denominator counts its rows."""
-    sums = ", ".join(f"sum(coalesce(({expression})::INT, 0)) AS \"{measure}\"" for measure, expression in measures.items())
-    city = f"SELECT reference_date, group_code, '{municipality}' AS area_code, count(*) AS denominator, {sums} " \
-           f"FROM ({cells}) GROUP BY ALL"
+    sums = ", ".join(
+        f'sum(coalesce(({expression})::INT, 0)) AS "{measure}"' for measure, expression in measures.items()
+    )
+    city = (
+        f"SELECT reference_date, group_code, '{municipality}' AS area_code, count(*) AS denominator, {sums} "
+        f"FROM ({cells}) GROUP BY ALL"
+    )
     local = f"""SELECT reference_date, group_code, area('{municipality}', district) AS area_code,
                        count(*) AS denominator, {sums}
                 FROM ({cells}) WHERE district IS NOT NULL GROUP BY ALL"""
@@ -394,11 +454,20 @@ def shares(cells: str, indicator: str, measures: dict[str, str], municipality: s
     return f"WITH grouped AS MATERIALIZED ({grouped}) " + " UNION ALL ".join(
         f"""SELECT '{indicator}' AS indicator_code, '{measure}' AS measure, group_code, area_code, reference_date,
                    100.0 * "{measure}" / denominator AS value FROM grouped"""
-        for measure in measures)
+        for measure in measures
+    )
 
 
-def deviating(institutions: str, members: str, residents: str, unit: str, flag: str, points: float,
-              indicator: str, municipality: str) -> str:
+def deviating(
+    institutions: str,
+    members: str,
+    residents: str,
+    unit: str,
+    flag: str,
+    points: float,
+    indicator: str,
+    municipality: str,
+) -> str:
     """Percent of institutions whose `flag` share differs from their district's residents' by
     more than `points` (cross-multiplied in integers, as the barometer does)."""
     compared = f"""SELECT i.reference_date, 'all' AS group_code, i.district,
@@ -414,37 +483,77 @@ def deviating(institutions: str, members: str, residents: str, unit: str, flag: 
 def indicator_sql(parameters: dict) -> str:
     municipality, youth, childcare = parameters["municipality"], parameters["youth"], parameters["childcare"]
     low, high = youth["ages"]
-    queries = [shares(f"""SELECT reference_date, origin_group AS group_code, district, status
+    queries = [
+        shares(
+            f"""SELECT reference_date, origin_group AS group_code, district, status
                           FROM youth WHERE age BETWEEN {low} AND {high}
-                          AND origin_group IN ('danish', 'non_western')""", "1.2",
-                      {"value": f"status IN ({sql_text([youth['completed'], youth['enrolled']])})",
-                       "completed": f"status = {sql_text([youth['completed']])}",
-                       "enrolled": f"status = {sql_text([youth['enrolled']])}"}, municipality)]
-    groups = "(VALUES ('danish', 'danish'), ('danish', 'all'), ('western', 'minority'), ('western', 'all'), " \
-             "('non_western', 'minority'), ('non_western', 'all')) AS g(origin_group, group_code)"
+                          AND origin_group IN ('danish', 'non_western')""",
+            "1.2",
+            {
+                "value": f"status IN ({sql_text([youth['completed'], youth['enrolled']])})",
+                "completed": f"status = {sql_text([youth['completed']])}",
+                "enrolled": f"status = {sql_text([youth['enrolled']])}",
+            },
+            municipality,
+        )
+    ]
+    groups = (
+        "(VALUES ('danish', 'danish'), ('danish', 'all'), ('western', 'minority'), ('western', 'all'), "
+        "('non_western', 'minority'), ('non_western', 'all')) AS g(origin_group, group_code)"
+    )
     typed = "children c LEFT JOIN institutions i USING (reference_date, institution_id)"
     for code, service in childcare["services"].items():
         band_low, band_high = service["ages"]
-        queries.append(shares(f"""SELECT c.reference_date, g.group_code, c.district, i.type AS type
+        queries.append(
+            shares(
+                f"""SELECT c.reference_date, g.group_code, c.district, i.type AS type
                                   FROM {typed} JOIN {groups} USING (origin_group)
                                   WHERE c.age BETWEEN {band_low} AND {band_high}""",
-                              code, {"value": f"type IN ({sql_text(service['types'])})"}, municipality))
+                code,
+                {"value": f"type IN ({sql_text(service['types'])})"},
+                municipality,
+            )
+        )
     months = ", ".join(str(month) for month in childcare["deviation_months"])
-    november = f"SELECT *, origin_group <> 'danish' AS non_danish FROM children WHERE month(reference_date) IN ({months})"
+    november = (
+        f"SELECT *, origin_group <> 'danish' AS non_danish FROM children WHERE month(reference_date) IN ({months})"
+    )
     daycare_low, daycare_high = childcare["daycare_ages"]
-    queries.append(deviating(
-        f"SELECT * FROM institutions WHERE type IN ({sql_text(childcare['daycare_types'])})",
-        f"{november} AND institution_id IS NOT NULL",
-        f"{november} AND age BETWEEN {daycare_low} AND {daycare_high}",
-        "institution_id", "non_danish", childcare["deviation_points"], "1.4", municipality))
+    queries.append(
+        deviating(
+            f"SELECT * FROM institutions WHERE type IN ({sql_text(childcare['daycare_types'])})",
+            f"{november} AND institution_id IS NOT NULL",
+            f"{november} AND age BETWEEN {daycare_low} AND {daycare_high}",
+            "institution_id",
+            "non_danish",
+            childcare["deviation_points"],
+            "1.4",
+            municipality,
+        )
+    )
     enrolment = parameters["school_enrolment"]
-    queries.append(deviating(
-        f"SELECT * FROM schools WHERE school_type IN ({sql_text(enrolment['school_types_counted'])})",
-        "SELECT * FROM pupils WHERE school_number IS NOT NULL", "SELECT * FROM pupils",
-        "school_number", "bilingual", enrolment["deviation_points"], "1.3", municipality))
-    queries.append(shares("""SELECT reference_date, 'non_western' AS group_code, NULL::INT AS district, origin_group
+    queries.append(
+        deviating(
+            f"SELECT * FROM schools WHERE school_type IN ({sql_text(enrolment['school_types_counted'])})",
+            "SELECT * FROM pupils WHERE school_number IS NOT NULL",
+            "SELECT * FROM pupils",
+            "school_number",
+            "bilingual",
+            enrolment["deviation_points"],
+            "1.3",
+            municipality,
+        )
+    )
+    queries.append(
+        shares(
+            """SELECT reference_date, 'non_western' AS group_code, NULL::INT AS district, origin_group
                              FROM employees WHERE is_manager AND origin_group IS NOT NULL""",
-                          "3.2", {"value": "origin_group = 'non_western'"}, municipality, districts=False))
+            "3.2",
+            {"value": "origin_group = 'non_western'"},
+            municipality,
+            districts=False,
+        )
+    )
     return " UNION ALL ".join(f"({query})" for query in queries)
 
 
@@ -466,6 +575,7 @@ def run_bound(landing: Path, parameters_file: Path, out: Path) -> None:
 
 # --- comparing and reporting --------------------------------------------------------------------
 
+
 def check(bound: list[dict], warehouse: Path) -> tuple[list[str], bool]:
     """Each indicator's bound values against the warehouse's barometer_observation: equal within
     TOLERANCE where published, none missing on either side (suppressed cells are not compared)."""
@@ -473,8 +583,10 @@ def check(bound: list[dict], warehouse: Path) -> tuple[list[str], bool]:
     computed = {tuple(row[k] for k in key): row["value"] for row in bound}
     measures = {(k[0], k[1]) for k in computed}
     with sqlite3.connect(warehouse) as con:
-        stored = con.execute(f"SELECT {', '.join(key)}, value FROM barometer_observation "
-                             f"WHERE indicator_code IN ({sql_text(BOUND_INDICATORS)})").fetchall()
+        stored = con.execute(
+            f"SELECT {', '.join(key)}, value FROM barometer_observation "
+            f"WHERE indicator_code IN ({sql_text(BOUND_INDICATORS)})"
+        ).fetchall()
     published = {tuple(str(v) for v in row[:5]): row[5] for row in stored if (row[0], row[1]) in measures}
     lines, honest = [], True
     for indicator in BOUND_INDICATORS:
@@ -486,9 +598,11 @@ def check(bound: list[dict], warehouse: Path) -> tuple[list[str], bool]:
         worst = max(differences, default=0.0)
         ok = not missing and worst <= TOLERANCE and bool(differences)
         honest &= ok
-        lines.append(f"  {indicator:<4} {len(differences):>5} values equal to the warehouse's, largest difference "
-                     f"{worst:.1e}, {len(theirs) - len(shown)} suppressed there, {len(missing)} missing"
-                     + ("" if ok else "   <- MISMATCH"))
+        lines.append(
+            f"  {indicator:<4} {len(differences):>5} values equal to the warehouse's, largest difference "
+            f"{worst:.1e}, {len(theirs) - len(shown)} suppressed there, {len(missing)} missing"
+            + ("" if ok else "   <- MISMATCH")
+        )
     return lines, honest
 
 
@@ -510,8 +624,7 @@ def stage_table(first: list[Run], again: list[Run]) -> list[str]:
 
 def report(scale: float, edition: str, first: list[Run], again: list[Run], bound: list[Run]) -> list[str]:
     def row(label: str, runs: list[Run]) -> str:
-        return (f"  {label:<28}{median(runs, 'wall'):9.1f}{median(runs, 'cpu'):9.1f}"
-                f"{median(runs, 'peak_mib'):10,.0f}")
+        return f"  {label:<28}{median(runs, 'wall'):9.1f}{median(runs, 'cpu'):9.1f}{median(runs, 'peak_mib'):10,.0f}"
 
     def ratio(top: list[Run], bottom: list[Run], attribute: str) -> str:
         return f"{median(top, attribute) / median(bottom, attribute):.2f}×"
@@ -519,7 +632,8 @@ def report(scale: float, edition: str, first: list[Run], again: list[Run], bound
     return [
         f"\nmedians of {len(first)} (CPU: user + system seconds of the whole process tree)",
         f"  {'':<28}{'wall s':>9}{'CPU s':>9}{'peak MiB':>10}",
-        row("refresh, fresh warehouse", first), row("refresh, inputs unchanged", again),
+        row("refresh, fresh warehouse", first),
+        row("refresh, inputs unchanged", again),
         row("DuckDB SQL bound", bound),
         f"\n  barometer ÷ bound:  CPU {ratio(first, bound, 'cpu')}, wall {ratio(first, bound, 'wall')}",
         f"  re-run ÷ first:     CPU {ratio(again, first, 'cpu')}, wall {ratio(again, first, 'wall')}\n",
@@ -530,8 +644,11 @@ def report(scale: float, edition: str, first: list[Run], again: list[Run], bound
 def benchmark(scale: float, repeat: int, edition: str, workdir: Path) -> bool:
     from barometer.demo.statbank_server import serve
 
-    print(f"barometer refresh {edition} at {scale:g} × Copenhagen, {repeat} × interleaved with the DuckDB bound; "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"barometer refresh {edition} at {scale:g} × Copenhagen, {repeat} × interleaved with the DuckDB bound; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     started = time.perf_counter()
     landing, statbank = write_landing(workdir / f"landing-S{scale:g}", scale)
     print(f"landing zone {landing} ({time.perf_counter() - started:.0f} s to write or reuse):", flush=True)
@@ -545,8 +662,11 @@ def benchmark(scale: float, repeat: int, edition: str, workdir: Path) -> bool:
             run, observations = bound_run(workdir, landing, edition, f"bound-{number}")
             bound.append(run)
             again.append(refresh_run(workdir, landing, warehouse, statbank_url, edition, f"rerun-{number}"))
-            print(f"  run {number}: refresh {first[-1].cpu:.1f} CPU s, bound {bound[-1].cpu:.1f}, "
-                  f"re-run {again[-1].cpu:.1f}", flush=True)
+            print(
+                f"  run {number}: refresh {first[-1].cpu:.1f} CPU s, bound {bound[-1].cpu:.1f}, "
+                f"re-run {again[-1].cpu:.1f}",
+                flush=True,
+            )
             if number == 1:
                 lines, honest = check(observations, warehouse)
     print("\n".join(report(scale, edition, first, again, bound)))
@@ -560,8 +680,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="× Copenhagen's size (default 1; 10 ≈ Denmark)")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved repetitions, medians printed (default 3)")
     parser.add_argument("--edition", default="2013-S2", help="edition refreshed (default 2013-S2)")
-    parser.add_argument("--workdir", type=Path, help="kept and reused (the landing zone is written once); "
-                                                     "default: a temporary directory, removed")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="kept and reused (the landing zone is written once); default: a temporary directory, removed",
+    )
     parser.add_argument("--bound", nargs=3, type=Path, help=argparse.SUPPRESS)  # LANDING PARAMETERS OUT
     args = parser.parse_args()
     if args.bound:

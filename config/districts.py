@@ -57,6 +57,5 @@ def load_districts(municipality_code: str = "101") -> Districts:
     features = json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]
     names = {int(f["properties"]["bydel_nr"]): f["properties"]["navn"] for f in features}
     if sorted(names) != list(range(1, 11)):
-        raise ValueError(f"{GEOJSON} must hold districts 1-10 once each (property bydel_nr); "
-                         f"it holds {sorted(names)}.")
+        raise ValueError(f"{GEOJSON} must hold districts 1-10 once each (property bydel_nr); it holds {sorted(names)}.")
     return Districts(municipality_code=municipality_code, names=names)

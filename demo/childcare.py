@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from barometer.config import load_districts, source_config
 from barometer.demo.common import apportion, birth_dates, cpr_numbers, landing_folder, spell
 from barometer.sources.childcare import CHILD_COLUMNS, INSTITUTION_COLUMNS, NAME
@@ -36,15 +35,51 @@ INFANTS = {"types": ["Vuggestue", "Integreret"], "ages": [0, 2]}  # day care bel
 # February 2011, November 2011 and November 2012, the others are plausible in between.
 TARGETS = {
     "infants": dict.fromkeys(REFERENCE_DATES, (75.0, 80.0, 79.0)),
-    "4.1": dict(zip(REFERENCE_DATES, [(80.0, 96.5, 93.2), (81.0, 96.8, 93.6), (82.0, 97.0, 94.0),
-                                      (84.0, 96.0, 94.0), (85.0, 96.6, 94.4), (86.1, 97.2, 95.0),
-                                      (86.5, 97.1, 95.0), (87.2, 97.3, 95.3)])),
-    "4.2": dict(zip(REFERENCE_DATES, [(55.0, 76.0, 70.0), (56.0, 76.5, 70.5), (57.0, 77.0, 71.0),
-                                      (56.0, 77.0, 71.0), (58.0, 77.0, 71.8), (59.2, 77.3, 72.8),
-                                      (60.0, 77.5, 73.2), (61.0, 77.6, 73.6)])),
-    "4.3": dict(zip(REFERENCE_DATES, [(34.0, 63.0, 55.0), (35.0, 63.5, 55.5), (36.0, 64.0, 56.0),
-                                      (36.0, 65.0, 56.0), (37.5, 65.2, 56.8), (39.0, 65.5, 57.4),
-                                      (40.0, 65.8, 58.0), (41.0, 66.0, 58.6)])),
+    "4.1": dict(
+        zip(
+            REFERENCE_DATES,
+            [
+                (80.0, 96.5, 93.2),
+                (81.0, 96.8, 93.6),
+                (82.0, 97.0, 94.0),
+                (84.0, 96.0, 94.0),
+                (85.0, 96.6, 94.4),
+                (86.1, 97.2, 95.0),
+                (86.5, 97.1, 95.0),
+                (87.2, 97.3, 95.3),
+            ],
+        )
+    ),
+    "4.2": dict(
+        zip(
+            REFERENCE_DATES,
+            [
+                (55.0, 76.0, 70.0),
+                (56.0, 76.5, 70.5),
+                (57.0, 77.0, 71.0),
+                (56.0, 77.0, 71.0),
+                (58.0, 77.0, 71.8),
+                (59.2, 77.3, 72.8),
+                (60.0, 77.5, 73.2),
+                (61.0, 77.6, 73.6),
+            ],
+        )
+    ),
+    "4.3": dict(
+        zip(
+            REFERENCE_DATES,
+            [
+                (34.0, 63.0, 55.0),
+                (35.0, 63.5, 55.5),
+                (36.0, 64.0, 56.0),
+                (36.0, 65.0, 56.0),
+                (37.5, 65.2, 56.8),
+                (39.0, 65.5, 57.4),
+                (40.0, 65.8, 58.0),
+                (41.0, 66.0, 58.6),
+            ],
+        )
+    ),
 }
 # Day-care institutions (of 100 with children) that deviate from their district: 39 and 38 published
 # (November; 1.4 is not measured in February, whose deliveries are built alike all the same).
@@ -52,8 +87,18 @@ DEVIATING = dict(zip(REFERENCE_DATES, [41, 40, 40, 39, 39, 38, 37, 36]))
 DAYCARE_INSTITUTIONS = 100
 # district -> (share of the city's children and of its day care, relative propensity of minority
 # children): Nørrebro, Bispebjerg and Amager Vest have the most minority children, Indre By fewest.
-DISTRICTS = {1: (0.05, 0.04), 2: (0.12, 0.05), 3: (0.15, 0.45), 4: (0.11, 0.28), 5: (0.11, 0.22),
-             6: (0.06, 0.10), 7: (0.08, 0.35), 8: (0.12, 0.48), 9: (0.08, 0.12), 10: (0.12, 0.38)}
+DISTRICTS = {
+    1: (0.05, 0.04),
+    2: (0.12, 0.05),
+    3: (0.15, 0.45),
+    4: (0.11, 0.28),
+    5: (0.11, 0.22),
+    6: (0.06, 0.10),
+    7: (0.08, 0.35),
+    8: (0.12, 0.48),
+    9: (0.08, 0.12),
+    10: (0.12, 0.38),
+}
 # Deviating institutions are integrated ones (both age bands deviate alike): downwards with no
 # minority children at all (only where the district's share is at least LOW_FROM percent), or
 # upwards with the minority children the others leave (at least MARGIN points above the district).
@@ -64,12 +109,36 @@ MARGIN = 12.0
 MIXED_SPREAD = 5.0
 DAYCARE_CYCLE = ["Integreret"] * 3 + ["Vuggestue"] + ["Integreret"] * 3 + ["Børnehave"]  # in rank order
 SERVICE_TYPES = ["Fritidshjem", "KKFO", "Fritidsklub"]  # one of each per district
-NAMES = {"Vuggestue": "Vuggestuen", "Børnehave": "Børnehaven", "Integreret": "Børnehuset",
-         "Fritidshjem": "Fritidshjemmet", "KKFO": "KKFO", "Fritidsklub": "Klubben"}
-PLACE_NAMES = ["Solsikken", "Mælkebøtten", "Ærtebælgen", "Regnbuen", "Myretuen", "Søstjernen", "Ugleredet",
-               "Kløverhuset", "Spiren", "Bikuben", "Trætoppen", "Åkanden", "Skovsneglen", "Rønnebærret"]
-MINORITY_ORIGINS = {"Efterkommer, ikke-vestlig": 0.55, "Indvandrer, ikke-vestlig": 0.15,
-                    "Efterkommer, vestlig": 0.15, "Indvandrer, vestlig": 0.15}
+NAMES = {
+    "Vuggestue": "Vuggestuen",
+    "Børnehave": "Børnehaven",
+    "Integreret": "Børnehuset",
+    "Fritidshjem": "Fritidshjemmet",
+    "KKFO": "KKFO",
+    "Fritidsklub": "Klubben",
+}
+PLACE_NAMES = [
+    "Solsikken",
+    "Mælkebøtten",
+    "Ærtebælgen",
+    "Regnbuen",
+    "Myretuen",
+    "Søstjernen",
+    "Ugleredet",
+    "Kløverhuset",
+    "Spiren",
+    "Bikuben",
+    "Trætoppen",
+    "Åkanden",
+    "Skovsneglen",
+    "Rønnebærret",
+]
+MINORITY_ORIGINS = {
+    "Efterkommer, ikke-vestlig": 0.55,
+    "Indvandrer, ikke-vestlig": 0.15,
+    "Efterkommer, vestlig": 0.15,
+    "Indvandrer, vestlig": 0.15,
+}
 DANISH = "Dansk oprindelse"
 BIRTH_DATE_GIVEN = 0.9  # the rest leave `foedselsdato` empty: age comes from the CPR number
 HYPHENATED = 0.6
@@ -101,13 +170,21 @@ def band_counts(size: int, minority: float, danish: float, everyone: float) -> d
     residents = np.arange(1, size)
     enrolled_minority = np.rint(minority * residents / 100)
     enrolled_danish = np.rint(danish * (size - residents) / 100)
-    error = np.maximum.reduce([abs(100 * enrolled_minority / residents - minority),
-                               abs(100 * enrolled_danish / (size - residents) - danish),
-                               abs(100 * (enrolled_minority + enrolled_danish) / size - everyone)])
+    error = np.maximum.reduce(
+        [
+            abs(100 * enrolled_minority / residents - minority),
+            abs(100 * enrolled_danish / (size - residents) - danish),
+            abs(100 * (enrolled_minority + enrolled_danish) / size - everyone),
+        ]
+    )
     best = int(np.argmin(error))
     assert error[best] < 0.1, "the band's three targets are reachable with whole children"
-    return {"minority": int(residents[best]), "danish": int(size - residents[best]),
-            "minority_enrolled": int(enrolled_minority[best]), "danish_enrolled": int(enrolled_danish[best])}
+    return {
+        "minority": int(residents[best]),
+        "danish": int(size - residents[best]),
+        "minority_enrolled": int(enrolled_minority[best]),
+        "danish_enrolled": int(enrolled_danish[best]),
+    }
 
 
 def district_counts(reference_date: date, size: float = 1.0) -> pd.DataFrame:
@@ -121,8 +198,17 @@ def district_counts(reference_date: date, size: float = 1.0) -> pd.DataFrame:
             residents = apportion(counts[group], weight)
             enrolled = apportion(counts[f"{group}_enrolled"], residents)
             assert (enrolled <= residents).all(), "no district enrols more children than it has"
-            rows.append(pd.DataFrame({"band": band, "district": list(DISTRICTS), "group": group,
-                                      "residents": residents, "enrolled": enrolled}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "band": band,
+                        "district": list(DISTRICTS),
+                        "group": group,
+                        "residents": residents,
+                        "enrolled": enrolled,
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -132,16 +218,22 @@ def institution_list(rng: np.random.Generator) -> pd.DataFrame:
     has any children (it counts for no indicator)."""
     population = [share for share, _ in DISTRICTS.values()]
     per_district = apportion(DAYCARE_INSTITUTIONS, population)
-    rows = [(district, DAYCARE_CYCLE[i % len(DAYCARE_CYCLE)], True)
-            for district, count in zip(DISTRICTS, per_district) for i in range(count)]
+    rows = [
+        (district, DAYCARE_CYCLE[i % len(DAYCARE_CYCLE)], True)
+        for district, count in zip(DISTRICTS, per_district)
+        for i in range(count)
+    ]
     rows += [(district, kind, False) for district in DISTRICTS for kind in SERVICE_TYPES]
     rows.append((2, "Vuggestue", False))
     frame = pd.DataFrame(rows, columns=["district", "type", "daycare"])
     frame["institution_id"] = rng.choice(np.arange(100_000, 1_000_000), len(frame), replace=False).astype(str)
     prefix, place = frame["type"].map(NAMES), pd.Series(rng.choice(PLACE_NAMES, len(frame)))
     branch = ", afd. " + frame["district"].map(load_districts().names)  # commas and quotes in
-    frame["name"] = np.select([frame.index % 7 == 3, frame.index % 11 == 5],  # names test the quoting
-                              [prefix + " " + place + branch, prefix + ' "' + place + '"'], prefix + " " + place)
+    frame["name"] = np.select(
+        [frame.index % 7 == 3, frame.index % 11 == 5],  # names test the quoting
+        [prefix + " " + place + branch, prefix + ' "' + place + '"'],
+        prefix + " " + place,
+    )
     return frame
 
 
@@ -149,8 +241,13 @@ def placed_children(institutions: pd.DataFrame, reference_date: date, size: floa
     """One row per child: band, district, group and institution (<NA>: none)."""
     counts = district_counts(reference_date, size)
     daycare = institutions[institutions["daycare"]]
-    placed = pd.concat([daycare_places(daycare, counts, DEVIATING[reference_date], exact=size == 1.0),
-                        service_places(institutions, counts)], ignore_index=True)
+    placed = pd.concat(
+        [
+            daycare_places(daycare, counts, DEVIATING[reference_date], exact=size == 1.0),
+            service_places(institutions, counts),
+        ],
+        ignore_index=True,
+    )
     cell = ["band", "district", "group"]
     unplaced = counts.merge(placed.groupby(cell, as_index=False)["children"].sum(), on=cell, how="left")
     assert (unplaced["children"].fillna(0) == unplaced["enrolled"]).all(), "every enrolled child has a place"
@@ -177,13 +274,17 @@ def daycare_places(daycare: pd.DataFrame, counts: pd.DataFrame, deviating: int, 
     """
     shares = resident_shares(counts)
     enrolled = counts.set_index(["band", "district", "group"])["enrolled"].to_dict()
-    districts = {district: DistrictDaycare.of(here, enrolled, shares[district])
-                 for district, here in daycare.groupby("district")}
+    districts = {
+        district: DistrictDaycare.of(here, enrolled, shares[district]) for district, here in daycare.groupby("district")
+    }
     roles = {district: np.full(len(d.ids), "mixed", dtype=object) for district, d in districts.items()}
     plans = {district: d.minority(roles[district]) for district, d in districts.items()}
     assert all(plan is not None for plan in plans.values()), "without deviators every district fits"
-    candidates = [(turn, district, position) for district, d in districts.items()
-                  for turn, position in enumerate(np.flatnonzero(d.types == "Integreret"))]
+    candidates = [
+        (turn, district, position)
+        for district, d in districts.items()
+        for turn, position in enumerate(np.flatnonzero(d.types == "Integreret"))
+    ]
     chosen = 0
     for _, district, position in sorted(candidates):
         for role in districts[district].directions(roles[district]):
@@ -236,13 +337,18 @@ class DistrictDaycare:
         """Minority children per institution and band; None unless every institution, both bands
         together, lands where its role says: low deviators at 0 %, high ones at least MARGIN
         points above the district's share, mixed ones less than 10 points from it."""
-        plan = {band: _minority_counts(roles, self.share, takes, self.single, sizes, minority)
-                for band, (takes, sizes, minority) in self.bands.items()}
+        plan = {
+            band: _minority_counts(roles, self.share, takes, self.single, sizes, minority)
+            for band, (takes, sizes, minority) in self.bands.items()
+        }
         if any(counts is None for counts in plan.values()):
             return None
         percent = 100 * sum(plan.values()) / sum(sizes for _, sizes, _ in self.bands.values())
-        fits = np.select([roles == "low", roles == "high"], [percent == 0, percent >= self.share + MARGIN],
-                         abs(percent - self.share) < 10)
+        fits = np.select(
+            [roles == "low", roles == "high"],
+            [percent == 0, percent >= self.share + MARGIN],
+            abs(percent - self.share) < 10,
+        )
         return plan if fits.all() else None
 
     def places(self, plan: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -254,12 +360,20 @@ class DistrictDaycare:
             ids.append(np.tile(self.ids[takes], 2))
             group += ["minority"] * takes.sum() + ["danish"] * takes.sum()
             children.append(np.concatenate([minority, sizes[takes] - minority]))
-        return pd.DataFrame({"band": band, "district": self.district, "institution_id": np.concatenate(ids),
-                             "group": group, "children": np.concatenate(children)})
+        return pd.DataFrame(
+            {
+                "band": band,
+                "district": self.district,
+                "institution_id": np.concatenate(ids),
+                "group": group,
+                "children": np.concatenate(children),
+            }
+        )
 
 
-def _minority_counts(roles: np.ndarray, share: float, takes: np.ndarray, single: np.ndarray, sizes: np.ndarray,
-                     minority: int) -> np.ndarray | None:
+def _minority_counts(
+    roles: np.ndarray, share: float, takes: np.ndarray, single: np.ndarray, sizes: np.ndarray, minority: int
+) -> np.ndarray | None:
     """Minority children per institution of one district's band, or None if impossible.
 
     Low deviators get none. Mixed institutions that take only this band get the district's share;
@@ -289,10 +403,12 @@ def _minority_counts(roles: np.ndarray, share: float, takes: np.ndarray, single:
 
 def service_places(institutions: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
     """Enrolled children of 4.2 and 4.3 per after-school centre, KKFO or youth club of their district."""
-    services = pd.DataFrame([(band, kind) for band in ["4.2", "4.3"] for kind in bands()[band]["types"]],
-                            columns=["band", "type"])
-    places = (counts.merge(services, on="band").merge(institutions[["district", "type", "institution_id"]],
-                                                      on=["district", "type"]))
+    services = pd.DataFrame(
+        [(band, kind) for band in ["4.2", "4.3"] for kind in bands()[band]["types"]], columns=["band", "type"]
+    )
+    places = counts.merge(services, on="band").merge(
+        institutions[["district", "type", "institution_id"]], on=["district", "type"]
+    )
     cell = places.groupby(["band", "district", "group"])
     turn, share = cell.cumcount(), cell["enrolled"].transform("size")
     # equal split: the first (enrolled mod places) places get one child more
@@ -302,25 +418,34 @@ def service_places(institutions: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
 
 def institution_rows(institutions: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     listed = institutions.sample(frac=1, random_state=rng, ignore_index=True)
-    return pd.DataFrame({"institution_id": listed["institution_id"], "navn": listed["name"],
-                         "type": listed["type"], "bydel": spell(listed["district"], rng)})[INSTITUTION_COLUMNS]
+    return pd.DataFrame(
+        {
+            "institution_id": listed["institution_id"],
+            "navn": listed["name"],
+            "type": listed["type"],
+            "bydel": spell(listed["district"], rng),
+        }
+    )[INSTITUTION_COLUMNS]
 
 
 def child_rows(children: pd.DataFrame, reference_date: date, rng: np.random.Generator) -> pd.DataFrame:
     children = children.sample(frac=1, random_state=rng, ignore_index=True)
     ages = {band: service["ages"] for band, service in bands().items()}
-    low, high = (children["band"].map({band: bounds[end] for band, bounds in ages.items()}).to_numpy()
-                 for end in (0, 1))
+    low, high = (
+        children["band"].map({band: bounds[end] for band, bounds in ages.items()}).to_numpy() for end in (0, 1)
+    )
     birth = birth_dates(rng.integers(low, high + 1), reference_date, rng)
     given = rng.random(len(children)) < BIRTH_DATE_GIVEN
-    return pd.DataFrame({
-        "cpr": cpr_numbers(birth, rng, HYPHENATED),
-        "foedselsdato": np.where(given, np.datetime_as_string(birth.to_numpy(), unit="D"), ""),
-        "herkomst": origins(children["group"], rng),
-        "bopaelsbydel": spell(children["district"], rng),
-        "institution_id": children["institution_id"].fillna(""),
-        "opgoerelsesdato": reference_date.isoformat(),
-    })[CHILD_COLUMNS]
+    return pd.DataFrame(
+        {
+            "cpr": cpr_numbers(birth, rng, HYPHENATED),
+            "foedselsdato": np.where(given, np.datetime_as_string(birth.to_numpy(), unit="D"), ""),
+            "herkomst": origins(children["group"], rng),
+            "bopaelsbydel": spell(children["district"], rng),
+            "institution_id": children["institution_id"].fillna(""),
+            "opgoerelsesdato": reference_date.isoformat(),
+        }
+    )[CHILD_COLUMNS]
 
 
 def origins(groups: pd.Series, rng: np.random.Generator) -> np.ndarray:

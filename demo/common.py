@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
-
 from barometer.config import source_config
+from numpy.typing import ArrayLike
 
 # Ways deliveries have spelled each district (district number -> spellings, the official first).
 SPELLINGS = {
@@ -54,9 +53,10 @@ def birth_dates(ages: np.ndarray, reference_date: date, rng: np.random.Generator
     the (age + 1)th birthday's date up to and including the age-th's, so the boundary days the
     pipeline must get right occur too."""
     years = reference_date.year - np.asarray(ages)
-    latest, earliest = (pd.to_datetime(pd.DataFrame({"year": year, "month": reference_date.month,
-                                                     "day": reference_date.day}))
-                        for year in (years, years - 1))
+    latest, earliest = (
+        pd.to_datetime(pd.DataFrame({"year": year, "month": reference_date.month, "day": reference_date.day}))
+        for year in (years, years - 1)
+    )
     days = (latest - earliest).dt.days.to_numpy()
     return latest - pd.to_timedelta(rng.integers(0, days), unit="D")
 

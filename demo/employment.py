@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from barometer.demo.common import apportion
 from barometer.demo.statbank_server import save_table
 
@@ -37,15 +36,30 @@ NON_WESTERN = np.array([code in ("25", "35") for code in ORIGINS])
 # (Danish origin is the rest); how other origins' unemployment and the non-Western gap compare
 # with Copenhagen's.
 AREAS = {
-    "000": {"text": "Hele landet", "population": 3_530_000, "growth": 0.003,
-            "shares": {"24": (0.025, 0.035), "25": (0.050, 0.060), "34": (0.003, 0.004), "35": (0.008, 0.013)},
-            "cycle": 0.85, "gap": 0.85},
-    "101": {"text": "København", "population": 360_000, "growth": 0.015,
-            "shares": {"24": (0.050, 0.068), "25": (0.102, 0.120), "34": (0.006, 0.008), "35": (0.021, 0.034)},
-            "cycle": 1.0, "gap": 1.0},
-    "147": {"text": "Frederiksberg", "population": 66_000, "growth": 0.008,
-            "shares": {"24": (0.055, 0.070), "25": (0.070, 0.085), "34": (0.006, 0.008), "35": (0.012, 0.020)},
-            "cycle": 0.8, "gap": 0.75},
+    "000": {
+        "text": "Hele landet",
+        "population": 3_530_000,
+        "growth": 0.003,
+        "shares": {"24": (0.025, 0.035), "25": (0.050, 0.060), "34": (0.003, 0.004), "35": (0.008, 0.013)},
+        "cycle": 0.85,
+        "gap": 0.85,
+    },
+    "101": {
+        "text": "København",
+        "population": 360_000,
+        "growth": 0.015,
+        "shares": {"24": (0.050, 0.068), "25": (0.102, 0.120), "34": (0.006, 0.008), "35": (0.021, 0.034)},
+        "cycle": 1.0,
+        "gap": 1.0,
+    },
+    "147": {
+        "text": "Frederiksberg",
+        "population": 66_000,
+        "growth": 0.008,
+        "shares": {"24": (0.055, 0.070), "25": (0.070, 0.085), "34": (0.006, 0.008), "35": (0.012, 0.020)},
+        "cycle": 0.8,
+        "gap": 0.75,
+    },
 }
 PARTICIPATION = np.array([0.80, 0.66, 0.56, 0.74, 0.62])  # labour force / population, by origin
 # Unemployment relative to the group's rate: Danish vs Western among others; immigrants vs descendants.
@@ -57,11 +71,14 @@ CYCLE_SEASON = np.array([0.4, 0.1, 0.0, 0.1])
 GAP_ANCHORS = {(2005, "K3"): 13.1, (2012, "K3"): 10.8}
 GAP_SEASON = np.array([0.2, 0.1, 0.0, 0.1])
 # Age profile of the employed, unemployed and outside the labour force; men's share of each.
-AGE_PROFILE = np.array([
-    [2, 9, 15, 15, 13, 12, 11, 10, 8, 5],
-    [3, 11, 16, 14, 11, 10, 10, 9, 9, 7],
-    [20, 20, 11, 6, 5, 5, 5, 6, 9, 13],
-], dtype=float)
+AGE_PROFILE = np.array(
+    [
+        [2, 9, 15, 15, 13, 12, 11, 10, 8, 5],
+        [3, 11, 16, 14, 11, 10, 10, 9, 9, 7],
+        [20, 20, 11, 6, 5, 5, 5, 6, 9, 13],
+    ],
+    dtype=float,
+)
 MEN_SHARE = np.array([0.52, 0.55, 0.43])
 
 
@@ -81,7 +98,8 @@ def _gap(season: np.ndarray, index: np.ndarray) -> np.ndarray:
     """Copenhagen's 2.1 (percentage points): a straight line through the published values."""
     (start, first), (end, last) = [
         ((year - YEARS[0]) * len(QUARTERS) + QUARTERS.index(quarter), value)
-        for (year, quarter), value in GAP_ANCHORS.items()]
+        for (year, quarter), value in GAP_ANCHORS.items()
+    ]
     return first + (last - first) * (index - start) / (end - start) + GAP_SEASON[season]
 
 
@@ -93,8 +111,7 @@ def _cycle(season: np.ndarray, index: np.ndarray) -> np.ndarray:
 def _area_status(area: dict, index: np.ndarray, season: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Employed, unemployed, outside the labour force: shape (status, quarter, origin)."""
     progress = index / index[-1]
-    other_shares = np.array([[start + (end - start) * p for start, end in area["shares"].values()]
-                             for p in progress])
+    other_shares = np.array([[start + (end - start) * p for start, end in area["shares"].values()] for p in progress])
     shares = np.column_stack([1 - other_shares.sum(axis=1), other_shares])
     total = area["population"] * (1 + area["growth"]) ** (index / len(QUARTERS))
     population = np.round(total[:, None] * shares * rng.normal(1, 0.002, shares.shape))
@@ -127,41 +144,69 @@ def _counts(rng: np.random.Generator) -> np.ndarray:
 
 def _variables() -> list[dict]:
     """tableinfo's variables, totals first as in StatBank; the order of the BULK columns."""
+
     def values(codes: dict[str, str]) -> list[dict[str, str]]:
         return [{"id": code, "text": text} for code, text in codes.items()]
 
     return [
-        {"id": "OMRÅDE", "text": "område", "elimination": True, "time": False,
-         "values": values({code: area["text"] for code, area in AREAS.items()})},
-        {"id": "SOCIO", "text": "socioøkonomisk status", "elimination": True, "time": False,
-         "values": values({"TOT": "I alt", **STATUSES})},
-        {"id": "HERKOMST", "text": "herkomst", "elimination": True, "time": False,
-         "values": values({"TOT": "I alt", **ORIGINS})},
-        {"id": "ALDER", "text": "alder", "elimination": True, "time": False,
-         "values": values({"TOT": "Alder i alt", **{age: f"{age} år" for age in AGES}})},
-        {"id": "KØN", "text": "køn", "elimination": True, "time": False,
-         "values": values({"TOT": "I alt", **SEXES})},
-        {"id": "PERIODE", "text": "periode", "elimination": False, "time": False,
-         "values": values({quarter: f"{quarter[1]}. kvartal" for quarter in QUARTERS})},
-        {"id": "Tid", "text": "tid", "elimination": False, "time": True,
-         "values": values({str(year): str(year) for year in YEARS})},
+        {
+            "id": "OMRÅDE",
+            "text": "område",
+            "elimination": True,
+            "time": False,
+            "values": values({code: area["text"] for code, area in AREAS.items()}),
+        },
+        {
+            "id": "SOCIO",
+            "text": "socioøkonomisk status",
+            "elimination": True,
+            "time": False,
+            "values": values({"TOT": "I alt", **STATUSES}),
+        },
+        {
+            "id": "HERKOMST",
+            "text": "herkomst",
+            "elimination": True,
+            "time": False,
+            "values": values({"TOT": "I alt", **ORIGINS}),
+        },
+        {
+            "id": "ALDER",
+            "text": "alder",
+            "elimination": True,
+            "time": False,
+            "values": values({"TOT": "Alder i alt", **{age: f"{age} år" for age in AGES}}),
+        },
+        {"id": "KØN", "text": "køn", "elimination": True, "time": False, "values": values({"TOT": "I alt", **SEXES})},
+        {
+            "id": "PERIODE",
+            "text": "periode",
+            "elimination": False,
+            "time": False,
+            "values": values({quarter: f"{quarter[1]}. kvartal" for quarter in QUARTERS}),
+        },
+        {
+            "id": "Tid",
+            "text": "tid",
+            "elimination": False,
+            "time": True,
+            "values": values({str(year): str(year) for year in YEARS}),
+        },
     ]
 
 
 def _tableinfo() -> dict:
     return {
         "id": TABLE,
-        "text": "Befolkningen (16-64 år) efter område, socioøkonomisk status, herkomst, alder, køn, "
-                "periode og tid",
+        "text": "Befolkningen (16-64 år) efter område, socioøkonomisk status, herkomst, alder, køn, periode og tid",
         "description": "Befolkningen (16-64 år) efter område, socioøkonomisk status, herkomst, "
-                       "alder, køn, periode og tid (syntetiske demodata)",
+        "alder, køn, periode og tid (syntetiske demodata)",
         "unit": "Antal",
         "suppressedDataValue": "0",
         "updated": f"{YEARS[-1] + 1}-03-20T08:00:00",
         "active": True,
         "contacts": [{"name": "Arbejdsmarked (demo)", "phone": "", "mail": "demo@example.invalid"}],
-        "footnote": {"text": "Syntetiske data til barometerets demo; ikke Danmarks Statistiks tal.",
-                     "mandatory": True},
+        "footnote": {"text": "Syntetiske data til barometerets demo; ikke Danmarks Statistiks tal.", "mandatory": True},
         "variables": _variables(),
     }
 

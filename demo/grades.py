@@ -13,36 +13,50 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
-
 from barometer.config import source_config
 from barometer.demo.common import apportion, cpr_digits, hyphenated, landing_folder
 from barometer.sources.grades import COLUMNS
 from barometer.transforms.grades import fit, pupil_means
+from scipy.optimize import brentq
 
 NAME = "grades"
 # exam year -> published adjusted ratio (2013 continues the trend) and number of pupils
 TARGETS = {2010: 92.7, 2011: 92.8, 2012: 93.1, 2013: 93.4}
 PUPILS = {2010: 1880, 2011: 1920, 2012: 1970, 2013: 2010}
-FILE_NAMES = ["Karakterer_udtraek.csv", "afgangsproever eksport.csv", "BUF-data karakterer.csv",
-              "karakterudtraek_endelig.csv"]  # sender-chosen: no meaning in them
+FILE_NAMES = [
+    "Karakterer_udtraek.csv",
+    "afgangsproever eksport.csv",
+    "BUF-data karakterer.csv",
+    "karakterudtraek_endelig.csv",
+]  # sender-chosen: no meaning in them
 BILINGUAL_SHARE = 0.25
-CORE_SUBJECTS = ["Dansk, læsning", "Dansk, retskrivning", "Dansk, skriftlig fremstilling",
-                 "Dansk, mundtlig", "Matematik, færdighedsregning", "Matematik, problemløsning",
-                 "Engelsk, mundtlig"]
+CORE_SUBJECTS = [
+    "Dansk, læsning",
+    "Dansk, retskrivning",
+    "Dansk, skriftlig fremstilling",
+    "Dansk, mundtlig",
+    "Matematik, færdighedsregning",
+    "Matematik, problemløsning",
+    "Engelsk, mundtlig",
+]
 EXTRA_SUBJECTS = ["Fysik/kemi, praktisk/mundtlig", "Biologi, skriftlig", "Tysk, mundtlig"]
 SCALE = np.array([-3, 0, 2, 4, 7, 10, 12])
 SPELLING = np.array(["-3", "00", "02", "4", "7", "10", "12"])
 # category -> (share among monolingual pupils, share among bilingual pupils, effect in grade points)
 EDUCATION = {
-    "Grundskole": (0.07, 0.30, -1.0), "Gymnasial": (0.08, 0.09, 0.0),
-    "Erhvervsfaglig": (0.24, 0.17, -0.5), "Kort videregående": (0.07, 0.06, -0.2),
-    "Mellemlang videregående": (0.23, 0.12, 0.3), "Lang videregående": (0.28, 0.10, 0.8),
+    "Grundskole": (0.07, 0.30, -1.0),
+    "Gymnasial": (0.08, 0.09, 0.0),
+    "Erhvervsfaglig": (0.24, 0.17, -0.5),
+    "Kort videregående": (0.07, 0.06, -0.2),
+    "Mellemlang videregående": (0.23, 0.12, 0.3),
+    "Lang videregående": (0.28, 0.10, 0.8),
     "Uoplyst": (0.03, 0.16, -0.7),
 }
 EMPLOYMENT = {
-    "Beskæftiget": (0.86, 0.56, 0.2), "Ledig": (0.05, 0.12, -0.3),
-    "Uden for arbejdsstyrken": (0.07, 0.25, -0.4), "Uoplyst": (0.02, 0.07, -0.35),
+    "Beskæftiget": (0.86, 0.56, 0.2),
+    "Ledig": (0.05, 0.12, -0.3),
+    "Uden for arbejdsstyrken": (0.07, 0.25, -0.4),
+    "Uoplyst": (0.02, 0.07, -0.35),
 }
 DECILE = {str(d): (0.02 + 0.012 * d, 0.16 - 0.012 * d, 0.08 * (d - 5.5)) for d in range(1, 11)}
 DECILE[""] = (0.04, 0.10, -0.3)  # empty in the file
@@ -66,19 +80,23 @@ def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
         pupils = make_pupils(rng, year, round(PUPILS[year] * size), schools, school_weights / school_weights.sum())
         exams = make_exams(rng, pupils)
         exams["karakter"] = calibrated_grades(exams, year, target)
-        exams[COLUMNS].to_csv(folder / file_name, sep=";", index=False, encoding="cp1252",
-                              lineterminator="\r\n")
+        exams[COLUMNS].to_csv(folder / file_name, sep=";", index=False, encoding="cp1252", lineterminator="\r\n")
 
 
-def make_pupils(rng: np.random.Generator, year: int, count: int, schools: np.ndarray,
-                school_shares: np.ndarray) -> pd.DataFrame:
+def make_pupils(
+    rng: np.random.Generator, year: int, count: int, schools: np.ndarray, school_shares: np.ndarray
+) -> pd.DataFrame:
     """One row per pupil: background drawn with exact counts per group, ability, CPR spelling."""
     bilingual = rng.permutation(np.arange(count) < round(BILINGUAL_SHARE * count))
-    pupils = pd.DataFrame({"bilingual": bilingual,
-                           "institutionsnummer": rng.choice(schools, size=count, p=school_shares)})
+    pupils = pd.DataFrame(
+        {"bilingual": bilingual, "institutionsnummer": rng.choice(schools, size=count, p=school_shares)}
+    )
     ability = BASE_GRADE + rng.normal(0.0, ABILITY_SD, count)
-    for column, categories in [("foraeldre_uddannelse", EDUCATION), ("foraeldre_beskaeftigelse", EMPLOYMENT),
-                               ("husstandsindkomst_decil", DECILE)]:
+    for column, categories in [
+        ("foraeldre_uddannelse", EDUCATION),
+        ("foraeldre_beskaeftigelse", EMPLOYMENT),
+        ("husstandsindkomst_decil", DECILE),
+    ]:
         drawn = pd.Series("", index=pupils.index)
         for group, share_index in [(False, 0), (True, 1)]:
             members = pupils.index[pupils["bilingual"] == group]
@@ -98,15 +116,20 @@ def cpr_numbers(rng: np.random.Generator, year: int, count: int) -> pd.DataFrame
     birth_year = year - rng.choice([15, 16, 17], size=count, p=[0.02, 0.90, 0.08])
     birth = pd.to_datetime(pd.DataFrame({"year": birth_year, "month": 1, "day": 1}))
     birth += pd.to_timedelta(rng.integers(0, 365, size=count), unit="D")
-    return pd.DataFrame({"digits": cpr_digits(birth, rng),
-                         "spelling": rng.choice(["hyphen", "plain", "mixed"], size=count, p=[0.6, 0.3, 0.1])})
+    return pd.DataFrame(
+        {
+            "digits": cpr_digits(birth, rng),
+            "spelling": rng.choice(["hyphen", "plain", "mixed"], size=count, p=[0.6, 0.3, 0.1]),
+        }
+    )
 
 
 def make_exams(rng: np.random.Generator, pupils: pd.DataFrame) -> pd.DataFrame:
     """Seven core exams per pupil plus up to one extra; some absent, exempt or blank."""
     extra = rng.choice([None, *EXTRA_SUBJECTS], size=len(pupils), p=[0.55, 0.15, 0.15, 0.15])
-    subjects = pd.DataFrame({"pupil": np.repeat(pupils.index, len(CORE_SUBJECTS)),
-                             "fag": np.tile(CORE_SUBJECTS, len(pupils))})
+    subjects = pd.DataFrame(
+        {"pupil": np.repeat(pupils.index, len(CORE_SUBJECTS)), "fag": np.tile(CORE_SUBJECTS, len(pupils))}
+    )
     extras = pd.DataFrame({"pupil": pupils.index, "fag": extra}).dropna()
     exams = pd.concat([subjects, extras]).sort_values(["pupil"], kind="stable", ignore_index=True)
     exams = exams.join(pupils, on="pupil")
@@ -136,12 +159,17 @@ def grades_at(exams: pd.DataFrame, shift: float) -> pd.Series:
 
 def pupils_at(exams: pd.DataFrame, shift: float, year: int) -> pd.DataFrame:
     """The transform's pupil table for the exams graded with this shift."""
-    staged = pd.DataFrame({
-        "reference_date": year, "person_id": exams["pupil"], "grade": grades_at(exams, shift),
-        "bilingual": exams["tosproget"], "parents_education": exams["foraeldre_uddannelse"],
-        "parents_employment": exams["foraeldre_beskaeftigelse"],
-        "income_decile": exams["husstandsindkomst_decil"].replace("", pd.NA),
-    })
+    staged = pd.DataFrame(
+        {
+            "reference_date": year,
+            "person_id": exams["pupil"],
+            "grade": grades_at(exams, shift),
+            "bilingual": exams["tosproget"],
+            "parents_education": exams["foraeldre_uddannelse"],
+            "parents_employment": exams["foraeldre_beskaeftigelse"],
+            "income_decile": exams["husstandsindkomst_decil"].replace("", pd.NA),
+        }
+    )
     return pupil_means(staged, source_config(NAME)["grade_scale"])
 
 

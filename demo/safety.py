@@ -13,24 +13,49 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-
 from barometer.config import source_config
 from barometer.demo.common import landing_folder, spell
 from barometer.sources.safety import COLUMNS, NAME
+from openpyxl import Workbook
 
 # Areas ordered from the highest need down; the first three are 2013's marked areas.
 AREAS = [
-    ("Indre By sydvest til Kgs. Nytorv", 1), ("Vesterbro omkring Hovedbanegården", 4),
-    ("Indre Nørrebro vest for Nørrebrogade", 3), ("Nordvest", 8), ("Tingbjerg", 7),
-    ("Urbanplanen", 10), ("Sydhavnen", 4), ("Ydre Nørrebro", 3), ("Folehaven", 5),
-    ("Husum", 7), ("Nørrebro Park", 3), ("Kongens Enghave", 4), ("Christianshavn", 1),
-    ("Bispebjerg Bakke", 8), ("Østerbro syd", 2), ("Østerbro nord", 2), ("Nordhavn", 2),
-    ("Indre By nord", 1), ("Frederiksstaden", 1), ("Vesterbro vest", 4), ("Valby øst", 5),
-    ("Valby vest", 5), ("Vigerslev", 5), ("Vanløse nord", 6), ("Vanløse syd", 6),
-    ("Brønshøj", 7), ("Bellahøj", 7), ("Emdrup", 8), ("Utterslev", 8), ("Sundby nord", 9),
-    ("Sundby syd", 9), ("Kastrup Fort", 9), ("Islands Brygge", 10), ("Ørestad", 10),
-    ("Amager Fælled", 10), ("Sundbyvester", 10),
+    ("Indre By sydvest til Kgs. Nytorv", 1),
+    ("Vesterbro omkring Hovedbanegården", 4),
+    ("Indre Nørrebro vest for Nørrebrogade", 3),
+    ("Nordvest", 8),
+    ("Tingbjerg", 7),
+    ("Urbanplanen", 10),
+    ("Sydhavnen", 4),
+    ("Ydre Nørrebro", 3),
+    ("Folehaven", 5),
+    ("Husum", 7),
+    ("Nørrebro Park", 3),
+    ("Kongens Enghave", 4),
+    ("Christianshavn", 1),
+    ("Bispebjerg Bakke", 8),
+    ("Østerbro syd", 2),
+    ("Østerbro nord", 2),
+    ("Nordhavn", 2),
+    ("Indre By nord", 1),
+    ("Frederiksstaden", 1),
+    ("Vesterbro vest", 4),
+    ("Valby øst", 5),
+    ("Valby vest", 5),
+    ("Vigerslev", 5),
+    ("Vanløse nord", 6),
+    ("Vanløse syd", 6),
+    ("Brønshøj", 7),
+    ("Bellahøj", 7),
+    ("Emdrup", 8),
+    ("Utterslev", 8),
+    ("Sundby nord", 9),
+    ("Sundby syd", 9),
+    ("Kastrup Fort", 9),
+    ("Islands Brygge", 10),
+    ("Ørestad", 10),
+    ("Amager Fælled", 10),
+    ("Sundbyvester", 10),
 ]
 # Areas per need level (highest first, as in config), per year.
 LEVEL_COUNTS = {
@@ -41,8 +66,13 @@ LEVEL_COUNTS = {
     2013: [3, 2, 8, 2, 1],
 }
 TEXT_NUMBERS_YEAR = 2011  # this year's workbook holds its numbers as text with decimal commas
-FILE_NAMES = ["Tryghedsindeks_endelig.xlsx", "tryghedsindeks-data.xlsx", "TI udtræk (2).xlsx",
-              "Kopi af Tryghedsindeks.xlsx", "indeks til barometer.xlsx"]
+FILE_NAMES = [
+    "Tryghedsindeks_endelig.xlsx",
+    "tryghedsindeks-data.xlsx",
+    "TI udtræk (2).xlsx",
+    "Kopi af Tryghedsindeks.xlsx",
+    "indeks til barometer.xlsx",
+]
 
 
 def write(landing: Path, seed: int = 2013) -> None:
@@ -62,13 +92,15 @@ def _areas(year: int, counts: list[int], rng: np.random.Generator) -> pd.DataFra
     levels[top:] = rng.permutation(levels[top:])
     low, high = _score_bands()
     index = rng.uniform(low[levels] + 0.5, high[levels] - 0.5).round(1)
-    areas = pd.DataFrame({
-        "name": [AREAS[i][0] for i in chosen],
-        "district": [AREAS[i][1] for i in chosen],
-        "score": index,
-        "reports": (index * rng.uniform(0.7, 1.0, len(index))).round(1),
-        "insecure": (index / 8 + rng.uniform(-3, 3, len(index))).clip(1, 60).round(1),
-    }).sort_values(["district", "name"], ignore_index=True)
+    areas = pd.DataFrame(
+        {
+            "name": [AREAS[i][0] for i in chosen],
+            "district": [AREAS[i][1] for i in chosen],
+            "score": index,
+            "reports": (index * rng.uniform(0.7, 1.0, len(index))).round(1),
+            "insecure": (index / 8 + rng.uniform(-3, 3, len(index))).clip(1, 60).round(1),
+        }
+    ).sort_values(["district", "name"], ignore_index=True)
     areas["spelling"] = spell(areas["district"], rng)
     return areas
 
@@ -88,16 +120,19 @@ def _write_workbook(path: Path, year: int, areas: pd.DataFrame) -> None:
     cover.append([f"Tryghedsindeks {year}"])
     cover.append(["Center for Kriminalforebyggelse, Københavns Kommune"])
     sheet = workbook.create_sheet("Tryghedsindeks")
-    for line in [f"Tryghedsindeks {year}: behov for kriminalpræventiv indsats fordelt på områder",
-                 "Indekset er beregnet, så byens gennemsnit = 100.",
-                 "Områdeinddelingen ændres fra år til år; Område-ID gælder kun for det enkelte år.",
-                 None]:
+    for line in [
+        f"Tryghedsindeks {year}: behov for kriminalpræventiv indsats fordelt på områder",
+        "Indekset er beregnet, så byens gennemsnit = 100.",
+        "Områdeinddelingen ændres fra år til år; Område-ID gælder kun for det enkelte år.",
+        None,
+    ]:
         sheet.append([line])
     sheet.append(COLUMNS)
     number = _as_text if year == TEXT_NUMBERS_YEAR else float
     for area_id, area in enumerate(areas.itertuples(), start=1):
-        sheet.append([area_id, area.name, area.spelling, year, number(area.score),
-                      number(area.reports), number(area.insecure)])
+        sheet.append(
+            [area_id, area.name, area.spelling, year, number(area.score), number(area.reports), number(area.insecure)]
+        )
     sheet.append([None])
     sheet.append(["Anmeldelser: politiets anmeldelser pr. 1.000 indbyggere. Utryghed: andel utrygge i området."])
     workbook.save(path)

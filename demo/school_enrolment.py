@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from barometer.config import load_districts
 from barometer.demo.common import birth_dates, cpr_numbers, landing_folder, spell
 from barometer.sources.school_enrolment import NAME
@@ -25,14 +24,33 @@ REFERENCE_DATES = [date(2010, 11, 5), date(2011, 11, 4), date(2012, 11, 5), date
 DEVIATING = {2010: 31, 2011: 30, 2012: 29, 2013: 28}
 CLOSING_YEAR = 2012  # one public school is still listed but has no pupils; gone the year after
 # district -> (public schools, bilingual share of resident children in 2010)
-DISTRICTS = {1: (4, 0.14), 2: (7, 0.13), 3: (7, 0.46), 4: (6, 0.31), 5: (7, 0.29),
-             6: (4, 0.19), 7: (6, 0.36), 8: (6, 0.47), 9: (6, 0.24), 10: (7, 0.40)}
+DISTRICTS = {
+    1: (4, 0.14),
+    2: (7, 0.13),
+    3: (7, 0.46),
+    4: (6, 0.31),
+    5: (7, 0.29),
+    6: (4, 0.19),
+    7: (6, 0.36),
+    8: (6, 0.47),
+    9: (6, 0.24),
+    10: (7, 0.40),
+}
 SHARE_DRIFT = 0.005  # per year
 NAME_SUFFIXES = ["Nord", "Syd", "Park", "Have", "Mark", "Sø", "Bakke"]
 OTHER_SCHOOLS = {
-    "Privatskole": ["Den Lille Skole", "Friskolen på Hjørnet", "Sankt Jørgens Privatskole",
-                    "Lærkeskolen", "Ørestad Friskole", "Skolen i Kløverhaven", "Den Franske Skole",
-                    "Møllegårdens Privatskole", "Strandvejens Realskole", "Bøgeskolen"],
+    "Privatskole": [
+        "Den Lille Skole",
+        "Friskolen på Hjørnet",
+        "Sankt Jørgens Privatskole",
+        "Lærkeskolen",
+        "Ørestad Friskole",
+        "Skolen i Kløverhaven",
+        "Den Franske Skole",
+        "Møllegårdens Privatskole",
+        "Strandvejens Realskole",
+        "Bøgeskolen",
+    ],
     "Specialskole": ["Specialskolen Åbrinken", "Heldagsskolen Kæret", "Skolen ved Søerne"],
 }
 AWAY_SHARE = 0.08  # public-school pupils living in another district
@@ -42,10 +60,12 @@ SPECIAL_SHARE = 0.04
 UNKNOWN_HOME = 5  # children with no registered district, per year
 AGES = (6, 16)  # the register's children
 HYPHENATED = 0.65  # share of CPR numbers written with the hyphen
-DELIVERIES = [("BUF elevudtræk", "skoler.csv", "elever.csv"),
-              ("elevregister_levering", "skoler_udtraek.csv", "elever_udtraek.csv"),
-              ("Udtræk til barometer", "skoler-liste.csv", "elever-bopael.csv"),
-              ("skoledata_final", "skolerBUF.csv", "eleverBUF.csv")]
+DELIVERIES = [
+    ("BUF elevudtræk", "skoler.csv", "elever.csv"),
+    ("elevregister_levering", "skoler_udtraek.csv", "elever_udtraek.csv"),
+    ("Udtræk til barometer", "skoler-liste.csv", "elever-bopael.csv"),
+    ("skoledata_final", "skolerBUF.csv", "eleverBUF.csv"),
+]
 
 
 def write(landing: Path, seed: int = 2013, size: float = 1.0, public_schools: float = 1.0) -> None:
@@ -68,10 +88,12 @@ def _school_list(rng: np.random.Generator, public_schools: float, pupils_per_sch
     """Every school ever listed: public schools per district (at least one), then private and
     special schools; the multipliers scale the public schools' number and everyone's size."""
     official = load_districts().names
-    public = [(f"{official[d]} {_school_suffix(i)} Skole", "Folkeskole", d)
-              for d, (count, _) in DISTRICTS.items() for i in range(max(1, round(count * public_schools)))]
-    other = [(name, kind, int(rng.integers(1, 11)))
-             for kind, names in OTHER_SCHOOLS.items() for name in names]
+    public = [
+        (f"{official[d]} {_school_suffix(i)} Skole", "Folkeskole", d)
+        for d, (count, _) in DISTRICTS.items()
+        for i in range(max(1, round(count * public_schools)))
+    ]
+    other = [(name, kind, int(rng.integers(1, 11))) for kind, names in OTHER_SCHOOLS.items() for name in names]
     schools = pd.DataFrame(public + other, columns=["name", "type", "district"])
     numbers = np.arange(101001, max(101999, 101001 + 2 * len(schools)))  # room to draw from
     schools["number"] = rng.choice(numbers, len(schools), replace=False).astype(str)
@@ -91,8 +113,9 @@ def _district_shares(year: int) -> pd.Series:
     return pd.Series({d: share + SHARE_DRIFT * (year - 2010) for d, (_, share) in DISTRICTS.items()})
 
 
-def _pupils(rng: np.random.Generator, listed: pd.DataFrame, deviating: set, year: int,
-            unknown_home: int) -> pd.DataFrame:
+def _pupils(
+    rng: np.random.Generator, listed: pd.DataFrame, deviating: set, year: int, unknown_home: int
+) -> pd.DataFrame:
     """Columns school (number or ''), district (number or 0 for none known) and bilingual."""
     shares = _district_shares(year)
     public = listed[(listed["type"] == "Folkeskole") & ~(listed["closing"] & (year == CLOSING_YEAR))]
@@ -102,16 +125,18 @@ def _pupils(rng: np.random.Generator, listed: pd.DataFrame, deviating: set, year
     return pd.concat([enrolled, outside, unknown], ignore_index=True)
 
 
-def _public_pupils(rng: np.random.Generator, public: pd.DataFrame, shares: pd.Series,
-                   deviating: set) -> pd.DataFrame:
+def _public_pupils(rng: np.random.Generator, public: pd.DataFrame, shares: pd.Series, deviating: set) -> pd.DataFrame:
     """Each public school's pupils: an exact bilingual count, 14-22 points off the district's
     share (upwards where the district share is low, downwards where high) if it deviates,
     within 5 points otherwise."""
     district_share = public["district"].map(shares).to_numpy()
     either = rng.choice([-1, 1], len(public))
     sign = np.where(district_share < 0.2, 1, np.where(district_share > 0.42, -1, either))
-    offset = np.where(public.index.isin(list(deviating)), sign * rng.uniform(0.14, 0.22, len(public)),
-                      rng.uniform(-0.05, 0.05, len(public)))
+    offset = np.where(
+        public.index.isin(list(deviating)),
+        sign * rng.uniform(0.14, 0.22, len(public)),
+        rng.uniform(-0.05, 0.05, len(public)),
+    )
     size = public["size"].to_numpy() + rng.integers(-20, 21, len(public))
     bilingual = np.rint(np.clip(district_share + offset, 0, 1) * size).astype(int)
     school = np.repeat(public.index.to_numpy(), size)
@@ -119,18 +144,25 @@ def _public_pupils(rng: np.random.Generator, public: pd.DataFrame, shares: pd.Se
     home = np.repeat(public["district"].to_numpy(), size)
     away = rng.random(len(school)) < AWAY_SHARE
     home[away] = (home[away] + rng.integers(1, 10, away.sum()) - 1) % 10 + 1  # any other district
-    return pd.DataFrame({"school": public.loc[school, "number"].to_numpy(), "district": home,
-                         "bilingual": rank < np.repeat(bilingual, size)})
+    return pd.DataFrame(
+        {
+            "school": public.loc[school, "number"].to_numpy(),
+            "district": home,
+            "bilingual": rank < np.repeat(bilingual, size),
+        }
+    )
 
 
-def _outside_pupils(rng: np.random.Generator, enrolled: pd.DataFrame, shares: pd.Series,
-                    others: pd.DataFrame) -> pd.DataFrame:
+def _outside_pupils(
+    rng: np.random.Generator, enrolled: pd.DataFrame, shares: pd.Series, others: pd.DataFrame
+) -> pd.DataFrame:
     """Resident children outside public schools, as many and as bilingual as it takes to give
     each district exactly its target share."""
     counts = enrolled.groupby("district")["bilingual"].agg(["size", "sum"])
     size, bilingual = counts["size"], counts["sum"]
-    needed = pd.concat([OUTSIDE_SHARE * size, bilingual / shares - size,
-                        (shares * size - bilingual) / (1 - shares)], axis=1).max(axis=1)
+    needed = pd.concat(
+        [OUTSIDE_SHARE * size, bilingual / shares - size, (shares * size - bilingual) / (1 - shares)], axis=1
+    ).max(axis=1)
     outside = np.ceil(needed).astype(int) + 1  # + 1: strictly inside the bounds
     outside_bilingual = np.rint(shares * (size + outside)).astype(int) - bilingual
     assert ((outside_bilingual >= 0) & (outside_bilingual <= outside)).all()
@@ -138,33 +170,51 @@ def _outside_pupils(rng: np.random.Generator, enrolled: pd.DataFrame, shares: pd
     rank = pd.Series(district).groupby(district).cumcount().to_numpy()
     private = others[others["type"] == "Privatskole"]["number"].to_numpy()
     special = others[others["type"] == "Specialskole"]["number"].to_numpy()
-    kind = rng.choice(3, len(district),
-                      p=[1 - NO_SCHOOL_SHARE - SPECIAL_SHARE, SPECIAL_SHARE, NO_SCHOOL_SHARE])
-    school = np.select([kind == 0, kind == 1],
-                       [rng.choice(private, len(district)), rng.choice(special, len(district))], "")
-    return pd.DataFrame({"school": school, "district": district,
-                         "bilingual": rank < np.repeat(outside_bilingual.to_numpy(), outside)})
+    kind = rng.choice(3, len(district), p=[1 - NO_SCHOOL_SHARE - SPECIAL_SHARE, SPECIAL_SHARE, NO_SCHOOL_SHARE])
+    school = np.select(
+        [kind == 0, kind == 1], [rng.choice(private, len(district)), rng.choice(special, len(district))], ""
+    )
+    return pd.DataFrame(
+        {"school": school, "district": district, "bilingual": rank < np.repeat(outside_bilingual.to_numpy(), outside)}
+    )
 
 
-def _write_delivery(rng: np.random.Generator, folder: Path, schools_file: str, pupils_file: str,
-                    schools: pd.DataFrame, pupils: pd.DataFrame, reference_date: date) -> None:
+def _write_delivery(
+    rng: np.random.Generator,
+    folder: Path,
+    schools_file: str,
+    pupils_file: str,
+    schools: pd.DataFrame,
+    pupils: pd.DataFrame,
+    reference_date: date,
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     school_rows = schools.sample(frac=1, random_state=rng)
-    _write_csv(pd.DataFrame({
-        "institutionsnummer": school_rows["number"],
-        "skolenavn": school_rows["name"],
-        "bydel": spell(school_rows["district"], rng),
-        "skoletype": school_rows["type"],
-    }), folder / schools_file)
+    _write_csv(
+        pd.DataFrame(
+            {
+                "institutionsnummer": school_rows["number"],
+                "skolenavn": school_rows["name"],
+                "bydel": spell(school_rows["district"], rng),
+                "skoletype": school_rows["type"],
+            }
+        ),
+        folder / schools_file,
+    )
     pupil_rows = pupils.sample(frac=1, random_state=rng, ignore_index=True)
     birth = birth_dates(rng.integers(AGES[0], AGES[1] + 1, len(pupil_rows)), reference_date, rng)
-    _write_csv(pd.DataFrame({
-        "cpr": cpr_numbers(birth, rng, HYPHENATED),
-        "institutionsnummer": pupil_rows["school"],
-        "bopaelsbydel": spell(pupil_rows["district"], rng),
-        "tosproget": np.where(pupil_rows["bilingual"], "J", "N"),
-        "opgoerelsesdato": reference_date.isoformat(),
-    }), folder / pupils_file)
+    _write_csv(
+        pd.DataFrame(
+            {
+                "cpr": cpr_numbers(birth, rng, HYPHENATED),
+                "institutionsnummer": pupil_rows["school"],
+                "bopaelsbydel": spell(pupil_rows["district"], rng),
+                "tosproget": np.where(pupil_rows["bilingual"], "J", "N"),
+                "opgoerelsesdato": reference_date.isoformat(),
+            }
+        ),
+        folder / pupils_file,
+    )
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

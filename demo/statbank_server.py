@@ -51,7 +51,8 @@ def save_table(data_dir: Path, tableinfo: dict[str, Any], bulk: str) -> None:
     """Record a table as the stand-in serves it: its tableinfo and its full BULK text (lang=da)."""
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     tableinfo_path(data_dir, tableinfo["id"]).write_text(
-        json.dumps(tableinfo, ensure_ascii=False, indent=1), encoding="utf-8")
+        json.dumps(tableinfo, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     bulk_path(data_dir, tableinfo["id"]).write_text(bulk, encoding="utf-8")
 
 
@@ -85,8 +86,9 @@ class Table:
             chosen[variable["id"].casefold()] = set(values)
         unselected = [v["id"] for v in variables if v["id"].casefold() not in chosen]
         if unselected:
-            raise RequestError("REQUEST-MISSING",
-                               f"BULK needs values selected for every variable: {', '.join(unselected)}")
+            raise RequestError(
+                "REQUEST-MISSING", f"BULK needs values selected for every variable: {', '.join(unselected)}"
+            )
         allowed = [chosen[variable["id"].casefold()] for variable in variables]
         kept = [row for row in self.rows if all(field in codes for field, codes in zip(row, allowed))]
         decimal = "," if lang == "da" else "."
@@ -189,8 +191,12 @@ class StandInServer(ThreadingHTTPServer):
 def start(data_dir: Path, port: int = 0, host: str = "127.0.0.1") -> tuple[StandInServer, str]:
     """Serve in a background thread; stop with server.shutdown() and server.server_close()."""
     server = StandInServer(data_dir, host, port)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
-                     name="statbank-stand-in", daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+        name="statbank-stand-in",
+        daemon=True,
+    ).start()
     return server, server.url
 
 
@@ -206,9 +212,13 @@ def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[st
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m demo.statbank_server", description=(
-        "Serve recorded StatBank tables (<TABLE>.tableinfo.json, <TABLE>.bulk.csv) at "
-        "http://HOST:PORT/v1, speaking the StatBank API's tableinfo and data (BULK) endpoints."))
+    parser = argparse.ArgumentParser(
+        prog="python -m demo.statbank_server",
+        description=(
+            "Serve recorded StatBank tables (<TABLE>.tableinfo.json, <TABLE>.bulk.csv) at "
+            "http://HOST:PORT/v1, speaking the StatBank API's tableinfo and data (BULK) endpoints."
+        ),
+    )
     parser.add_argument("data_dir", type=Path, help="directory holding the recorded tables")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765, 0 = any free)")

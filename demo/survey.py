@@ -6,7 +6,8 @@ weight, and every cell of a group holds the same counts: 25 respondents with an 
 whose mean is the group's target (within 0.1), 20 (minority) or 25 (majority) yes/no answers to
 the discrimination item with the target number of yes (exact in 2012; other years carry the
 fraction at random). A weighted mean over such cells equals the cell mean whatever the weights,
-so the group values are hit; the weights only decide 'all'. Minority cells carry 1/7 of the weight: 6.1 'all' = (68 + 6·75)/7 = 74 and, with
+so the group values are hit; the weights only decide 'all'. Minority cells carry 1/7 of the weight:
+6.1 'all' = (68 + 6·75)/7 = 74 and, with
 20 against 25 yes/no answers per cell, the minority's weight share among yes/no answerers is
 20/(20 + 6·25) = 2/17, so 8.1 'all' = (2·25 + 15·8)/17 = 10.
 """
@@ -20,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from barometer.config import source_config
 from barometer.demo.common import apportion, landing_folder, spell
 from barometer.sources.survey import FIXED_COLUMNS, NAME, questions
@@ -36,14 +36,34 @@ class Survey:
 
 
 SURVEYS = [
-    Survey(date(2011, 1, 10), date(2011, 2, 25), {"minoritet": 65, "majoritet": 73},
-           {"minoritet": 28, "majoritet": 9}, "inklusionsundersøgelse_data.csv"),
-    Survey(date(2011, 10, 3), date(2011, 11, 25), {"minoritet": 66, "majoritet": 74},
-           {"minoritet": 27, "majoritet": 9}, "KK_besvarelser_endelig.csv"),
-    Survey(date(2012, 10, 1), date(2012, 11, 23), {"minoritet": 68, "majoritet": 75},
-           {"minoritet": 25, "majoritet": 8}, "datasæt levering.csv"),
-    Survey(date(2013, 9, 30), date(2013, 11, 22), {"minoritet": 69, "majoritet": 75},
-           {"minoritet": 23, "majoritet": 8}, "export (2).csv"),
+    Survey(
+        date(2011, 1, 10),
+        date(2011, 2, 25),
+        {"minoritet": 65, "majoritet": 73},
+        {"minoritet": 28, "majoritet": 9},
+        "inklusionsundersøgelse_data.csv",
+    ),
+    Survey(
+        date(2011, 10, 3),
+        date(2011, 11, 25),
+        {"minoritet": 66, "majoritet": 74},
+        {"minoritet": 27, "majoritet": 9},
+        "KK_besvarelser_endelig.csv",
+    ),
+    Survey(
+        date(2012, 10, 1),
+        date(2012, 11, 23),
+        {"minoritet": 68, "majoritet": 75},
+        {"minoritet": 25, "majoritet": 8},
+        "datasæt levering.csv",
+    ),
+    Survey(
+        date(2013, 9, 30),
+        date(2013, 11, 22),
+        {"minoritet": 69, "majoritet": 75},
+        {"minoritet": 23, "majoritet": 8},
+        "export (2).csv",
+    ),
 ]
 CELL_SIZE = 27
 SCORED_PER_CELL = 25
@@ -74,17 +94,19 @@ def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
         os.utime(path, (delivered, delivered))  # deliveries arrive in survey order
 
 
-def _respondents(survey: Survey, config: dict, cell_counts: dict[str, int],
-                 rng: np.random.Generator) -> pd.DataFrame:
+def _respondents(survey: Survey, config: dict, cell_counts: dict[str, int], rng: np.random.Generator) -> pd.DataFrame:
     """The survey's respondents, cell by cell, then shuffled."""
     cells = _cells(survey, cell_counts, rng)
     people = cells.loc[cells.index.repeat(CELL_SIZE)].reset_index(names="cell")
     scored = people.groupby("cell").cumcount().to_numpy() < SCORED_PER_CELL
-    frame = pd.concat([
-        people[["vaegt", "gruppe"]],
-        _index_answers(people, scored, config, rng),
-        _discrimination_answers(people, config, rng),
-    ], axis=1)
+    frame = pd.concat(
+        [
+            people[["vaegt", "gruppe"]],
+            _index_answers(people, scored, config, rng),
+            _discrimination_answers(people, config, rng),
+        ],
+        axis=1,
+    )
     frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
     frame.insert(0, "respondent_id", rng.choice(np.arange(100_000, 1_000_000), len(frame), replace=False))
     frame.insert(1, "interviewdato", _interview_dates(survey, len(frame), rng))
@@ -96,8 +118,10 @@ def _cells(survey: Survey, cell_counts: dict[str, int], rng: np.random.Generator
     """One row per post-stratification cell: group, weight, index target and yes/no counts.
     The yes count is the target share of the cell's yes/no answers, its fraction carried at random."""
     weights = _cell_weights(cell_counts, rng)
-    cells = pd.DataFrame([(group, weight) for group, group_weights in weights.items() for weight in group_weights],
-                         columns=["gruppe", "vaegt"])
+    cells = pd.DataFrame(
+        [(group, weight) for group, group_weights in weights.items() for weight in group_weights],
+        columns=["gruppe", "vaegt"],
+    )
     cells["target"] = cells["gruppe"].map(survey.index)
     cells["yes_no"] = cells["gruppe"].map(YES_NO_PER_CELL)
     exact = cells["gruppe"].map(survey.discrimination) * cells["yes_no"] / 100
@@ -108,7 +132,7 @@ def _cells(survey: Survey, cell_counts: dict[str, int], rng: np.random.Generator
 def _cell_weights(cell_counts: dict[str, int], rng: np.random.Generator) -> dict[str, list[str]]:
     """Each cell's weight as delivered ('1,2345'); majority cells sum to exactly
     MAJORITY_WEIGHT_RATIO times the minority cells (in units of the last decimal)."""
-    unit = 10 ** WEIGHT_DECIMALS
+    unit = 10**WEIGHT_DECIMALS
     minority = np.round(rng.uniform(*WEIGHT_RANGE["minoritet"], cell_counts["minoritet"]) * unit).astype(int)
     target = MAJORITY_WEIGHT_RATIO * minority.sum()
     majority = apportion(target, rng.uniform(*WEIGHT_RANGE["majoritet"], cell_counts["majoritet"]))
@@ -117,26 +141,27 @@ def _cell_weights(cell_counts: dict[str, int], rng: np.random.Generator) -> dict
 
 def _decimal_comma(units: np.ndarray) -> list[str]:
     """Weights in units of the last decimal as the contractor writes them: 12345 -> '1,2345'."""
-    unit = 10 ** WEIGHT_DECIMALS
+    unit = 10**WEIGHT_DECIMALS
     return [f"{u // unit},{u % unit:0{WEIGHT_DECIMALS}d}" for u in units]
 
 
-def _index_answers(people: pd.DataFrame, scored: np.ndarray, config: dict,
-                   rng: np.random.Generator) -> pd.DataFrame:
+def _index_answers(people: pd.DataFrame, scored: np.ndarray, config: dict, rng: np.random.Generator) -> pd.DataFrame:
     """Index item codes: scored respondents answer enough items, with points calibrated so each
     cell's mean score is its target; the others answer too few items to get a score."""
     low, high = config["answer_scale"]
     steps = high - low
     items = config["index_items"]
-    answered = np.where(scored, rng.choice(ANSWERED_ITEMS[0], size=len(people), p=ANSWERED_ITEMS[1]),
-                        rng.integers(0, config["min_items_answered"], len(people)))
+    answered = np.where(
+        scored,
+        rng.choice(ANSWERED_ITEMS[0], size=len(people), p=ANSWERED_ITEMS[1]),
+        rng.integers(0, config["min_items_answered"], len(people)),
+    )
     target = people["target"].to_numpy()
     points = np.round(answered * steps * target / 100 + rng.normal(0, SCORE_SPREAD * answered)).astype(int)
     points = np.clip(points, 0, answered * steps)
     for cell in np.unique(people["cell"]):
         members = np.flatnonzero(scored & (people["cell"].to_numpy() == cell))
-        points[members] = _calibrated(points[members], answered[members], len(items), steps,
-                                      target[members[0]], rng)
+        points[members] = _calibrated(points[members], answered[members], len(items), steps, target[members[0]], rng)
     item_points = _spread_over_items(points, answered, len(items), steps, rng)
     values = low + item_points
     for item in config["reversed_items"]:  # reversed items score high for low codes
@@ -145,8 +170,9 @@ def _index_answers(people: pd.DataFrame, scored: np.ndarray, config: dict,
     return pd.DataFrame(np.where(item_points >= 0, values.astype(str), unanswered), columns=items)
 
 
-def _calibrated(points: np.ndarray, answered: np.ndarray, items: int, steps: int, target: float,
-                rng: np.random.Generator) -> np.ndarray:
+def _calibrated(
+    points: np.ndarray, answered: np.ndarray, items: int, steps: int, target: float, rng: np.random.Generator
+) -> np.ndarray:
     """Points moved one at a time on respondents who answered every item until the cell's score
     total is within half such a move of the target total (mean within 0.1 for 25 respondents)."""
     points = points.copy()
@@ -162,8 +188,9 @@ def _calibrated(points: np.ndarray, answered: np.ndarray, items: int, steps: int
     return points
 
 
-def _spread_over_items(points: np.ndarray, answered: np.ndarray, items: int, steps: int,
-                       rng: np.random.Generator) -> np.ndarray:
+def _spread_over_items(
+    points: np.ndarray, answered: np.ndarray, items: int, steps: int, rng: np.random.Generator
+) -> np.ndarray:
     """Each respondent's points over `answered` random items (each 0..steps), -1 for the rest:
     the points fall on random slots, `steps` slots per answered item."""
     order = rng.random((len(points), items)).argsort(axis=1).argsort(axis=1)
@@ -180,7 +207,8 @@ def _discrimination_answers(people: pd.DataFrame, config: dict, rng: np.random.G
     answers = np.select(
         [place < people["yes"], place < people["yes_no"]],
         [str(config["discrimination_yes"]), str(config["discrimination_no"])],
-        default="")
+        default="",
+    )
     missing = answers == ""
     answers[missing] = _not_answered(missing.sum(), config, rng)
     return pd.Series(answers, name=config["discrimination_item"])

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from barometer.demo.common import landing_folder
 from barometer.sources.workforce import COLUMNS, NAME
 
@@ -27,14 +26,27 @@ COUNTS = {
 WESTERN_SHARE = 0.05
 UNKNOWN_SHARE = 0.02
 DEPARTMENTS = {
-    "Børne- og Ungdomsforvaltningen": 0.35, "Sundheds- og Omsorgsforvaltningen": 0.25,
-    "Socialforvaltningen": 0.15, "Teknik- og Miljøforvaltningen": 0.08,
-    "Kultur- og Fritidsforvaltningen": 0.06, "Beskæftigelses- og Integrationsforvaltningen": 0.07,
+    "Børne- og Ungdomsforvaltningen": 0.35,
+    "Sundheds- og Omsorgsforvaltningen": 0.25,
+    "Socialforvaltningen": 0.15,
+    "Teknik- og Miljøforvaltningen": 0.08,
+    "Kultur- og Fritidsforvaltningen": 0.06,
+    "Beskæftigelses- og Integrationsforvaltningen": 0.07,
     "Økonomiforvaltningen": 0.04,
 }
 MANAGER_TITLES = ["Skoleleder", "Institutionsleder", "Afdelingsleder", "Kontorchef", "Centerchef"]
-STAFF_TITLES = ["Pædagog", "Lærer", "Social- og sundhedshjælper", "Sygeplejerske", "Socialrådgiver",
-                "Kontorfuldmægtig", "Specialkonsulent", "Ingeniør", "Pædagogmedhjælper", "Overassistent"]
+STAFF_TITLES = [
+    "Pædagog",
+    "Lærer",
+    "Social- og sundhedshjælper",
+    "Sygeplejerske",
+    "Socialrådgiver",
+    "Kontorfuldmægtig",
+    "Specialkonsulent",
+    "Ingeniør",
+    "Pædagogmedhjælper",
+    "Overassistent",
+]
 FILE_NAMES = ["HR-udtraek.csv", "medarbejdere_eksport.csv", "eksport løn (1).csv", "personaledata.csv"]
 STAFF_TURNOVER = 400  # employee numbers that leave the pool each year
 
@@ -48,18 +60,21 @@ def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
     numbers = rng.choice(np.arange(100_000, 1_000_000), size=round(10_000 * scale), replace=False)
     for position, ((year, counts), file_name) in enumerate(zip(COUNTS.items(), FILE_NAMES)):
         scaled = {name: round(count * size) for name, count in counts.items()}
-        extract = _extract(year, scaled, numbers[position * round(STAFF_TURNOVER * scale):], rng)
+        extract = _extract(year, scaled, numbers[position * round(STAFF_TURNOVER * scale) :], rng)
         extract.to_csv(folder / file_name, sep=";", index=False, encoding="utf-8", lineterminator="\n")
 
 
 def _extract(year: int, counts: dict[str, int], numbers: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     managers = _origins(counts["managers"], counts["managers_non_western"])
-    staff = _origins(counts["employees"] - counts["managers"],
-                     counts["employees_non_western"] - counts["managers_non_western"])
-    extract = pd.DataFrame({
-        "leder": ["J"] * len(managers) + ["N"] * len(staff),
-        "herkomst": managers + staff,
-    }).sample(frac=1, random_state=rng, ignore_index=True)
+    staff = _origins(
+        counts["employees"] - counts["managers"], counts["employees_non_western"] - counts["managers_non_western"]
+    )
+    extract = pd.DataFrame(
+        {
+            "leder": ["J"] * len(managers) + ["N"] * len(staff),
+            "herkomst": managers + staff,
+        }
+    ).sample(frac=1, random_state=rng, ignore_index=True)
     is_manager = extract["leder"] == "J"
     titles = np.where(is_manager, rng.choice(MANAGER_TITLES, len(extract)), rng.choice(STAFF_TITLES, len(extract)))
     extract.insert(0, "medarbejder_nr", [f"{number:06d}" for number in numbers[: len(extract)]])
@@ -72,5 +87,9 @@ def _extract(year: int, counts: dict[str, int], numbers: np.ndarray, rng: np.ran
 def _origins(known: int, non_western: int) -> list[str]:
     """Exact origin codes for a group: its known origins, plus unknown ones on top."""
     western = round(known * WESTERN_SHARE)
-    return (["ikke-vestlig"] * non_western + ["vestlig"] * western + ["dansk"] * (known - non_western - western)
-            + ["uoplyst"] * round(known * UNKNOWN_SHARE))
+    return (
+        ["ikke-vestlig"] * non_western
+        + ["vestlig"] * western
+        + ["dansk"] * (known - non_western - western)
+        + ["uoplyst"] * round(known * UNKNOWN_SHARE)
+    )

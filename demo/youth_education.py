@@ -19,7 +19,6 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 import numpy as np
 import pandas as pd
-
 from barometer.config import source_config
 from barometer.demo.common import apportion, birth_dates, cpr_numbers, landing_folder, spell
 from barometer.sources.youth_education import NAME, STATUSES
@@ -49,12 +48,23 @@ ORIGINS = {
 # Residents the 1.2 cohort leaves out: persons per year, and P(completed, enrolled, not) by age.
 WESTERN_TEENAGERS = 500
 OTHER_AGE_PERSONS = 150
-OTHER_AGE_STATUS = {14: (0.0, 0.04, 0.96), 20: (0.55, 0.30, 0.15), 21: (0.62, 0.22, 0.16),
-                    22: (0.68, 0.15, 0.17), 23: (0.72, 0.10, 0.18), 24: (0.75, 0.06, 0.19),
-                    25: (0.77, 0.04, 0.19)}
+OTHER_AGE_STATUS = {
+    14: (0.0, 0.04, 0.96),
+    20: (0.55, 0.30, 0.15),
+    21: (0.62, 0.22, 0.16),
+    22: (0.68, 0.15, 0.17),
+    23: (0.72, 0.10, 0.18),
+    24: (0.75, 0.06, 0.19),
+    25: (0.77, 0.04, 0.19),
+}
 TEENAGER_STATUS = (0.17, 0.66, 0.17)
-OTHER_AGE_ORIGINS = {"Dansk oprindelse": 0.72, "Indvandrer, ikke-vestlig": 0.09, "Efterkommer, ikke-vestlig": 0.11,
-                     "Indvandrer, vestlig": 0.05, "Efterkommer, vestlig": 0.03}
+OTHER_AGE_ORIGINS = {
+    "Dansk oprindelse": 0.72,
+    "Indvandrer, ikke-vestlig": 0.09,
+    "Efterkommer, ikke-vestlig": 0.11,
+    "Indvandrer, vestlig": 0.05,
+    "Efterkommer, vestlig": 0.03,
+}
 HYPHENATED = 0.5  # share of CPR numbers written with the hyphen
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # serial day 0 of Excel's 1900 date system
 DATE_STYLE = 1  # the cell format (in _package's styles) that shows a serial number as a date
@@ -83,12 +93,16 @@ def _calibrated(year: int, rng: np.random.Generator, size: float) -> pd.DataFram
     for group, counts in COHORTS[year].items():
         completed, enrolled, persons = (round(count * size) for count in counts)
         statuses = np.repeat(STATUSES, [completed, enrolled, persons - completed - enrolled])
-        parts.append(pd.DataFrame({
-            "age": rng.integers(15, 20, persons),
-            "origin": _draw(ORIGINS[group], persons, rng),
-            "district": np.repeat(np.arange(11), _district_sizes(year, group, persons)),
-            "status": rng.permutation(statuses),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "age": rng.integers(15, 20, persons),
+                    "origin": _draw(ORIGINS[group], persons, rng),
+                    "district": np.repeat(np.arange(11), _district_sizes(year, group, persons)),
+                    "status": rng.permutation(statuses),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -96,18 +110,22 @@ def _left_out(rng: np.random.Generator, size: float) -> pd.DataFrame:
     """Western 15-19 year-olds and the register's other ages (spread over districts like Danish
     residents), drawn freely: 1.2 never counts them."""
     teenagers, per_age = round(WESTERN_TEENAGERS * size), round(OTHER_AGE_PERSONS * size)
-    western = pd.DataFrame({
-        "age": rng.integers(15, 20, teenagers),
-        "origin": _draw(ORIGINS["western"], teenagers, rng),
-        "district": rng.choice(11, teenagers, p=_shares(DISTRICT_WEIGHTS["western"])),
-        "status": rng.choice(STATUSES, teenagers, p=TEENAGER_STATUS),
-    })
-    others = pd.DataFrame({
-        "age": np.repeat(list(OTHER_AGE_STATUS), per_age),
-        "origin": _draw(OTHER_AGE_ORIGINS, per_age * len(OTHER_AGE_STATUS), rng),
-        "district": rng.choice(11, per_age * len(OTHER_AGE_STATUS), p=_shares(DISTRICT_WEIGHTS["danish"])),
-        "status": np.concatenate([rng.choice(STATUSES, per_age, p=p) for p in OTHER_AGE_STATUS.values()]),
-    })
+    western = pd.DataFrame(
+        {
+            "age": rng.integers(15, 20, teenagers),
+            "origin": _draw(ORIGINS["western"], teenagers, rng),
+            "district": rng.choice(11, teenagers, p=_shares(DISTRICT_WEIGHTS["western"])),
+            "status": rng.choice(STATUSES, teenagers, p=TEENAGER_STATUS),
+        }
+    )
+    others = pd.DataFrame(
+        {
+            "age": np.repeat(list(OTHER_AGE_STATUS), per_age),
+            "origin": _draw(OTHER_AGE_ORIGINS, per_age * len(OTHER_AGE_STATUS), rng),
+            "district": rng.choice(11, per_age * len(OTHER_AGE_STATUS), p=_shares(DISTRICT_WEIGHTS["danish"])),
+            "status": np.concatenate([rng.choice(STATUSES, per_age, p=p) for p in OTHER_AGE_STATUS.values()]),
+        }
+    )
     return pd.concat([western, others], ignore_index=True)
 
 
@@ -136,11 +154,16 @@ def _register_rows(persons: pd.DataFrame, reference_date: date, rng: np.random.G
     date, a CPR number that agrees with it, a district spelling (none known: an empty cell) and
     the reference date."""
     birth = birth_dates(persons["age"].to_numpy(), reference_date, rng)
-    return pd.DataFrame({
-        "CPR": cpr_numbers(birth, rng, HYPHENATED), "Fødselsdato": birth, "Herkomst": persons["origin"],
-        "Bydel": spell(persons["district"], rng, missing=None), "Status": persons["status"],
-        "Opgørelsesdato": pd.Timestamp(reference_date),
-    })
+    return pd.DataFrame(
+        {
+            "CPR": cpr_numbers(birth, rng, HYPHENATED),
+            "Fødselsdato": birth,
+            "Herkomst": persons["origin"],
+            "Bydel": spell(persons["district"], rng, missing=None),
+            "Status": persons["status"],
+            "Opgørelsesdato": pd.Timestamp(reference_date),
+        }
+    )
 
 
 def _write_xlsx(rows: pd.DataFrame, path: Path, sheet_name: str, sent: datetime) -> None:
@@ -172,12 +195,15 @@ def _sheet_xml(rows: pd.DataFrame) -> tuple[str, str]:
         else:
             serial = (values - EXCEL_EPOCH).dt.days.astype(str)
             row_xml += f'<c r="{letter}' + numbers + f'" s="{DATE_STYLE}"><v>' + serial + "</v></c>"
-    header = "".join(f'<c r="{letter}1" t="s"><v>{code}</v></c>'
-                     for code, letter in enumerate(ascii_uppercase[: len(rows.columns)]))
+    header = "".join(
+        f'<c r="{letter}1" t="s"><v>{code}</v></c>' for code, letter in enumerate(ascii_uppercase[: len(rows.columns)])
+    )
     last_cell = f"{ascii_uppercase[len(rows.columns) - 1]}{len(rows) + 1}"
     body = (row_xml + "</row>").str.cat()
-    sheet = (f'{XML}<worksheet xmlns="{MAIN}"><dimension ref="A1:{last_cell}"/><sheetData>'
-             f'<row r="1">{header}</row>{body}</sheetData></worksheet>')
+    sheet = (
+        f'{XML}<worksheet xmlns="{MAIN}"><dimension ref="A1:{last_cell}"/><sheetData>'
+        f'<row r="1">{header}</row>{body}</sheetData></worksheet>'
+    )
     shared = ('<si><t xml:space="preserve">' + strings.to_series().map(escape) + "</t></si>").str.cat()
     return sheet, f'{XML}<sst xmlns="{MAIN}" uniqueCount="{len(strings)}">{shared}</sst>'
 
@@ -187,27 +213,40 @@ def _package(sheet_name: str) -> dict[str, str]:
     relationship = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     package = "http://schemas.openxmlformats.org/package/2006"
     content = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    overrides = {"workbook.xml": "sheet.main", "worksheets/sheet1.xml": "worksheet",
-                 "styles.xml": "styles", "sharedStrings.xml": "sharedStrings"}
+    overrides = {
+        "workbook.xml": "sheet.main",
+        "worksheets/sheet1.xml": "worksheet",
+        "styles.xml": "styles",
+        "sharedStrings.xml": "sharedStrings",
+    }
     targets = {"worksheet": "worksheets/sheet1.xml", "styles": "styles.xml", "sharedStrings": "sharedStrings.xml"}
     return {
         "[Content_Types].xml": (
             f'{XML}<Types xmlns="{package}/content-types">'
             f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             f'<Default Extension="xml" ContentType="application/xml"/>'
-            + "".join(f'<Override PartName="/xl/{part}" ContentType="{content}.{kind}+xml"/>'
-                      for part, kind in overrides.items()) + "</Types>"),
+            + "".join(
+                f'<Override PartName="/xl/{part}" ContentType="{content}.{kind}+xml"/>'
+                for part, kind in overrides.items()
+            )
+            + "</Types>"
+        ),
         "_rels/.rels": (
             f'{XML}<Relationships xmlns="{package}/relationships"><Relationship Id="rId1" '
-            f'Type="{relationship}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+            f'Type="{relationship}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
         "xl/workbook.xml": (
             f'{XML}<workbook xmlns="{MAIN}" xmlns:r="{relationship}"><sheets>'
-            f'<sheet name="{escape(sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+            f'<sheet name="{escape(sheet_name)}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
         "xl/_rels/workbook.xml.rels": (
             f'{XML}<Relationships xmlns="{package}/relationships">'
-            + "".join(f'<Relationship Id="rId{number}" Type="{relationship}/{kind}" Target="{target}"/>'
-                      for number, (kind, target) in enumerate(targets.items(), start=1))
-            + "</Relationships>"),
+            + "".join(
+                f'<Relationship Id="rId{number}" Type="{relationship}/{kind}" Target="{target}"/>'
+                for number, (kind, target) in enumerate(targets.items(), start=1)
+            )
+            + "</Relationships>"
+        ),
         "xl/styles.xml": (
             f'{XML}<styleSheet xmlns="{MAIN}"><fonts count="1"><font><sz val="11"/><name val="Calibri"/>'
             '</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill>'
@@ -216,5 +255,6 @@ def _package(sheet_name: str) -> dict[str, str]:
             'fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" '
             'fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="14" fontId="0" fillId="0" '
             'borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle '
-            'name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'),
+            'name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+        ),
     }

@@ -4,19 +4,23 @@ same without Prefect)."""
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
-from prefect.states import Completed, Failed
-
 from barometer.config import editions_between
 from barometer.flows.ingest import reuse_staged
 from barometer.flows.pipeline import BackfillReport
 from barometer.flows.refresh import barometer_refresh
+from prefect import flow, get_run_logger
+from prefect.states import Completed, Failed
 
 
-@flow(name="barometer-backfill", flow_run_name="backfill-{first}-to-{last}", validate_parameters=False,
-      persist_result=False)
-def barometer_backfill(first: str, last: str, landing: str | None = None, warehouse: str | None = None,
-                       statbank_url: str | None = None):
+@flow(
+    name="barometer-backfill",
+    flow_run_name="backfill-{first}-to-{last}",
+    validate_parameters=False,
+    persist_result=False,
+)
+def barometer_backfill(
+    first: str, last: str, landing: str | None = None, warehouse: str | None = None, statbank_url: str | None = None
+):
     """Refresh every half-yearly edition from `first` to `last` (e.g. '2011-S1' to '2012-S2'),
     oldest first, each as a barometer-refresh subflow exactly as the schedule runs it.
 

@@ -40,7 +40,8 @@ def api_url() -> str:
         raise DeployError(
             "PREFECT_API_URL is not set, so there is no Prefect server to deploy to. Start one "
             "(`prefect server start`) and point at it: "
-            "`export PREFECT_API_URL=http://127.0.0.1:4200/api`, then run `barometer deploy` again.")
+            "`export PREFECT_API_URL=http://127.0.0.1:4200/api`, then run `barometer deploy` again."
+        )
     return url
 
 
@@ -49,13 +50,19 @@ def ensure_work_pool() -> bool:
     with get_client(sync_client=True) as client:
         unhealthy = client.api_healthcheck()
         if unhealthy:
-            raise DeployError(f"The Prefect server at {api_url()} does not answer ({unhealthy}). Check "
-                              "that `prefect server start` is running and PREFECT_API_URL is right.")
+            raise DeployError(
+                f"The Prefect server at {api_url()} does not answer ({unhealthy}). Check "
+                "that `prefect server start` is running and PREFECT_API_URL is right."
+            )
         try:
-            client.create_work_pool(WorkPoolCreate(
-                name=WORK_POOL, type=ProcessWorker.type,
-                base_job_template=ProcessWorker.get_default_base_job_template(),
-                description="Runs barometer flows as local processes in the project's environment."))
+            client.create_work_pool(
+                WorkPoolCreate(
+                    name=WORK_POOL,
+                    type=ProcessWorker.type,
+                    base_job_template=ProcessWorker.get_default_base_job_template(),
+                    description="Runs barometer flows as local processes in the project's environment.",
+                )
+            )
         except ObjectAlreadyExists:
             return False
     return True
@@ -68,20 +75,25 @@ def deployments() -> list[RunnerDeployment]:
     backfill = flow.from_source(source=str(PROJECT_DIR), entrypoint="flows/backfill.py:barometer_backfill")
     return [
         refresh.to_deployment(
-            name="half-yearly", schedules=[Cron(HALF_YEARLY, timezone=TIME_ZONE)],
+            name="half-yearly",
+            schedules=[Cron(HALF_YEARLY, timezone=TIME_ZONE)],
             description="The half-yearly refresh: S2 on 15 March, S1 on 15 September, 06:00 "
-                        "Copenhagen time. Parameters left empty fall back to the worker's "
-                        "BAROMETER_* environment; the edition to the latest complete half-year."),
+            "Copenhagen time. Parameters left empty fall back to the worker's "
+            "BAROMETER_* environment; the edition to the latest complete half-year.",
+        ),
         backfill.to_deployment(
             name="on-demand",
             description="Refresh every edition from `first` to `last` (e.g. 2011-S1 to 2012-S2), "
-                        "oldest first, each as the scheduled refresh would."),
+            "oldest first, each as the scheduled refresh would.",
+        ),
     ]
 
 
 def schedule_text(deployment: RunnerDeployment) -> str:
-    return "; ".join(f"cron '{s.schedule.cron}' in {s.schedule.timezone}"
-                     for s in deployment.schedules or []) or "no schedule, run on demand"
+    return (
+        "; ".join(f"cron '{s.schedule.cron}' in {s.schedule.timezone}" for s in deployment.schedules or [])
+        or "no schedule, run on demand"
+    )
 
 
 def register() -> list[str]:
@@ -89,10 +101,18 @@ def register() -> list[str]:
     url = api_url()
     created = ensure_work_pool()
     registered = deployments()
-    deploy(*registered, work_pool_name=WORK_POOL, build=False, push=False, print_next_steps_message=False,
-           ignore_warnings=True)
-    return [f"Prefect server: {url}",
-            f"Work pool '{WORK_POOL}' (process): {'created' if created else 'already there'}",
-            *(f"Deployment {d.flow_name}/{d.name}: {schedule_text(d)}" for d in registered),
-            f"Start a worker where the landing zone and BAROMETER_PSEUDONYM_KEY are: "
-            f"prefect worker start --pool {WORK_POOL}"]
+    deploy(
+        *registered,
+        work_pool_name=WORK_POOL,
+        build=False,
+        push=False,
+        print_next_steps_message=False,
+        ignore_warnings=True,
+    )
+    return [
+        f"Prefect server: {url}",
+        f"Work pool '{WORK_POOL}' (process): {'created' if created else 'already there'}",
+        *(f"Deployment {d.flow_name}/{d.name}: {schedule_text(d)}" for d in registered),
+        f"Start a worker where the landing zone and BAROMETER_PSEUDONYM_KEY are: "
+        f"prefect worker start --pool {WORK_POOL}",
+    ]

@@ -20,14 +20,14 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-
-from barometer import timing
 from barometer.config import source_config
 from barometer.flows.steps import attempt, prefect_api_configured
 from barometer.sources.base import Delivery, StagedDelivery, find_deliveries, verify_unchanged
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import module
+
+from barometer import timing
 
 log = logging.getLogger("barometer")
 
@@ -49,8 +49,10 @@ class SourceResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Each staged table concatenated over the deliveries in force."""
         names = {name for staged in self.staged for name in staged.tables}
-        return {name: pd.concat([s.tables[name] for s in self.staged if name in s.tables], ignore_index=True)
-                for name in sorted(names)}
+        return {
+            name: pd.concat([s.tables[name] for s in self.staged if name in s.tables], ignore_index=True)
+            for name in sorted(names)
+        }
 
     def delivery_of(self) -> dict[date, str]:
         """reference date -> id of the delivery in force that covers it (for lineage)."""
@@ -63,15 +65,19 @@ class SourceResult:
 
     def outcome_json(self) -> str:
         """What a later refresh with the same inputs reports without reading them again."""
-        rows = [{**row, "reference_date": row["reference_date"] and row["reference_date"].isoformat()}
-                for row in self.deliveries]
+        rows = [
+            {**row, "reference_date": row["reference_date"] and row["reference_date"].isoformat()}
+            for row in self.deliveries
+        ]
         return json.dumps({"deliveries": rows, "errors": self.errors}, sort_keys=True)
 
     @classmethod
     def from_outcome(cls, source: str, outcome: str) -> "SourceResult":
         stored = json.loads(outcome)
-        rows = [{**row, "reference_date": row["reference_date"] and date.fromisoformat(row["reference_date"])}
-                for row in stored["deliveries"]]
+        rows = [
+            {**row, "reference_date": row["reference_date"] and date.fromisoformat(row["reference_date"])}
+            for row in stored["deliveries"]
+        ]
         return cls(source, deliveries=rows, errors=stored["errors"], reused=True)
 
 
@@ -79,12 +85,23 @@ def delivery_id(delivery: Delivery) -> str:
     return hashlib.sha256(f"{delivery.source}\0{delivery.name}\0{delivery.sha256}".encode()).hexdigest()[:32]
 
 
-def delivery_row(delivery: Delivery, status: str, *, staged: StagedDelivery | None = None,
-                 message: str | None = None, key_version: str | None = None) -> dict:
+def delivery_row(
+    delivery: Delivery,
+    status: str,
+    *,
+    staged: StagedDelivery | None = None,
+    message: str | None = None,
+    key_version: str | None = None,
+) -> dict:
     return {
-        "delivery_id": delivery_id(delivery), "source": delivery.source, "name": delivery.name,
-        "reference_date": staged.reference_date if staged else None, "sha256": delivery.sha256,
-        "rows": staged.rows if staged else None, "status": status, "message": message,
+        "delivery_id": delivery_id(delivery),
+        "source": delivery.source,
+        "name": delivery.name,
+        "reference_date": staged.reference_date if staged else None,
+        "sha256": delivery.sha256,
+        "rows": staged.rows if staged else None,
+        "status": status,
+        "message": message,
         "key_version": staged.key_version if staged else key_version,
     }
 
@@ -147,8 +164,9 @@ def reuse_staged() -> Iterator[None]:
         _staged_in_process = _statbank_in_process = None
 
 
-def ingest_delivery(delivery: Delivery, key: PseudonymKey,
-                    municipality_code: str) -> tuple[StagedDelivery | None, DeliveryError | None]:
+def ingest_delivery(
+    delivery: Delivery, key: PseudonymKey, municipality_code: str
+) -> tuple[StagedDelivery | None, DeliveryError | None]:
     """read → validate for one delivery; the first broken rule stops it."""
     memo = (delivery.source, delivery.name, delivery.sha256, municipality_code, key.version)
     if _staged_in_process is not None and memo in _staged_in_process:
@@ -165,16 +183,19 @@ def stage(result: SourceResult, accepted: list[StagedDelivery], until: date) -> 
     by_date: dict[date, list[StagedDelivery]] = {}
     for staged in accepted:
         if staged.reference_date > until:
-            log.info("%s describes %s, after the edition's end: not loaded", staged.delivery.name,
-                     staged.reference_date)
+            log.info(
+                "%s describes %s, after the edition's end: not loaded", staged.delivery.name, staged.reference_date
+            )
             continue
         by_date.setdefault(staged.reference_date, []).append(staged)
     for candidates in by_date.values():
         *older, newest = sorted(candidates, key=lambda s: (s.delivery.modified, s.delivery.name))
         result.staged.append(newest)
         result.deliveries.append(delivery_row(newest.delivery, "loaded", staged=newest))
-        result.deliveries.extend(delivery_row(s.delivery, "superseded", staged=s,
-                                              message=f"replaced by {newest.delivery.name}") for s in older)
+        result.deliveries.extend(
+            delivery_row(s.delivery, "superseded", staged=s, message=f"replaced by {newest.delivery.name}")
+            for s in older
+        )
 
 
 def reject(result: SourceResult, delivery: Delivery, error: DeliveryError, key_version: str | None) -> None:
@@ -189,8 +210,9 @@ def source_deliveries(source: str, landing_dir: Path) -> list[Delivery]:
     return find_deliveries(source, folder, source_config("ignore_patterns"))
 
 
-def ingest_file_source(source: str, deliveries: list[Delivery], key: PseudonymKey, municipality_code: str,
-                       until: date) -> SourceResult:
+def ingest_file_source(
+    source: str, deliveries: list[Delivery], key: PseudonymKey, municipality_code: str, until: date
+) -> SourceResult:
     """Read, validate and stage every delivery of one source."""
     result = SourceResult(source)
     accepted = []

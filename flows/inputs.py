@@ -16,8 +16,14 @@ from importlib.resources import files
 from barometer.sources.base import Delivery
 
 # The packages whose code or data decide what a source's observations are.
-COMPUTING_PACKAGES = ["barometer.config", "barometer.sources", "barometer.validations", "barometer.transforms",
-                      "barometer.flows", "barometer.warehouse"]
+COMPUTING_PACKAGES = [
+    "barometer.config",
+    "barometer.sources",
+    "barometer.validations",
+    "barometer.transforms",
+    "barometer.flows",
+    "barometer.warehouse",
+]
 SUFFIXES = (".py", ".yaml", ".geojson", ".csv")
 
 
@@ -33,8 +39,14 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def fingerprint(source: str, deliveries: list[Delivery], until: date, municipality_code: str,
-                key_version: str, dependencies: dict[str, str | None]) -> str:
+def fingerprint(
+    source: str,
+    deliveries: list[Delivery],
+    until: date,
+    municipality_code: str,
+    key_version: str,
+    dependencies: dict[str, str | None],
+) -> str:
     """One checksum of everything `source`'s observations depend on."""
     parts = [source, until.isoformat(), municipality_code, key_version, code_version()]
     parts += [f"{d.name}\0{d.sha256}\0{d.modified!r}\0{d.problem is not None}" for d in deliveries]

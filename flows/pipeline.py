@@ -16,12 +16,25 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-
-from barometer import timing
-from barometer.config import (Settings, edition_end, editions_between, latest_complete_edition, load_catalogue, load_districts,
-                              parse_edition, source_config)
-from barometer.flows.ingest import (SourceResult, employment_result, fetch_employment, ingest_file_source,
-                                    pseudonym_key, source_deliveries, validate_employment)
+from barometer.config import (
+    Settings,
+    edition_end,
+    editions_between,
+    latest_complete_edition,
+    load_catalogue,
+    load_districts,
+    parse_edition,
+    source_config,
+)
+from barometer.flows.ingest import (
+    SourceResult,
+    employment_result,
+    fetch_employment,
+    ingest_file_source,
+    pseudonym_key,
+    source_deliveries,
+    validate_employment,
+)
 from barometer.flows.inputs import fingerprint
 from barometer.flows.steps import LocalSteps
 from barometer.sources.registry import STATBANK_SOURCES, file_sources, module
@@ -32,6 +45,8 @@ from barometer.validations import data_docs
 from barometer.warehouse.database import check_writable, connect, explained_faults, initialise
 from barometer.warehouse.load import LoadRequest, load, read_edition, read_source_inputs
 from barometer.warehouse.lock import CommittedMeanwhile, refresh_lock
+
+from barometer import timing
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
@@ -53,24 +68,35 @@ class RefreshReport:
         return bool(self.rejected)
 
     def markdown(self) -> str:
-        lines = [f"# Refresh of {self.edition}", "",
-                 f"{self.observations} observations published in {self.seconds:.1f} s.", "",
-                 "| source | outcome |", "|---|---|"]
-        lines += [f"| {source} | loaded: {count} deliveries in force{self._unchanged(source)} |"
-                  for source, count in self.loaded.items()]
+        lines = [
+            f"# Refresh of {self.edition}",
+            "",
+            f"{self.observations} observations published in {self.seconds:.1f} s.",
+            "",
+            "| source | outcome |",
+            "|---|---|",
+        ]
+        lines += [
+            f"| {source} | loaded: {count} deliveries in force{self._unchanged(source)} |"
+            for source, count in self.loaded.items()
+        ]
         lines += [f"| {source} | skipped: no delivery |" for source in self.skipped]
         lines += [f"| rejected | {message.replace('|', '/')} |" for message in self.rejected]
         return "\n".join(lines)
 
     def text(self) -> str:
         lines = [f"Edition {self.edition}: {self.observations} observations published in {self.seconds:.1f} s."]
-        lines += [f"  loaded   {source}: {count} deliveries in force{self._unchanged(source)}"
-                  for source, count in self.loaded.items()]
+        lines += [
+            f"  loaded   {source}: {count} deliveries in force{self._unchanged(source)}"
+            for source, count in self.loaded.items()
+        ]
         lines += [f"  no data  {source}: no delivery found" for source in self.skipped]
         lines += [f"  REJECTED {message}" for message in self.rejected]
         if self.rejected:
-            lines.append("Rejected deliveries were not loaded; the warehouse keeps the previous good data for "
-                         "them. Fix or re-send the named files and run the refresh again.")
+            lines.append(
+                "Rejected deliveries were not loaded; the warehouse keeps the previous good data for "
+                "them. Fix or re-send the named files and run the refresh again."
+            )
         return "\n".join(lines)
 
     def _unchanged(self, source: str) -> str:
@@ -97,8 +123,7 @@ def indicators(source: str, results: dict[str, SourceResult], municipality_code:
     """A source's indicators from its tables (plus any other source's tables they need), with
     lineage and disclosure control; indicators whose other sources failed are left out."""
     transform = module("transforms", source)
-    usable = [code for code in transform.INDICATORS
-              if all(results[s].staged for s in indicator_sources(code))]
+    usable = [code for code in transform.INDICATORS if all(results[s].staged for s in indicator_sources(code))]
     if not usable:
         return pd.DataFrame()
     tables = {}
@@ -128,13 +153,19 @@ def ingest_all(steps: LocalSteps, settings: Settings, until: date, stored: dict[
     whose checksum matches the last load's is taken from the warehouse's record instead."""
     key = pseudonym_key()
     table = source_config("employment")["table"]
-    fetch = steps.submit(f"fetch StatBank {table}", "statbank",
-                         lambda: fetch_employment(settings.statbank_url, settings.municipality_code, until))
+    fetch = steps.submit(
+        f"fetch StatBank {table}",
+        "statbank",
+        lambda: fetch_employment(settings.statbank_url, settings.municipality_code, until),
+    )
     plan, results = Plan(), {}
 
     def ingest(source: str) -> SourceResult:
-        result, _ = steps.run(f"ingest {source}", "read", lambda: ingest_file_source(
-            source, plan.deliveries[source], key, settings.municipality_code, until))
+        result, _ = steps.run(
+            f"ingest {source}",
+            "read",
+            lambda: ingest_file_source(source, plan.deliveries[source], key, settings.municipality_code, until),
+        )
         return result or SourceResult(source)
 
     def employment(reuse: bool = True) -> SourceResult:
@@ -143,8 +174,9 @@ def ingest_all(steps: LocalSteps, settings: Settings, until: date, stored: dict[
         if "employment" in results and (reuse or not results["employment"].reused):
             return results["employment"]
         staged, error = fetch.result()
-        checksum = staged and fingerprint("employment", [replace(staged.delivery, modified=0.0)], until,
-                                          settings.municipality_code, key.version, {})
+        checksum = staged and fingerprint(
+            "employment", [replace(staged.delivery, modified=0.0)], until, settings.municipality_code, key.version, {}
+        )
         plan.fingerprints["employment"] = checksum
         if reuse and checksum and stored.get("employment", ("",))[0] == checksum:
             results["employment"] = SourceResult.from_outcome("employment", stored["employment"][1])
@@ -162,8 +194,14 @@ def ingest_all(steps: LocalSteps, settings: Settings, until: date, stored: dict[
         with timing.stage("read"):
             deliveries = source_deliveries(source, settings.landing_dir)
         plan.deliveries[source] = deliveries
-        checksum = fingerprint(source, deliveries, until, settings.municipality_code, key.version,
-                               {needed: plan.fingerprints.get(needed) for needed in dependencies(source)})
+        checksum = fingerprint(
+            source,
+            deliveries,
+            until,
+            settings.municipality_code,
+            key.version,
+            {needed: plan.fingerprints.get(needed) for needed in dependencies(source)},
+        )
         plan.fingerprints[source] = checksum
         if source in stored and stored[source][0] == checksum:
             results[source] = SourceResult.from_outcome(source, stored[source][1])
@@ -171,7 +209,9 @@ def ingest_all(steps: LocalSteps, settings: Settings, until: date, stored: dict[
         elif deliveries:
             results[source] = ingest(source)
         else:
-            steps.logger.warning("%s: no delivery in %s", source, settings.landing_dir / source_config(source)["landing"])
+            steps.logger.warning(
+                "%s: no delivery in %s", source, settings.landing_dir / source_config(source)["landing"]
+            )
             results[source] = SourceResult(source)
     employment()
     results = {name: results[name] for name in [*file_sources(), *STATBANK_SOURCES]}
@@ -183,16 +223,18 @@ def ingest_all(steps: LocalSteps, settings: Settings, until: date, stored: dict[
     return plan, results
 
 
-def compute_all(steps: LocalSteps, results: dict[str, SourceResult],
-                municipality_code: str) -> tuple[pd.DataFrame, list, list]:
+def compute_all(
+    steps: LocalSteps, results: dict[str, SourceResult], municipality_code: str
+) -> tuple[pd.DataFrame, list, list]:
     """Each recomputed source's observations; a failing transform is reported and its source's
     old values kept. Returns the observations, each source's outcome and the failures."""
     frames, failures, computed = [], [], []
     for name, result in results.items():
         if result.reused:
             continue
-        frame, failure = steps.run(f"compute {name} indicators", "compute",
-                                   lambda n=name: indicators(n, results, municipality_code))
+        frame, failure = steps.run(
+            f"compute {name} indicators", "compute", lambda n=name: indicators(n, results, municipality_code)
+        )
         if failure:
             failures.append(failure.summary())
             continue
@@ -227,13 +269,21 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
         )
         report.seconds = time.monotonic() - clock
         request = LoadRequest(
-            run_id=run_id or str(uuid.uuid4()), edition=edition, edition_end=until, started_at=started,
-            status="failed" if report.failed else "completed", summary=report.text(),
-            catalogue=load_catalogue(), districts=load_districts(settings.municipality_code),
+            run_id=run_id or str(uuid.uuid4()),
+            edition=edition,
+            edition_end=until,
+            started_at=started,
+            status="failed" if report.failed else "completed",
+            summary=report.text(),
+            catalogue=load_catalogue(),
+            districts=load_districts(settings.municipality_code),
             deliveries=[row for r in results.values() for row in r.deliveries],
             observations=observations,
-            source_inputs={name: (plan.fingerprints[name], results[name].outcome_json())
-                           for name in computed if name in plan.fingerprints and plan.fingerprints[name]},
+            source_inputs={
+                name: (plan.fingerprints[name], results[name].outcome_json())
+                for name in computed
+                if name in plan.fingerprints and plan.fingerprints[name]
+            },
         )
         with explained_faults(settings.warehouse_url):
             published = steps.call("load warehouse", "load", lambda: load_warehouse(engine, settings, request, stored))
@@ -259,17 +309,22 @@ class BackfillReport:
 
     def text(self) -> str:
         editions = list(self.outcomes)
-        lines = [f"Backfill {editions[0]} to {editions[-1]}: {len(editions) - len(self.failed)} of "
-                 f"{len(editions)} editions refreshed."]
+        lines = [
+            f"Backfill {editions[0]} to {editions[-1]}: {len(editions) - len(self.failed)} of "
+            f"{len(editions)} editions refreshed."
+        ]
         lines += self.outcomes.values()
         if self.failed:
-            lines.append(f"Failed: {', '.join(self.failed)}. Fix what the messages above name, then "
-                         f"refresh each again (`barometer refresh --edition ...`) or rerun the backfill.")
+            lines.append(
+                f"Failed: {', '.join(self.failed)}. Fix what the messages above name, then "
+                f"refresh each again (`barometer refresh --edition ...`) or rerun the backfill."
+            )
         return "\n".join(lines)
 
 
-def backfill(first: str, last: str, settings: Settings, steps: LocalSteps,
-             announce=lambda text: None) -> BackfillReport:
+def backfill(
+    first: str, last: str, settings: Settings, steps: LocalSteps, announce=lambda text: None
+) -> BackfillReport:
     """Every edition from `first` to `last`, oldest first, each as its own refresh and load;
     deliveries are read and validated once for the whole range. A failed edition does not stop
     the others."""
@@ -290,8 +345,9 @@ def backfill(first: str, last: str, settings: Settings, steps: LocalSteps,
     return report
 
 
-def load_warehouse(engine, settings: Settings, request: LoadRequest,
-                   stored: dict[str, tuple[str, str]]) -> pd.DataFrame:
+def load_warehouse(
+    engine, settings: Settings, request: LoadRequest, stored: dict[str, tuple[str, str]]
+) -> pd.DataFrame:
     """One transaction under the warehouse's refresh lock (taken for the load only, never for
     network waits), after checking that no other refresh committed since this one read `stored`;
     returns the edition as published (city-wide rows)."""
@@ -300,8 +356,11 @@ def load_warehouse(engine, settings: Settings, request: LoadRequest,
             raise CommittedMeanwhile()
         initialise(engine)
         catalogue = request.catalogue
-        load(engine, request, lambda stored: edition_entries(
-            stored, request.edition, catalogue, settings.municipality_code))
+        load(
+            engine,
+            request,
+            lambda stored: edition_entries(stored, request.edition, catalogue, settings.municipality_code),
+        )
         return read_edition(engine, request.edition, settings.municipality_code)
 
 
@@ -311,10 +370,12 @@ def write_data_docs(steps: LocalSteps, settings: Settings, validated: list, edit
     if not validated:
         return
     try:
-        index = steps.call("write Data Docs", "data docs",
-                           lambda: data_docs.build(settings.data_docs_dir, validated, f"refresh-{edition}"))
+        index = steps.call(
+            "write Data Docs",
+            "data docs",
+            lambda: data_docs.build(settings.data_docs_dir, validated, f"refresh-{edition}"),
+        )
     except Exception as error:  # noqa: BLE001 - the refresh's outcome stands without its Data Docs
-        steps.logger.warning("Data Docs not written to %s: %s: %s", settings.data_docs_dir,
-                             type(error).__name__, error)
+        steps.logger.warning("Data Docs not written to %s: %s: %s", settings.data_docs_dir, type(error).__name__, error)
         return
     steps.logger.info("Validation results (Data Docs): %s", index.resolve().as_uri())

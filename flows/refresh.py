@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import uuid
 
-from prefect import flow
-from prefect.runtime import flow_run
-from prefect.states import Completed, Failed
-
 from barometer.config import Settings
 from barometer.flows.ingest import pseudonym_key
 from barometer.flows.pipeline import edition_or_default, refresh
 from barometer.flows.steps import PrefectSteps
 from barometer.warehouse.database import WarehouseUnavailable
 from barometer.warehouse.lock import WarehouseBusy
+from prefect import flow
+from prefect.runtime import flow_run
+from prefect.states import Completed, Failed
 
 
 def run_name() -> str:
@@ -23,8 +22,12 @@ def run_name() -> str:
 
 
 @flow(name="barometer-refresh", flow_run_name=run_name, validate_parameters=False, persist_result=False)
-def barometer_refresh(edition: str | None = None, landing: str | None = None, warehouse: str | None = None,
-                      statbank_url: str | None = None):
+def barometer_refresh(
+    edition: str | None = None,
+    landing: str | None = None,
+    warehouse: str | None = None,
+    statbank_url: str | None = None,
+):
     """Refresh one half-yearly edition (e.g. '2012-S2'; default: the latest complete half-year)
     from the landing zone and StatBank.
 

@@ -23,8 +23,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from barometer import timing
 from barometer.sources.errors import DeliveryError
+
+from barometer import timing
 
 Outcome = tuple[Any, DeliveryError | None]  # (value, None) or (None, why it failed)
 ORCHESTRATIONS = ("auto", "prefect", "local")
@@ -62,9 +63,14 @@ def unexpected(place: str, error: BaseException) -> DeliveryError:
     """An error nobody anticipated, named by type and place only: its message might quote a cell."""
     frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
     where = f" in {Path(frame.filename).name} line {frame.lineno}" if frame else ""
-    return DeliveryError(place, "delivery can be processed", detail=(
-        f"unexpected {type(error).__name__}{where}; the message is withheld as it may hold personal "
-        "data - reproduce with `barometer validate` on the file"))
+    return DeliveryError(
+        place,
+        "delivery can be processed",
+        detail=(
+            f"unexpected {type(error).__name__}{where}; the message is withheld as it may hold personal "
+            "data - reproduce with `barometer validate` on the file"
+        ),
+    )
 
 
 def attempt(place: str, function: Callable[[], Any]) -> Outcome:

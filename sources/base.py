@@ -14,14 +14,13 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from itertools import islice
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from barometer.sources.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -77,14 +76,18 @@ class StagedDelivery:
 def file_system_error(file: str, error: OSError) -> DeliveryError:
     """What the file system refused, as a rule the delivery broke (no path, no traceback)."""
     if isinstance(error, FileNotFoundError):
-        return DeliveryError(file, "file exists until it is read",
-                             detail="it disappeared before it was read (moved or deleted meanwhile?)")
+        return DeliveryError(
+            file,
+            "file exists until it is read",
+            detail="it disappeared before it was read (moved or deleted meanwhile?)",
+        )
     if isinstance(error, PermissionError):
         return DeliveryError(file, "file is readable", detail="permission denied for the barometer's user")
     if isinstance(error, IsADirectoryError):
         return DeliveryError(file, "delivery is a file", detail="a folder was found where a file is expected")
-    return DeliveryError(file, "file is readable",
-                         detail=f"the file system failed to read it ({error.strerror or type(error).__name__})")
+    return DeliveryError(
+        file, "file is readable", detail=f"the file system failed to read it ({error.strerror or type(error).__name__})"
+    )
 
 
 @contextmanager
@@ -134,7 +137,9 @@ def verify_unchanged(delivery: Delivery) -> None:
     try:
         now = sha256_of(delivery.path, delivery.name)
     except DeliveryError:
-        raise DeliveryError(delivery.name, rule, detail="it disappeared or became unreadable while it was read") from None
+        raise DeliveryError(
+            delivery.name, rule, detail="it disappeared or became unreadable while it was read"
+        ) from None
     if now != delivery.sha256:
         raise DeliveryError(delivery.name, rule, detail="its checksum changed: was it still being written?")
 
@@ -196,19 +201,28 @@ def _check_inside(entry: Path, name: str, zone: Path) -> None:
         root = zone.resolve()
         paths = [entry, *(_files(entry) if entry.is_dir() else [])]
         if any(not path.resolve().is_relative_to(root) for path in paths):
-            raise DeliveryError(name, "delivery stays inside the landing zone",
-                                detail="a symbolic link points outside the landing zone")
+            raise DeliveryError(
+                name, "delivery stays inside the landing zone", detail="a symbolic link points outside the landing zone"
+            )
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], file: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DeliveryError(file, "required column present", missing[0],
-                            detail=f"missing column(s) {', '.join(missing)}")
+        raise DeliveryError(
+            file, "required column present", missing[0], detail=f"missing column(s) {', '.join(missing)}"
+        )
 
 
-def read_csv(path: Path, file: str, columns: list[str], *, encoding: str = "utf-8",
-             sep: str = ";", prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
+def read_csv(
+    path: Path,
+    file: str,
+    columns: list[str],
+    *,
+    encoding: str = "utf-8",
+    sep: str = ";",
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """A delimited export as text columns plus its row numbers, read in chunks.
 
     `prepare` runs on each chunk as it is read: file sources pseudonymise CPR numbers there, so
@@ -225,13 +239,27 @@ def read_csv(path: Path, file: str, columns: list[str], *, encoding: str = "utf-
         return _read_chunks(path, file, columns, encoding, sep, prepare)
 
 
-def _read_chunks(path: Path, file: str, columns: list[str], encoding: str, sep: str,
-                 prepare: Callable[[pd.DataFrame], pd.DataFrame] | None) -> pd.DataFrame:
+def _read_chunks(
+    path: Path,
+    file: str,
+    columns: list[str],
+    encoding: str,
+    sep: str,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None,
+) -> pd.DataFrame:
     """The chunks `read_csv` promises, with the parser's failures named as rules."""
     try:
         _check_fields(path, file, columns, encoding, sep)
-        reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding,
-                             chunksize=CHUNK_ROWS, skipinitialspace=False, index_col=False)
+        reader = pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            encoding=encoding,
+            chunksize=CHUNK_ROWS,
+            skipinitialspace=False,
+            index_col=False,
+        )
         chunks = []
         for chunk in reader:
             chunk.columns = [str(c).strip() for c in chunk.columns]
@@ -241,14 +269,18 @@ def _read_chunks(path: Path, file: str, columns: list[str], encoding: str, sep: 
             chunks.append(prepare(chunk) if prepare else chunk)
     except UnicodeDecodeError as error:
         rows, column = _undecodable(path, encoding, sep)
-        detail = (f"{len(rows)} row(s) hold bytes that are not {encoding}" if error.reason != "unexpected end of data"
-                  else "the file ends mid-character, as a cut-off upload does")
+        detail = (
+            f"{len(rows)} row(s) hold bytes that are not {encoding}"
+            if error.reason != "unexpected end of data"
+            else "the file ends mid-character, as a cut-off upload does"
+        )
         raise DeliveryError(file, f"file is encoded as {encoding}", column, rows, detail) from None
     except pd.errors.EmptyDataError:
         raise DeliveryError(file, "file is not empty", detail="the file has no header row") from None
     except (pd.errors.ParserError, csv.Error) as error:
-        raise DeliveryError(file, f"file is '{sep}'-separated with a constant number of columns",
-                            detail=_parser_detail(error)) from None
+        raise DeliveryError(
+            file, f"file is '{sep}'-separated with a constant number of columns", detail=_parser_detail(error)
+        ) from None
     frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
     if frame.empty:
         raise DeliveryError(file, "file has data rows", detail="only a header row was delivered")
@@ -271,15 +303,24 @@ def _check_fields(path: Path, file: str, columns: list[str], encoding: str, sep:
         header = next((record for record in csv.reader(handle, delimiter=sep) if record), [])
     ragged = _ragged_rows(path, encoding, sep, len(header))
     if len(header) == 1 < len(columns):
-        raise DeliveryError(file, f"file is '{sep}'-separated", next(c for c in columns if c != header[0].strip()),
-                            detail=f"the header row is a single field: no '{sep}' between column names")
+        raise DeliveryError(
+            file,
+            f"file is '{sep}'-separated",
+            next(c for c in columns if c != header[0].strip()),
+            detail=f"the header row is a single field: no '{sep}' between column names",
+        )
     if ragged:
         fields = ragged[0][1]
         short = fields < len(header)
-        raise DeliveryError(file, f"every row has the header's {len(header)} fields",
-                            header[fields].strip() if short else None, [row for row, _ in ragged],
-                            detail="a row ends early, as a cut-off upload does" if short
-                            else f"a row has more fields: a stray '{sep}' in a value?")
+        raise DeliveryError(
+            file,
+            f"every row has the header's {len(header)} fields",
+            header[fields].strip() if short else None,
+            [row for row, _ in ragged],
+            detail="a row ends early, as a cut-off upload does"
+            if short
+            else f"a row has more fields: a stray '{sep}' in a value?",
+        )
 
 
 def _ragged_rows(path: Path, encoding: str, sep: str, expected: int) -> list[tuple[int, int]]:
@@ -295,7 +336,7 @@ def _ragged_rows(path: Path, encoding: str, sep: str, expected: int) -> list[tup
         first = True
         for block in iter(lambda: handle.read(FIELD_BLOCK_BYTES), b""):
             decoder.decode(block)
-            counter.feed(block[len(BOM):] if first and name == "utf-8-sig" and block.startswith(BOM) else block)
+            counter.feed(block[len(BOM) :] if first and name == "utf-8-sig" and block.startswith(BOM) else block)
             first = False
         decoder.decode(b"", final=True)
     counter.finish()
@@ -345,9 +386,12 @@ class _FieldCounter:
         before = self._before(data, quotes)
         after = following[quotes]
         returns = self._outside(data, RETURN, quotes)
-        if ((opening & (before != self.sep) & (before != NEWLINE) & (before != QUOTE)).any()
-                or (~opening & (after != self.sep) & (after != RETURN) & (after != NEWLINE) & (after != QUOTE)).any()
-                or (following[returns] != NEWLINE).any() or not data.all()):
+        if (
+            (opening & (before != self.sep) & (before != NEWLINE) & (before != QUOTE)).any()
+            or (~opening & (after != self.sep) & (after != RETURN) & (after != NEWLINE) & (after != QUOTE)).any()
+            or (following[returns] != NEWLINE).any()
+            or not data.all()
+        ):
             self.regular = False
             return
         seps = self._outside(data, self.sep, quotes)
@@ -393,15 +437,22 @@ def _undecodable(path: Path, encoding: str, sep: str) -> tuple[list[int], str | 
             except UnicodeDecodeError:
                 rows.append(row)
                 first = first or line
-    names, fields = (next(csv.reader([line.decode(encoding, errors="replace")], delimiter=sep), [])
-                     for line in (header, first))
+    names, fields = (
+        next(csv.reader([line.decode(encoding, errors="replace")], delimiter=sep), []) for line in (header, first)
+    )
     position = next((i for i, field in enumerate(fields) if "\ufffd" in field), len(names))
     return rows, names[position].strip() if rows[:1] != [1] and position < len(names) else None
 
 
-def read_xlsx(path: Path, file: str, sheet: str, columns: list[str], *,
-              header_first_cell: str | None = None,
-              prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> pd.DataFrame:
+def read_xlsx(
+    path: Path,
+    file: str,
+    sheet: str,
+    columns: list[str],
+    *,
+    header_first_cell: str | None = None,
+    prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """A sheet's table as a frame with Excel row numbers, built in chunks like `read_csv`.
 
     The table starts at the first row (or the row whose first cell is `header_first_cell`, for
@@ -414,12 +465,16 @@ def read_xlsx(path: Path, file: str, sheet: str, columns: list[str], *,
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception:  # a file that is not a workbook fails in many ways
-        raise DeliveryError(file, "file is a readable .xlsx workbook",
-                            detail="the file could not be opened as an Excel workbook") from None
+        raise DeliveryError(
+            file, "file is a readable .xlsx workbook", detail="the file could not be opened as an Excel workbook"
+        ) from None
     try:
         if sheet not in workbook.sheet_names:
-            raise DeliveryError(file, f"workbook has a sheet named '{sheet}'", detail=(
-                f"sheets found: {', '.join(workbook.sheet_names)}"))
+            raise DeliveryError(
+                file,
+                f"workbook has a sheet named '{sheet}'",
+                detail=(f"sheets found: {', '.join(workbook.sheet_names)}"),
+            )
         rows = _sheet_rows(workbook, sheet, file)
         header, header_row = _find_header(rows, header_first_cell, file, sheet)
         require_columns(pd.DataFrame(columns=header), columns, file)
@@ -443,8 +498,9 @@ def _sheet_rows(workbook, sheet: str, file: str) -> Iterator[list]:
         for row in worksheet.iter_rows():
             yield [""] * offset + row if offset else row
     except Exception:  # a damaged sheet (bad XML in the zip) fails only when its rows are read
-        raise DeliveryError(file, "file is a readable .xlsx workbook",
-                            detail=f"sheet '{sheet}' is damaged and could not be read") from None
+        raise DeliveryError(
+            file, "file is a readable .xlsx workbook", detail=f"sheet '{sheet}' is damaged and could not be read"
+        ) from None
 
 
 def _table_chunks(rows: Iterator[list], header: list[str], first_row: int) -> Iterator[pd.DataFrame]:
@@ -456,7 +512,9 @@ def _table_chunks(rows: Iterator[list], header: list[str], first_row: int) -> It
         empty = _empty_rows(cells)
         end = int(empty.argmax()) if empty.any() else len(cells)
         if end:
-            frame = pd.DataFrame({position: _excel_cells(cells.iloc[:end, position]) for position in range(len(header))})
+            frame = pd.DataFrame(
+                {position: _excel_cells(cells.iloc[:end, position]) for position in range(len(header))}
+            )
             frame.columns, frame.index = header, pd.RangeIndex(number, number + end)
             yield frame
         if end < len(cells):
@@ -521,9 +579,13 @@ def single_reference_date(dates: pd.Series, file: str, column: str, rows: pd.Ser
     distinct = parsed.dt.normalize().unique()
     if len(distinct) != 1:
         first = parsed.dt.normalize().iloc[0]
-        raise DeliveryError(file, "one reference date per delivery", column,
-                            rows[parsed.dt.normalize() != first].tolist(),
-                            detail=f"{len(distinct)} different reference dates")
+        raise DeliveryError(
+            file,
+            "one reference date per delivery",
+            column,
+            rows[parsed.dt.normalize() != first].tolist(),
+            detail=f"{len(distinct)} different reference dates",
+        )
     return pd.Timestamp(distinct[0]).date()
 
 
@@ -531,8 +593,7 @@ def age_on(birth: pd.Series, on: pd.Series | date) -> pd.Series:
     """Exact age in whole years on a date: a birthday on the date itself counts."""
     birth = pd.to_datetime(birth)
     on = pd.to_datetime(pd.Series(on, index=birth.index)) if not isinstance(on, pd.Series) else pd.to_datetime(on)
-    before_birthday = (on.dt.month < birth.dt.month) | (
-        (on.dt.month == birth.dt.month) & (on.dt.day < birth.dt.day))
+    before_birthday = (on.dt.month < birth.dt.month) | ((on.dt.month == birth.dt.month) & (on.dt.day < birth.dt.day))
     return (on.dt.year - birth.dt.year - before_birthday.astype(int)).astype("Int64")
 
 
@@ -545,8 +606,9 @@ def folder_file(delivery: Delivery, pattern: str) -> tuple[Path, str]:
     rule = f"folder holds exactly one file matching '{pattern}'"
     if not delivery.is_folder:
         raise DeliveryError(delivery.name, rule, detail="the delivery is not a folder")
-    matches = sorted(p for p in delivery.path.iterdir()
-                     if p.is_file() and fnmatch.fnmatch(p.name.casefold(), pattern.casefold()))
+    matches = sorted(
+        p for p in delivery.path.iterdir() if p.is_file() and fnmatch.fnmatch(p.name.casefold(), pattern.casefold())
+    )
     if len(matches) != 1:
         raise DeliveryError(delivery.name, rule, detail=f"{len(matches)} files match")
     return matches[0], f"{delivery.name}/{matches[0].name}"

@@ -15,7 +15,6 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-
 from barometer.config import source_config
 from barometer.sources.base import ROW, Delivery, StagedDelivery
 from barometer.sources.statbank import CONTENT, Deadline, StatBankClient, StatBankError, parse_bulk
@@ -63,22 +62,31 @@ def fetch_bulk(client: StatBankClient, municipality_code: str, until: date) -> b
 def staged_delivery(raw: bytes, until: date) -> StagedDelivery:
     """A BULK answer as the delivery of the quarters ended by `until`."""
     cells = stage(raw, until)
-    delivery = Delivery(source=NAME, path=None, name=f"StatBank {source_config(NAME)['table']}",
-                        sha256=hashlib.sha256(raw).hexdigest(), modified=time.time())
+    delivery = Delivery(
+        source=NAME,
+        path=None,
+        name=f"StatBank {source_config(NAME)['table']}",
+        sha256=hashlib.sha256(raw).hexdigest(),
+        modified=time.time(),
+    )
     return StagedDelivery(delivery, cells["reference_date"].max(), {TABLES[0]: cells})
 
 
-def select(info: dict[str, Any], config: dict[str, Any], municipality_code: str,
-           until: date) -> dict[str, list[str]]:
+def select(info: dict[str, Any], config: dict[str, Any], municipality_code: str, until: date) -> dict[str, list[str]]:
     """The BULK selection, keyed by the API's own variable ids: the configured codes, and every
     year up to `until`. Fails naming the variable or code the table no longer has."""
     table = config["table"]
     ids = _match_variables([variable["id"] for variable in info["variables"]], config, f"table {table}")
     unconfigured = [v["id"] for v in info["variables"] if v["id"] not in ids.values()]
     if unconfigured:
-        raise StatBankError(table, f"table {table} has only the configured variables", detail=(
-            f"unconfigured {', '.join(unconfigured)}: BULK needs a value chosen for each; "
-            "add it to config/sources.yaml"))
+        raise StatBankError(
+            table,
+            f"table {table} has only the configured variables",
+            detail=(
+                f"unconfigured {', '.join(unconfigured)}: BULK needs a value chosen for each; "
+                "add it to config/sources.yaml"
+            ),
+        )
     variables = {variable["id"]: variable for variable in info["variables"]}
     wanted = _wanted_codes(config["codes"], municipality_code)
     wanted["time"] = _years_until(variables[ids["time"]], until.year)
@@ -90,9 +98,12 @@ def select(info: dict[str, Any], config: dict[str, Any], municipality_code: str,
         known = {value["id"] for value in variable["values"]}
         missing = [code for code in codes if code not in known]
         if missing:
-            raise StatBankError(table, f"table {table} variable {variable['id']} has value {missing[0]}",
-                                column=variable["id"],
-                                detail=f"configured code(s) missing from tableinfo: {', '.join(missing)}")
+            raise StatBankError(
+                table,
+                f"table {table} variable {variable['id']} has value {missing[0]}",
+                column=variable["id"],
+                detail=f"configured code(s) missing from tableinfo: {', '.join(missing)}",
+            )
         selection[variable["id"]] = codes
     return selection
 
@@ -109,8 +120,9 @@ def _wanted_codes(codes: dict[str, Any], municipality_code: str) -> dict[str, li
 
 
 def _years_until(variable: dict[str, Any], year: int) -> list[str]:
-    return [value["id"] for value in variable["values"]
-            if re.fullmatch(r"\d{4}", value["id"]) and int(value["id"]) <= year]
+    return [
+        value["id"] for value in variable["values"] if re.fullmatch(r"\d{4}", value["id"]) and int(value["id"]) <= year
+    ]
 
 
 def stage(raw: bytes, until: date, lang: str = "da") -> pd.DataFrame:
@@ -125,8 +137,9 @@ def stage(raw: bytes, until: date, lang: str = "da") -> pd.DataFrame:
     number = frame[column["period"]].map(quarter_number)
     unknown = year.isna() | number.isna()
     if unknown.any():
-        raise StatBankError(table, "period is a configured quarter of a year", column["period"],
-                            frame.loc[unknown, ROW].tolist())
+        raise StatBankError(
+            table, "period is a configured quarter of a year", column["period"], frame.loc[unknown, ROW].tolist()
+        )
     quarter_end = pd.PeriodIndex.from_fields(year=year, quarter=number, freq="Q").end_time.date
     cells = pd.DataFrame({ROW: frame[ROW]})
     for role, name in COLUMNS.items():
@@ -145,6 +158,10 @@ def _match_variables(ids: list[str], config: dict[str, Any], owner: str) -> dict
     by_folded = {variable_id.casefold(): variable_id for variable_id in ids}
     for configured in config["variables"].values():
         if configured.casefold() not in by_folded:
-            raise StatBankError(config["table"], f"{owner} has variable {configured}", column=configured,
-                                detail=f"it lists {', '.join(ids)}")
+            raise StatBankError(
+                config["table"],
+                f"{owner} has variable {configured}",
+                column=configured,
+                detail=f"it lists {', '.join(ids)}",
+            )
     return {role: by_folded[configured.casefold()] for role, configured in config["variables"].items()}

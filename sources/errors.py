@@ -8,8 +8,9 @@ from collections.abc import Iterable
 class DeliveryError(Exception):
     """A delivery broke a rule. The message is safe to print: it never holds a cell's value."""
 
-    def __init__(self, file: str, rule: str, column: str | None = None,
-                 rows: Iterable[int] = (), detail: str = "") -> None:
+    def __init__(
+        self, file: str, rule: str, column: str | None = None, rows: Iterable[int] = (), detail: str = ""
+    ) -> None:
         self.file = file
         self.rule = rule
         self.column = column

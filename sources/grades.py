@@ -8,16 +8,32 @@ June 2012 exams), never from the file name.
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.config import source_config
-from barometer.sources.base import ROW, Delivery, StagedDelivery, blank_as_missing, read_csv, single_reference_date, stripped
+from barometer.sources.base import (
+    ROW,
+    Delivery,
+    StagedDelivery,
+    blank_as_missing,
+    read_csv,
+    single_reference_date,
+    stripped,
+)
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
 NAME = "grades"
 TABLES = ["grades"]
-COLUMNS = ["cpr", "institutionsnummer", "skoleaar", "fag", "karakter", "tosproget",
-           "foraeldre_uddannelse", "foraeldre_beskaeftigelse", "husstandsindkomst_decil"]
+COLUMNS = [
+    "cpr",
+    "institutionsnummer",
+    "skoleaar",
+    "fag",
+    "karakter",
+    "tosproget",
+    "foraeldre_uddannelse",
+    "foraeldre_beskaeftigelse",
+    "husstandsindkomst_decil",
+]
 # staged column <- file column, for the text columns kept as delivered (stripped)
 TEXT_COLUMNS = {
     "school": "institutionsnummer",
@@ -33,8 +49,13 @@ TEXT_COLUMNS = {
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
     """The delivery's exams with pseudonymised pupils; `municipality_code` is unused (no districts)."""
     config = source_config(NAME)
-    raw = read_csv(delivery.path, delivery.name, COLUMNS, encoding=config["encoding"],
-                   prepare=pseudonymise_cpr("cpr", delivery.name, key, keep=("person_id",)))
+    raw = read_csv(
+        delivery.path,
+        delivery.name,
+        COLUMNS,
+        encoding=config["encoding"],
+        prepare=pseudonymise_cpr("cpr", delivery.name, key, keep=("person_id",)),
+    )
     exam_dates = exam_date(raw["skoleaar"], delivery.name, raw[ROW])
     reference_date = single_reference_date(exam_dates, delivery.name, "skoleaar", raw[ROW])
     table = pd.DataFrame({ROW: raw[ROW], "person_id": raw["person_id"]})
@@ -54,6 +75,7 @@ def exam_date(school_year: pd.Series, file: str, rows: pd.Series) -> pd.Series:
     dates = ((start + 1).astype("string") + "-06-30").where(end == (start + 1) % 100)
     exam_dates = spelled.map(dict(zip(distinct, dates)))
     if exam_dates.isna().any():
-        raise DeliveryError(file, "school year has the form YYYY/YY, e.g. 2011/12", "skoleaar",
-                            rows[exam_dates.isna()].tolist())
+        raise DeliveryError(
+            file, "school year has the form YYYY/YY, e.g. 2011/12", "skoleaar", rows[exam_dates.isna()].tolist()
+        )
     return exam_dates

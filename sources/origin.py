@@ -4,7 +4,6 @@ groups: 'danish', 'western' (immigrants/descendants, Western) and 'non_western'.
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.sources.base import stripped
 
 ORIGIN_GROUPS = {

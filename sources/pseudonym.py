@@ -14,7 +14,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
 from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError, MissingKeyError
 
@@ -46,8 +45,9 @@ class PseudonymKey:
         secret = self._secret
         digests = b"".join(hmac.digest(secret, value, "sha256") for value in distinct)
         offsets = np.arange(0, HEX_LENGTH * (len(distinct) + 1), HEX_LENGTH, dtype=np.int32)
-        hexed = pa.StringArray.from_buffers(len(distinct), pa.py_buffer(offsets),
-                                            pa.py_buffer(binascii.hexlify(digests)))
+        hexed = pa.StringArray.from_buffers(
+            len(distinct), pa.py_buffer(offsets), pa.py_buffer(binascii.hexlify(digests))
+        )
         return pd.Series(pd.arrays.ArrowStringArray(hexed.take(encoded.indices)), index=index)
 
 
@@ -60,16 +60,19 @@ def _arrow_text(values: pd.Series) -> pa.Array:
 def _century(year2: pd.Series, digit7: pd.Series) -> pd.Series:
     """Statistics Denmark's rule: the 7th digit and the two year digits give the century."""
     century = np.select(
-        [digit7 <= 3, digit7.isin([4, 9]) & (year2 <= 36), digit7.isin([4, 9]),
-         (digit7 >= 5) & (digit7 <= 8) & (year2 <= 57)],
+        [
+            digit7 <= 3,
+            digit7.isin([4, 9]) & (year2 <= 36),
+            digit7.isin([4, 9]),
+            (digit7 >= 5) & (digit7 <= 8) & (year2 <= 57),
+        ],
         [1900, 2000, 1900, 2000],
         default=1800,
     )
     return pd.Series(century, index=year2.index)
 
 
-def split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series,
-              key: PseudonymKey) -> pd.DataFrame:
+def split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series, key: PseudonymKey) -> pd.DataFrame:
     """Pseudonym, birth date and sex for a column of CPR numbers (with or without hyphen).
 
     Malformed numbers are a DeliveryError naming the rows, never the values.
@@ -79,30 +82,36 @@ def split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series,
     digits = text.str.replace("-", "", regex=False).where(well_formed, "0101000000")
     # Ten digits as fixed-width bytes, then a (rows × 10) integer matrix: no parsing per row.
     numbers = _arrow_text(digits).cast(pa.binary(10))
-    matrix = np.frombuffer(numbers.buffers()[1], dtype=np.uint8,
-                           count=10 * len(numbers), offset=10 * numbers.offset).reshape(-1, 10) - ord("0")
+    matrix = np.frombuffer(
+        numbers.buffers()[1], dtype=np.uint8, count=10 * len(numbers), offset=10 * numbers.offset
+    ).reshape(-1, 10) - ord("0")
     day = matrix[:, 0] * 10 + matrix[:, 1]
     month = matrix[:, 2] * 10 + matrix[:, 3]
     year2 = pd.Series(matrix[:, 4] * 10 + matrix[:, 5], index=raw.index)
     digit7 = pd.Series(matrix[:, 6], index=raw.index)
     year = _century(year2, digit7) + year2
-    birth = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}, index=raw.index),
-                           errors="coerce")
+    birth = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}, index=raw.index), errors="coerce")
     valid = well_formed & birth.notna().to_numpy()
     if not valid.all():
-        raise DeliveryError(file, "CPR number has the form DDMMYY-SSSS or DDMMYYSSSS (a real date)",
-                            column, rows[~valid].tolist())
-    return pd.DataFrame({
-        "person_id": key.pseudonyms(numbers, raw.index),
-        "cpr_birth_date": birth.dt.date,
-        "sex": np.where(matrix[:, 9] % 2 == 1, "M", "K"),
-    }, index=raw.index)
+        raise DeliveryError(
+            file, "CPR number has the form DDMMYY-SSSS or DDMMYYSSSS (a real date)", column, rows[~valid].tolist()
+        )
+    return pd.DataFrame(
+        {
+            "person_id": key.pseudonyms(numbers, raw.index),
+            "cpr_birth_date": birth.dt.date,
+            "sex": np.where(matrix[:, 9] % 2 == 1, "M", "K"),
+        },
+        index=raw.index,
+    )
 
 
-def pseudonymise_cpr(column: str, file: str, key: PseudonymKey,
-                     keep: tuple[str, ...] = PERSON_COLUMNS) -> Callable[[pd.DataFrame], pd.DataFrame]:
+def pseudonymise_cpr(
+    column: str, file: str, key: PseudonymKey, keep: tuple[str, ...] = PERSON_COLUMNS
+) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """The `prepare=` callback of `read_csv`/`read_xlsx` that swaps each chunk's CPR column for
     the `keep` columns of `split_cpr`, so the raw numbers never outlive the chunk they came in."""
+
     def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
         person = split_cpr(chunk[column], file, column, chunk[ROW], key)
         return pd.concat([chunk.drop(columns=column), person[list(keep)]], axis=1)

@@ -8,9 +8,16 @@ only. No personal data: every row is an area.
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.config import load_districts, source_config
-from barometer.sources.base import ROW, Delivery, StagedDelivery, decimal_number, read_xlsx, single_reference_date, stripped
+from barometer.sources.base import (
+    ROW,
+    Delivery,
+    StagedDelivery,
+    decimal_number,
+    read_xlsx,
+    single_reference_date,
+    stripped,
+)
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
 
@@ -22,22 +29,25 @@ COLUMNS = ["Område-ID", "Område", "Bydel", "År", "Indeks", "Anmeldelser pr. 1
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
     """`key` is unused (no personal data) but kept so every reader has the same signature."""
     config = source_config(NAME)
-    raw = read_xlsx(delivery.path, delivery.name, config["sheet"], COLUMNS,
-                    header_first_cell=config["header_first_cell"])
+    raw = read_xlsx(
+        delivery.path, delivery.name, config["sheet"], COLUMNS, header_first_cell=config["header_first_cell"]
+    )
     year = _year(raw, delivery.name)
     reference_date = single_reference_date(year.astype(str) + "-12-31", delivery.name, "År", raw[ROW])
-    table = pd.DataFrame({
-        ROW: raw[ROW],
-        "area_id": stripped(raw["Område-ID"]),
-        "area_name": stripped(raw["Område"]),
-        "district_name": stripped(raw["Bydel"]),
-        "district": load_districts(municipality_code).to_numbers(raw["Bydel"]),
-        "year": year,
-        "index": decimal_number(raw["Indeks"]),
-        "reports_per_1000": decimal_number(raw["Anmeldelser pr. 1.000 indb."]),
-        "insecure_percent": decimal_number(raw["Utryghed (%)"]),
-        "reference_date": reference_date,
-    })
+    table = pd.DataFrame(
+        {
+            ROW: raw[ROW],
+            "area_id": stripped(raw["Område-ID"]),
+            "area_name": stripped(raw["Område"]),
+            "district_name": stripped(raw["Bydel"]),
+            "district": load_districts(municipality_code).to_numbers(raw["Bydel"]),
+            "year": year,
+            "index": decimal_number(raw["Indeks"]),
+            "reports_per_1000": decimal_number(raw["Anmeldelser pr. 1.000 indb."]),
+            "insecure_percent": decimal_number(raw["Utryghed (%)"]),
+            "reference_date": reference_date,
+        }
+    )
     return StagedDelivery(delivery, reference_date, {TABLES[0]: table}, key_version=None)
 
 

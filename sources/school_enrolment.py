@@ -11,10 +11,17 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-
 from barometer.config import Districts, load_districts, source_config
-from barometer.sources.base import (ROW, Delivery, StagedDelivery, age_on, blank_as_missing, folder_file, read_csv,
-                          single_reference_date)
+from barometer.sources.base import (
+    ROW,
+    Delivery,
+    StagedDelivery,
+    age_on,
+    blank_as_missing,
+    folder_file,
+    read_csv,
+    single_reference_date,
+)
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
 NAME = "school_enrolment"
@@ -35,34 +42,36 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
     return StagedDelivery(delivery, reference_date, {"schools": schools, "pupils": pupils}, key.version)
 
 
-def _read_pupils(path: Path, file: str, key: PseudonymKey, encoding: str,
-                 districts: Districts) -> pd.DataFrame:
+def _read_pupils(path: Path, file: str, key: PseudonymKey, encoding: str, districts: Districts) -> pd.DataFrame:
     raw = read_csv(path, file, PUPIL_COLUMNS, encoding=encoding, prepare=pseudonymise_cpr("cpr", file, key))
     reference_date = single_reference_date(raw["opgoerelsesdato"], file, "opgoerelsesdato", raw[ROW])
     bilingual_code = blank_as_missing(raw["tosproget"])
-    return pd.DataFrame({
-        ROW: raw[ROW],
-        "person_id": raw["person_id"],
-        "birth_date": raw["cpr_birth_date"],
-        "age": age_on(raw["cpr_birth_date"], reference_date),
-        "school_number": blank_as_missing(raw["institutionsnummer"]),
-        "district_name": blank_as_missing(raw["bopaelsbydel"]),
-        "district": districts.to_numbers(raw["bopaelsbydel"]),
-        "bilingual_code": bilingual_code,
-        "bilingual": bilingual_code.map(BILINGUAL_CODES).astype("boolean"),
-        "reference_date": reference_date,
-    })
+    return pd.DataFrame(
+        {
+            ROW: raw[ROW],
+            "person_id": raw["person_id"],
+            "birth_date": raw["cpr_birth_date"],
+            "age": age_on(raw["cpr_birth_date"], reference_date),
+            "school_number": blank_as_missing(raw["institutionsnummer"]),
+            "district_name": blank_as_missing(raw["bopaelsbydel"]),
+            "district": districts.to_numbers(raw["bopaelsbydel"]),
+            "bilingual_code": bilingual_code,
+            "bilingual": bilingual_code.map(BILINGUAL_CODES).astype("boolean"),
+            "reference_date": reference_date,
+        }
+    )
 
 
-def _read_schools(path: Path, file: str, encoding: str, districts: Districts,
-                  reference_date: date) -> pd.DataFrame:
+def _read_schools(path: Path, file: str, encoding: str, districts: Districts, reference_date: date) -> pd.DataFrame:
     raw = read_csv(path, file, SCHOOL_COLUMNS, encoding=encoding)
-    return pd.DataFrame({
-        ROW: raw[ROW],
-        "school_number": blank_as_missing(raw["institutionsnummer"]),
-        "school_name": blank_as_missing(raw["skolenavn"]),
-        "district_name": blank_as_missing(raw["bydel"]),
-        "district": districts.to_numbers(raw["bydel"]),
-        "school_type": blank_as_missing(raw["skoletype"]),
-        "reference_date": reference_date,
-    })
+    return pd.DataFrame(
+        {
+            ROW: raw[ROW],
+            "school_number": blank_as_missing(raw["institutionsnummer"]),
+            "school_name": blank_as_missing(raw["skolenavn"]),
+            "district_name": blank_as_missing(raw["bydel"]),
+            "district": districts.to_numbers(raw["bydel"]),
+            "school_type": blank_as_missing(raw["skoletype"]),
+            "reference_date": reference_date,
+        }
+    )

@@ -21,7 +21,6 @@ from typing import Any
 
 import pandas as pd
 import requests
-
 from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError
 
@@ -38,8 +37,9 @@ OPENING_CHARS = 80  # how much of an unexpected answer an error message quotes
 class StatBankError(DeliveryError):
     """The StatBank API refused a request, did not answer, or answered in an unexpected format."""
 
-    def __init__(self, table: str, rule: str, column: str | None = None, rows: Iterable[int] = (),
-                 detail: str = "") -> None:
+    def __init__(
+        self, table: str, rule: str, column: str | None = None, rows: Iterable[int] = (), detail: str = ""
+    ) -> None:
         super().__init__(f"StatBank {table}", rule, column, rows, detail)
 
 
@@ -75,8 +75,16 @@ class StatBankClient:
     the deadline: a retry that could not start before it is not made.
     """
 
-    def __init__(self, base_url: str, *, connect_timeout: float = 10.0, read_timeout: float = 300.0,
-                 retries: int = 5, backoff_factor: float = 2.0, deadline: Deadline | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 300.0,
+        retries: int = 5,
+        backoff_factor: float = 2.0,
+        deadline: Deadline | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.tries = retries + 1
@@ -101,14 +109,16 @@ class StatBankClient:
         except ValueError:
             raise StatBankError(table, "tableinfo answer is JSON", detail=_unexpected(response)) from None
         if not isinstance(info, dict) or not isinstance(info.get("variables"), list):
-            raise StatBankError(table, "tableinfo answer lists the table's variables",
-                                detail=_unexpected(response))
+            raise StatBankError(table, "tableinfo answer lists the table's variables", detail=_unexpected(response))
         return info
 
     def data_bulk(self, table: str, variables: dict[str, list[str]], lang: str = "da") -> bytes:
         """The selected cells as BULK text (codes, not labels); BULK needs every variable selected."""
         body = {
-            "table": table, "format": "BULK", "lang": lang, "valuePresentation": "Code",
+            "table": table,
+            "format": "BULK",
+            "lang": lang,
+            "valuePresentation": "Code",
             "variables": [{"code": code, "values": values} for code, values in variables.items()],
         }
         response = self._post("data", table, body)
@@ -116,8 +126,11 @@ class StatBankClient:
         header = _first_line(response.content)
         fields = [field.casefold() for field in header.split(";")]
         if sorted(fields) != sorted(expected) or fields[-1] != CONTENT.casefold():
-            raise StatBankError(table, "data answer is BULK text with a header of the requested "
-                                f"variables then {CONTENT}", detail=_unexpected(response))
+            raise StatBankError(
+                table,
+                f"data answer is BULK text with a header of the requested variables then {CONTENT}",
+                detail=_unexpected(response),
+            )
         return response.content
 
     def _post(self, endpoint: str, table: str, body: dict[str, Any]) -> requests.Response:
@@ -140,9 +153,14 @@ class StatBankClient:
             if response.status_code not in RETRY_STATUSES:
                 return _answered(response, url, table)
             failure, retry_after = f"HTTP {response.status_code}", _retry_after(response)
-        raise StatBankUnavailable(table, "the StatBank API answers", detail=(
-            f"{url} gave no answer after {self.tries} tries ({failure}); "
-            "check the network and BAROMETER_STATBANK_URL, or run the refresh again later"))
+        raise StatBankUnavailable(
+            table,
+            "the StatBank API answers",
+            detail=(
+                f"{url} gave no answer after {self.tries} tries ({failure}); "
+                "check the network and BAROMETER_STATBANK_URL, or run the refresh again later"
+            ),
+        )
 
     def _request(self, url: str, payload: bytes) -> requests.Response:
         """One POST with its whole answer read, in the time left. requests' read timeout bounds
@@ -151,8 +169,12 @@ class StatBankClient:
         if left <= 0.0:
             raise _DeadlinePassed
         timeout = (min(self.connect_timeout, left), min(self.read_timeout, left))
-        return _within(left, lambda: self.session.post(
-            url, data=payload, timeout=timeout, headers={"Content-Type": "application/json; charset=utf-8"}))
+        return _within(
+            left,
+            lambda: self.session.post(
+                url, data=payload, timeout=timeout, headers={"Content-Type": "application/json; charset=utf-8"}
+            ),
+        )
 
     def _back_off(self, retry: int, retry_after: float, url: str, table: str, failure: str) -> None:
         """Sleep before the `retry`-th retry; a retry that could not start by the deadline is not made."""
@@ -163,10 +185,15 @@ class StatBankClient:
         time.sleep(wait)
 
     def _past_deadline(self, url: str, table: str, failure: str) -> StatBankUnavailable:
-        return StatBankUnavailable(table, "the StatBank API answers within the deadline", detail=(
-            f"StatBank did not answer within {self.deadline.seconds:g} s (deadline_seconds in "
-            "config/sources.yaml / BAROMETER_STATBANK_DEADLINE_SECONDS): employment keeps its previous "
-            f"values; last try: {url}, {failure}; run the refresh again later"))
+        return StatBankUnavailable(
+            table,
+            "the StatBank API answers within the deadline",
+            detail=(
+                f"StatBank did not answer within {self.deadline.seconds:g} s (deadline_seconds in "
+                "config/sources.yaml / BAROMETER_STATBANK_DEADLINE_SECONDS): employment keeps its previous "
+                f"values; last try: {url}, {failure}; run the refresh again later"
+            ),
+        )
 
 
 def _within(seconds: float, function: Callable[[], requests.Response]) -> requests.Response:
@@ -195,9 +222,14 @@ def _answered(response: requests.Response, url: str, table: str) -> requests.Res
     if response.status_code == 400:
         raise StatBankError(table, "the StatBank API accepts the request", detail=_api_error(response))
     if response.status_code != 200:
-        raise StatBankError(table, "the StatBank API answers HTTP 200", detail=(
-            f"{url} answered HTTP {response.status_code}; check BAROMETER_STATBANK_URL "
-            "(the API's base, ending in /v1)"))
+        raise StatBankError(
+            table,
+            "the StatBank API answers HTTP 200",
+            detail=(
+                f"{url} answered HTTP {response.status_code}; check BAROMETER_STATBANK_URL "
+                "(the API's base, ending in /v1)"
+            ),
+        )
     return response
 
 
@@ -228,7 +260,7 @@ def _first_line(content: bytes) -> str:
 
 def _unexpected(response: requests.Response) -> str:
     """What came back instead, briefly: an HTML page usually means a wrong URL or a proxy."""
-    opening = " ".join(response.content[:OPENING_CHARS * 4].decode("utf-8", errors="replace").split())
+    opening = " ".join(response.content[: OPENING_CHARS * 4].decode("utf-8", errors="replace").split())
     kind = response.headers.get("Content-Type", "no content type")
     return f"got {kind} beginning {opening[:OPENING_CHARS]!r} from {response.url}"
 
@@ -237,8 +269,9 @@ def parse_bulk(raw: bytes, table: str, lang: str = "da") -> pd.DataFrame:
     """BULK text as a frame: one text column per variable (named as in the header), INDHOLD as
     float ('..' and empty are NaN) and `_row`, the line in the answer (header = line 1)."""
     try:
-        frame = pd.read_csv(io.BytesIO(raw), sep=";", dtype=str, keep_default_na=False,
-                            encoding="utf-8-sig", skip_blank_lines=False)
+        frame = pd.read_csv(
+            io.BytesIO(raw), sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+        )
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
         raise StatBankError(table, "data answer is ';'-separated UTF-8 text with a header") from None
     if frame.columns[-1].casefold() != CONTENT.casefold():
@@ -248,11 +281,11 @@ def parse_bulk(raw: bytes, table: str, lang: str = "da") -> pd.DataFrame:
     frame = frame[frame.drop(columns=ROW).ne("").any(axis=1)].reset_index(drop=True)
     text = frame[CONTENT].str.strip()
     missing = text.isin(MISSING)
-    number = pd.to_numeric(text.where(~missing).str.replace(DECIMAL[lang], ".", regex=False),
-                           errors="coerce")
+    number = pd.to_numeric(text.where(~missing).str.replace(DECIMAL[lang], ".", regex=False), errors="coerce")
     unreadable = number.isna() & ~missing
     if unreadable.any():
-        raise StatBankError(table, f"{CONTENT} is a number, '..' or empty", column=CONTENT,
-                            rows=frame.loc[unreadable, ROW].tolist())
+        raise StatBankError(
+            table, f"{CONTENT} is a number, '..' or empty", column=CONTENT, rows=frame.loc[unreadable, ROW].tolist()
+        )
     frame[CONTENT] = number.astype("float64")
     return frame

@@ -9,7 +9,6 @@ instead of it silently becoming 'not answered'; the transform turns them into nu
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.config import load_districts, source_config
 from barometer.sources.base import ROW, Delivery, StagedDelivery, blank_as_missing, decimal_number, read_csv
 from barometer.sources.errors import DeliveryError
@@ -36,15 +35,17 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
     if interview_date.isna().any():  # any unreadable date could be the last one
         raise DeliveryError(delivery.name, DATE_RULE, "interviewdato", raw.loc[interview_date.isna(), ROW])
     reference_date = interview_date.max().date()
-    table = pd.DataFrame({
-        ROW: raw[ROW],
-        "respondent_id": blank_as_missing(raw["respondent_id"]),
-        "interview_date": interview_date.dt.date,
-        "weight": decimal_number(raw["vaegt"], strict=True),
-        "origin_group": raw["gruppe"].str.strip().str.lower().map(GROUP_CODES).astype("string"),
-        "district_name": blank_as_missing(raw["bydel"]),
-        "district": load_districts(municipality_code).to_numbers(raw["bydel"]),
-        **{item: blank_as_missing(raw[item]) for item in items},
-        "reference_date": reference_date,
-    })
+    table = pd.DataFrame(
+        {
+            ROW: raw[ROW],
+            "respondent_id": blank_as_missing(raw["respondent_id"]),
+            "interview_date": interview_date.dt.date,
+            "weight": decimal_number(raw["vaegt"], strict=True),
+            "origin_group": raw["gruppe"].str.strip().str.lower().map(GROUP_CODES).astype("string"),
+            "district_name": blank_as_missing(raw["bydel"]),
+            "district": load_districts(municipality_code).to_numbers(raw["bydel"]),
+            **{item: blank_as_missing(raw[item]) for item in items},
+            "reference_date": reference_date,
+        }
+    )
     return StagedDelivery(delivery, reference_date, {"survey": table})

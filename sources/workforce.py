@@ -7,7 +7,6 @@ by a keyed pseudonym as each chunk is read and never exists beyond the reader.
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.sources.base import ROW, Delivery, StagedDelivery, read_csv, single_reference_date
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
@@ -25,22 +24,25 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
     def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
         number = chunk[EMPLOYEE_NUMBER].str.strip()
         if (number == "").any():
-            raise DeliveryError(delivery.name, "employee number is given", EMPLOYEE_NUMBER,
-                                chunk.loc[number == "", ROW].tolist())
+            raise DeliveryError(
+                delivery.name, "employee number is given", EMPLOYEE_NUMBER, chunk.loc[number == "", ROW].tolist()
+            )
         return chunk.drop(columns=EMPLOYEE_NUMBER).assign(person_id=key.pseudonymise(number))
 
     raw = read_csv(delivery.path, delivery.name, COLUMNS, prepare=pseudonymise)
     reference_date = single_reference_date(raw["opgoerelsesdato"], delivery.name, "opgoerelsesdato", raw[ROW])
     origin = raw["herkomst"].str.strip()
-    table = pd.DataFrame({
-        ROW: raw[ROW],
-        "person_id": raw["person_id"],
-        "department": raw["forvaltning"].str.strip(),
-        "job_title": raw["stillingsbetegnelse"].str.strip(),
-        "manager_flag": raw["leder"].str.strip(),
-        "is_manager": raw["leder"].str.strip() == "J",
-        "origin": origin,
-        "origin_group": origin.map(ORIGIN_GROUPS).astype("string"),
-        "reference_date": reference_date,
-    })
+    table = pd.DataFrame(
+        {
+            ROW: raw[ROW],
+            "person_id": raw["person_id"],
+            "department": raw["forvaltning"].str.strip(),
+            "job_title": raw["stillingsbetegnelse"].str.strip(),
+            "manager_flag": raw["leder"].str.strip(),
+            "is_manager": raw["leder"].str.strip() == "J",
+            "origin": origin,
+            "origin_group": origin.map(ORIGIN_GROUPS).astype("string"),
+            "reference_date": reference_date,
+        }
+    )
     return StagedDelivery(delivery, reference_date, {TABLES[0]: table}, key.version)

@@ -6,7 +6,6 @@ Rows are residents aged 14-25; the transform selects the 15-19 year-olds itself.
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.config import load_districts, source_config
 from barometer.sources.base import ROW, Delivery, StagedDelivery, age_on, read_xlsx, single_reference_date, stripped
 from barometer.sources.origin import origin_group
@@ -23,22 +22,25 @@ STATUSES = [COMPLETED, ENROLLED, NOT_ENROLLED]
 
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
     config = source_config(NAME)
-    raw = read_xlsx(delivery.path, delivery.name, config["sheet"], COLUMNS,
-                    prepare=pseudonymise_cpr("CPR", delivery.name, key))
+    raw = read_xlsx(
+        delivery.path, delivery.name, config["sheet"], COLUMNS, prepare=pseudonymise_cpr("CPR", delivery.name, key)
+    )
     reference_date = single_reference_date(raw["Opgørelsesdato"], delivery.name, "Opgørelsesdato", raw[ROW])
     birth_date = _birth_dates(raw["Fødselsdato"], raw["cpr_birth_date"])
-    table = pd.DataFrame({
-        ROW: raw[ROW],
-        "person_id": raw["person_id"],
-        "birth_date": birth_date.dt.date,
-        "age": age_on(birth_date, reference_date),
-        "origin": stripped(raw["Herkomst"]),
-        "origin_group": origin_group(raw["Herkomst"]),
-        "district_name": stripped(raw["Bydel"]),
-        "district": load_districts(municipality_code).to_numbers(raw["Bydel"]),
-        "status": stripped(raw["Status"]),
-        "reference_date": reference_date,
-    })
+    table = pd.DataFrame(
+        {
+            ROW: raw[ROW],
+            "person_id": raw["person_id"],
+            "birth_date": birth_date.dt.date,
+            "age": age_on(birth_date, reference_date),
+            "origin": stripped(raw["Herkomst"]),
+            "origin_group": origin_group(raw["Herkomst"]),
+            "district_name": stripped(raw["Bydel"]),
+            "district": load_districts(municipality_code).to_numbers(raw["Bydel"]),
+            "status": stripped(raw["Status"]),
+            "reference_date": reference_date,
+        }
+    )
     return StagedDelivery(delivery, reference_date, {"youth_education": table}, key.version)
 
 

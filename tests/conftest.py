@@ -130,8 +130,13 @@ def landing_cprs(landing: Path) -> set[str]:
     texts = [p.read_bytes().decode("cp1252", errors="replace") for p in landing.rglob("*.csv")]
     for path in landing.rglob("*.xlsx"):
         workbook = load_workbook(path, read_only=True)
-        texts += [cell for sheet in workbook for row in sheet.iter_rows(values_only=True)
-                  for cell in row if isinstance(cell, str)]
+        texts += [
+            cell
+            for sheet in workbook
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
+            if isinstance(cell, str)
+        ]
         workbook.close()
     return {match.replace("-", "") for text in texts for match in CPR_PATTERN.findall(text)}
 
@@ -145,6 +150,7 @@ def find_demo_cprs(demo_data):
 
 
 # --- a scripted StatBank impostor ------------------------------------------------------------
+
 
 @contextmanager
 def scripted_statbank(*answers: tuple[int, str, bytes, float]) -> Iterator[tuple[str, list[dict]]]:
@@ -185,6 +191,7 @@ def stub_statbank():
 
 
 # --- reading a warehouse ---------------------------------------------------------------------
+
 
 def read_query(url: str, sql: str):
     """Rows of a query, dates as ISO text on both databases (SQLite stores them as text)."""
@@ -232,8 +239,20 @@ def refresh_demo(url: str, demo_data: Path, statbank_url: str, data_docs: Path) 
         patch.setenv("BAROMETER_PSEUDONYM_KEY", TEST_KEY)
         patch.setenv("BAROMETER_DATA_DOCS_DIR", str(data_docs))
         patch.setenv("BAROMETER_ORCHESTRATION", "local")
-        result = CliRunner().invoke(app, ["refresh", "--edition", DEMO_EDITION, "--landing", str(demo_data / "landing"),
-                                          "--warehouse", url, "--statbank-url", statbank_url])
+        result = CliRunner().invoke(
+            app,
+            [
+                "refresh",
+                "--edition",
+                DEMO_EDITION,
+                "--landing",
+                str(demo_data / "landing"),
+                "--warehouse",
+                url,
+                "--statbank-url",
+                statbank_url,
+            ],
+        )
     assert result.exit_code == 0, result.output[-3000:]
 
 
@@ -277,8 +296,10 @@ def demo_warehouse_copy(request, tmp_path) -> Iterator[str]:
     template = request.getfixturevalue("demo_warehouse_postgresql").rsplit("/", 1)[1]
     name = f"barometer_test_{uuid.uuid4().hex[:12]}"
     with _admin() as connection:  # a clone needs the template to itself: close what a reader left open
-        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = %s AND pid <> pg_backend_pid()", [template])
+        connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [template],
+        )
         connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     yield _database_url(name)
     with _admin() as connection:

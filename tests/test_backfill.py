@@ -24,21 +24,40 @@ def city_edition(url: str) -> pd.DataFrame:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return pd.read_sql(text(
-                "SELECT edition_code, indicator_code, reference_date, value, previous_value "
-                "FROM barometer_edition WHERE area_code = '101' AND value IS NOT NULL"), connection)
+            return pd.read_sql(
+                text(
+                    "SELECT edition_code, indicator_code, reference_date, value, previous_value "
+                    "FROM barometer_edition WHERE area_code = '101' AND value IS NOT NULL"
+                ),
+                connection,
+            )
     finally:
         engine.dispose()
 
 
 def test_backfill_refreshes_each_edition_in_order(
-        prefect_server, pseudonym_key, demo_data, statbank_url, tmp_path, monkeypatch):
+    prefect_server, pseudonym_key, demo_data, statbank_url, tmp_path, monkeypatch
+):
     monkeypatch.setenv("BAROMETER_DATA_DOCS_DIR", str(tmp_path / "docs"))
     landing = tmp_path / "landing"
     shutil.copytree(demo_data / "landing" / "safety", landing / "safety")
     warehouse = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
-    done = CliRunner().invoke(app, ["backfill", "--from", "2012-S1", "--to", "2012-S2", "--landing", str(landing),
-                                    "--warehouse", warehouse, "--statbank-url", statbank_url])
+    done = CliRunner().invoke(
+        app,
+        [
+            "backfill",
+            "--from",
+            "2012-S1",
+            "--to",
+            "2012-S2",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            warehouse,
+            "--statbank-url",
+            statbank_url,
+        ],
+    )
     assert done.exit_code == 0, done.output[-3000:]
     assert "Backfill 2012-S1 to 2012-S2: 2 of 2 editions refreshed." in done.stdout
 
@@ -48,16 +67,25 @@ def test_backfill_refreshes_each_edition_in_order(
     # S1 takes StatBank's Q1 and the latest annual safety index by 30 June (2011's); S2 takes Q3
     # and 2012's. Spec: 2.1 = 10.8 in September 2012; 5.1 = 5 and 5.2 = 7 areas in 2012.
     assert edition["reference_date"].to_dict() == {
-        ("2012-S1", "2.1"): "2012-03-31", ("2012-S1", "5.1"): "2011-12-31", ("2012-S1", "5.2"): "2011-12-31",
-        ("2012-S2", "2.1"): "2012-09-30", ("2012-S2", "5.1"): "2012-12-31", ("2012-S2", "5.2"): "2012-12-31"}
+        ("2012-S1", "2.1"): "2012-03-31",
+        ("2012-S1", "5.1"): "2011-12-31",
+        ("2012-S1", "5.2"): "2011-12-31",
+        ("2012-S2", "2.1"): "2012-09-30",
+        ("2012-S2", "5.1"): "2012-12-31",
+        ("2012-S2", "5.2"): "2012-12-31",
+    }
     assert edition.loc["2012-S2", "value"].round(1).to_dict() == {"2.1": 10.8, "5.1": 5.0, "5.2": 7.0}
-    assert (edition.loc["2012-S2", "previous_value"] == edition.loc["2012-S1", "value"]).all(), \
+    assert (edition.loc["2012-S2", "previous_value"] == edition.loc["2012-S1", "value"]).all(), (
         "each S2 previous value is the value S1 published"
+    )
 
     with get_client(sync_client=True) as client:
-        (backfill,) = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            name=FlowRunFilterName(any_=["backfill-2012-S1-to-2012-S2"])))
-        refreshes = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[backfill.id])), sort=FlowRunSort.START_TIME_ASC)
+        (backfill,) = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["backfill-2012-S1-to-2012-S2"]))
+        )
+        refreshes = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[backfill.id])),
+            sort=FlowRunSort.START_TIME_ASC,
+        )
     assert backfill.state.is_completed()
     assert [run.name for run in refreshes] == ["refresh-2012-S1", "refresh-2012-S2"]

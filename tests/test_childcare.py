@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from barometer.sources.base import Delivery, find_deliveries
 from barometer.sources.childcare import read
 from barometer.sources.errors import DeliveryError
@@ -37,16 +36,19 @@ CHILDREN = [  # cpr, foedselsdato, herkomst, bopaelsbydel, institution_id
 CPRS = [row[0] for row in CHILDREN]
 
 
-def write_delivery(landing: Path, institutions=INSTITUTIONS, children=CHILDREN,
-                   dates: list[str] | None = None) -> Delivery:
+def write_delivery(
+    landing: Path, institutions=INSTITUTIONS, children=CHILDREN, dates: list[str] | None = None
+) -> Delivery:
     """A delivery folder in the real format: two quoted, comma-separated UTF-8 files."""
     folder = landing / "childcare" / "udtraek_nov"
     folder.mkdir(parents=True)
     _write(folder / "institutioner_nov.csv", ["institution_id", "navn", "type", "bydel"], institutions)
     dates = dates or [REFERENCE.isoformat()] * len(children)
-    _write(folder / "boern_nov.csv",
-           ["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id", "opgoerelsesdato"],
-           [(*row, when) for row, when in zip(children, dates)])
+    _write(
+        folder / "boern_nov.csv",
+        ["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id", "opgoerelsesdato"],
+        [(*row, when) for row, when in zip(children, dates)],
+    )
     [delivery] = find_deliveries("childcare", folder.parent, ignore=[])
     return delivery
 
@@ -98,22 +100,70 @@ def replace(rows: list[tuple], index: int, column: int, value: str) -> list[tupl
 
 
 BROKEN = {  # case -> (institutions, children, file, rule, column, rows)
-    "unknown type": (replace(INSTITUTIONS, 2, 2, "Dagpleje"), CHILDREN, "institutioner_nov.csv",
-                     "type is one of the six kinds of institution", "type", "row 4"),
-    "institution twice": (INSTITUTIONS + [("1004", "Klubben Åkanden", "Fritidsklub", "Amager Vest")], CHILDREN,
-                          "institutioner_nov.csv", "one row per institution", "institution_id", "rows 5, 6"),
-    "unknown district": (replace(INSTITUTIONS, 0, 3, "Frederiksberg"), CHILDREN, "institutioner_nov.csv",
-                         "district name is one of the ten official districts", "bydel", "row 2"),
-    "unknown origin": (INSTITUTIONS, replace(CHILDREN, 2, 2, "Udlænding"), "boern_nov.csv",
-                       "origin (herkomst) is one of Statistics Denmark's five categories", "herkomst", "row 4"),
-    "child twice": (INSTITUTIONS, CHILDREN + [("1503084011", "", "Dansk oprindelse", "Nørrebro", "")],
-                    "boern_nov.csv", "one row per child", "cpr", "rows 2, 8"),
-    "too old": (INSTITUTIONS, CHILDREN + [("011098-2017", "1998-10-01", "Dansk oprindelse", "Valby", "")],
-                "boern_nov.csv", "age on the reference date within the register's 0-13 band", "foedselsdato", "row 8"),
-    "unborn": (INSTITUTIONS, CHILDREN + [("050113-4018", "2013-01-05", "Dansk oprindelse", "Valby", "")],
-               "boern_nov.csv", "date of birth is not after the reference date", "foedselsdato", "row 8"),
-    "institution not listed": (INSTITUTIONS, replace(CHILDREN, 5, 4, "9999"), "boern_nov.csv",
-                               "a child's institution is listed in the institutions file", "institution_id", "row 7"),
+    "unknown type": (
+        replace(INSTITUTIONS, 2, 2, "Dagpleje"),
+        CHILDREN,
+        "institutioner_nov.csv",
+        "type is one of the six kinds of institution",
+        "type",
+        "row 4",
+    ),
+    "institution twice": (
+        INSTITUTIONS + [("1004", "Klubben Åkanden", "Fritidsklub", "Amager Vest")],
+        CHILDREN,
+        "institutioner_nov.csv",
+        "one row per institution",
+        "institution_id",
+        "rows 5, 6",
+    ),
+    "unknown district": (
+        replace(INSTITUTIONS, 0, 3, "Frederiksberg"),
+        CHILDREN,
+        "institutioner_nov.csv",
+        "district name is one of the ten official districts",
+        "bydel",
+        "row 2",
+    ),
+    "unknown origin": (
+        INSTITUTIONS,
+        replace(CHILDREN, 2, 2, "Udlænding"),
+        "boern_nov.csv",
+        "origin (herkomst) is one of Statistics Denmark's five categories",
+        "herkomst",
+        "row 4",
+    ),
+    "child twice": (
+        INSTITUTIONS,
+        CHILDREN + [("1503084011", "", "Dansk oprindelse", "Nørrebro", "")],
+        "boern_nov.csv",
+        "one row per child",
+        "cpr",
+        "rows 2, 8",
+    ),
+    "too old": (
+        INSTITUTIONS,
+        CHILDREN + [("011098-2017", "1998-10-01", "Dansk oprindelse", "Valby", "")],
+        "boern_nov.csv",
+        "age on the reference date within the register's 0-13 band",
+        "foedselsdato",
+        "row 8",
+    ),
+    "unborn": (
+        INSTITUTIONS,
+        CHILDREN + [("050113-4018", "2013-01-05", "Dansk oprindelse", "Valby", "")],
+        "boern_nov.csv",
+        "date of birth is not after the reference date",
+        "foedselsdato",
+        "row 8",
+    ),
+    "institution not listed": (
+        INSTITUTIONS,
+        replace(CHILDREN, 5, 4, "9999"),
+        "boern_nov.csv",
+        "a child's institution is listed in the institutions file",
+        "institution_id",
+        "row 7",
+    ),
 }
 
 
@@ -128,39 +178,65 @@ def test_broken_rules_name_file_rule_column_and_row_never_a_cpr(tmp_path, case):
         assert cpr not in message and cpr.replace("-", "") not in message
 
 
-def staged_tables(children: list[tuple], institutions: list[tuple],
-                  reference_date: date = REFERENCE) -> dict[str, pd.DataFrame]:
+def staged_tables(
+    children: list[tuple], institutions: list[tuple], reference_date: date = REFERENCE
+) -> dict[str, pd.DataFrame]:
     """Staged-shaped tables: children (age, origin_group, district, institution_id) and
     institutions (institution_id, type, district), all on `reference_date`."""
     kids = pd.DataFrame(children, columns=["age", "origin_group", "district", "institution_id"])
-    kids = kids.assign(person_id=[f"p{i}" for i in range(len(kids))], reference_date=reference_date,
-                       district=kids["district"].astype("Int64"), age=kids["age"].astype("Int64"))
-    places = (pd.DataFrame(institutions, columns=["institution_id", "type", "district"])
-              .assign(reference_date=reference_date))
+    kids = kids.assign(
+        person_id=[f"p{i}" for i in range(len(kids))],
+        reference_date=reference_date,
+        district=kids["district"].astype("Int64"),
+        age=kids["age"].astype("Int64"),
+    )
+    places = pd.DataFrame(institutions, columns=["institution_id", "type", "district"]).assign(
+        reference_date=reference_date
+    )
     return {"children": kids, "institutions": places}
 
 
-SERVICES = [("KB", "Børnehave", 3), ("KI", "Integreret", 3), ("KV", "Vuggestue", 8),
-            ("F", "Fritidshjem", 3), ("KK", "KKFO", 3), ("C", "Fritidsklub", 3)]
+SERVICES = [
+    ("KB", "Børnehave", 3),
+    ("KI", "Integreret", 3),
+    ("KV", "Vuggestue", 8),
+    ("F", "Fritidshjem", 3),
+    ("KK", "KKFO", 3),
+    ("C", "Fritidsklub", 3),
+]
 
 
 def value(observations: pd.DataFrame, indicator: str, group: str, area: str = "101") -> pd.Series:
-    row = observations[(observations["indicator_code"] == indicator) & (observations["group_code"] == group)
-                       & (observations["area_code"] == area) & (observations["measure"] == "value")]
+    row = observations[
+        (observations["indicator_code"] == indicator)
+        & (observations["group_code"] == group)
+        & (observations["area_code"] == area)
+        & (observations["measure"] == "value")
+    ]
     assert len(row) == 1
     return row.iloc[0]
 
 
 def test_service_use_by_age_band_and_group_city_and_districts():
-    tables = staged_tables([
-        (3, "western", 3, "KB"), (5, "non_western", 3, "KI"), (4, "non_western", 3, None),
-        (4, "non_western", 8, "KV"),  # a nursery is not a kindergarten
-        (3, "danish", 3, "KB"), (5, "danish", 8, "KI"),
-        (2, "danish", 3, "KI"),  # too young for 4.1
-        (6, "non_western", 3, "KB"),  # 6 and still in kindergarten: not in after-school care
-        (9, "danish", 3, "F"), (7, "danish", 3, "KK"), (8, "western", 3, "KK"),
-        (13, "non_western", 3, "C"), (10, "danish", 3, None), (12, "danish", 3, "F"),
-    ], SERVICES)
+    tables = staged_tables(
+        [
+            (3, "western", 3, "KB"),
+            (5, "non_western", 3, "KI"),
+            (4, "non_western", 3, None),
+            (4, "non_western", 8, "KV"),  # a nursery is not a kindergarten
+            (3, "danish", 3, "KB"),
+            (5, "danish", 8, "KI"),
+            (2, "danish", 3, "KI"),  # too young for 4.1
+            (6, "non_western", 3, "KB"),  # 6 and still in kindergarten: not in after-school care
+            (9, "danish", 3, "F"),
+            (7, "danish", 3, "KK"),
+            (8, "western", 3, "KK"),
+            (13, "non_western", 3, "C"),
+            (10, "danish", 3, None),
+            (12, "danish", 3, "F"),
+        ],
+        SERVICES,
+    )
     observations = compute(tables, "101")
     minority = value(observations, "4.1", "minority")
     assert minority[["value", "numerator", "denominator", "n"]].tolist() == [50.0, 2, 4, 4]
@@ -175,15 +251,24 @@ def test_service_use_by_age_band_and_group_city_and_districts():
     assert value(observations, "4.3", "all")["value"] == pytest.approx(33.3333, abs=1e-4)
 
 
-DAYCARE = [("A", "Integreret", 3), ("B", "Børnehave", 3), ("D", "Integreret", 8),
-           ("E", "Vuggestue", 1), ("Z", "Vuggestue", 3), ("C", "Fritidsklub", 3)]
+DAYCARE = [
+    ("A", "Integreret", 3),
+    ("B", "Børnehave", 3),
+    ("D", "Integreret", 8),
+    ("E", "Vuggestue", 1),
+    ("Z", "Vuggestue", 3),
+    ("C", "Fritidsklub", 3),
+]
 DAYCARE_CHILDREN = (
     # district 3's 0-5 year-olds: 3 of 10 non-Danish (30 %)
-    [(4, "non_western", 3, "A"), (2, "western", 3, "A")] + [(3, "danish", 3, "A")] * 3  # A: 40 %, exactly 10 off
-    + [(5, "danish", 3, "B")] * 4 + [(6, "danish", 4, "B")]  # B: 0 % (a 6-year-old counts in B)
+    [(4, "non_western", 3, "A"), (2, "western", 3, "A")]
+    + [(3, "danish", 3, "A")] * 3  # A: 40 %, exactly 10 off
+    + [(5, "danish", 3, "B")] * 4
+    + [(6, "danish", 4, "B")]  # B: 0 % (a 6-year-old counts in B)
     + [(1, "non_western", 3, None)]
     # district 8's: 3 of 4 (75 %); D: 100 %
-    + [(4, "non_western", 8, "D")] * 3 + [(0, "danish", 8, None)]
+    + [(4, "non_western", 8, "D")] * 3
+    + [(0, "danish", 8, None)]
     # E's district has no resident 0-5 year-olds: nothing to compare with
     + [(2, "danish", None, "E"), (11, "danish", 3, "C")]
 )
@@ -219,10 +304,17 @@ def test_a_february_delivery_gives_no_deviation_row():
 
 
 PUBLISHED = {  # (indicator, year, month) -> minority, Danish, all
-    ("4.1", 2011, 2): (82, 97, 94), ("4.1", 2011, 11): (84, 96, 94), ("4.1", 2012, 11): (86.1, 97.2, 95),
-    ("4.2", 2011, 2): (57, 77, 71), ("4.2", 2011, 11): (56, 77, 71), ("4.2", 2012, 11): (59.2, 77.3, 72.8),
-    ("4.3", 2011, 2): (36, 64, 56), ("4.3", 2011, 11): (36, 65, 56), ("4.3", 2012, 11): (39, 65.5, 57.4),
-    ("1.4", 2011, 11): (39,), ("1.4", 2012, 11): (38,),
+    ("4.1", 2011, 2): (82, 97, 94),
+    ("4.1", 2011, 11): (84, 96, 94),
+    ("4.1", 2012, 11): (86.1, 97.2, 95),
+    ("4.2", 2011, 2): (57, 77, 71),
+    ("4.2", 2011, 11): (56, 77, 71),
+    ("4.2", 2012, 11): (59.2, 77.3, 72.8),
+    ("4.3", 2011, 2): (36, 64, 56),
+    ("4.3", 2011, 11): (36, 65, 56),
+    ("4.3", 2012, 11): (39, 65.5, 57.4),
+    ("1.4", 2011, 11): (39,),
+    ("1.4", 2012, 11): (38,),
 }
 
 
@@ -235,16 +327,21 @@ def test_demo_reproduces_the_published_figures(tmp_path):
     staged = [read(delivery, KEY) for delivery in deliveries]
     for delivery in staged:
         validate(delivery)
-    tables = {name: pd.concat([s.tables[name] for s in staged], ignore_index=True)
-              for name in ["institutions", "children"]}
+    tables = {
+        name: pd.concat([s.tables[name] for s in staged], ignore_index=True) for name in ["institutions", "children"]
+    }
     observations = compute(tables, "101")
     city = observations[(observations["area_code"] == "101") & (observations["measure"] == "value")]
     when = pd.to_datetime(city["reference_date"])
     for (indicator, year, month), published in PUBLISHED.items():
         groups = ["minority", "danish", "all"] if len(published) == 3 else ["all"]
         for group, figure in zip(groups, published):
-            row = city[(city["indicator_code"] == indicator) & (city["group_code"] == group)
-                       & (when.dt.year == year) & (when.dt.month == month)]
+            row = city[
+                (city["indicator_code"] == indicator)
+                & (city["group_code"] == group)
+                & (when.dt.year == year)
+                & (when.dt.month == month)
+            ]
             assert len(row) == 1 and abs(row["value"].iloc[0] - figure) <= 0.5, (indicator, year, month, group)
     assert set(when[city["indicator_code"] == "1.4"].dt.month) == {11}, "1.4 is a November figure"
     districts = observations[observations["area_code"] != "101"]

@@ -15,10 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from barometer.warehouse.lock import refresh_lock
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import create_engine, inspect, text
-
-from barometer.warehouse.lock import refresh_lock
 
 pytestmark = pytest.mark.integration
 
@@ -32,23 +31,36 @@ def distinct_runs(url: str) -> set[str]:
         with engine.connect() as connection:
             if "barometer_edition" not in inspect(connection).get_view_names():
                 return set()
-            return set(connection.execute(text(
-                "SELECT run_id FROM barometer_edition UNION SELECT run_id FROM barometer_delivery")).scalars())
+            return set(
+                connection.execute(
+                    text("SELECT run_id FROM barometer_edition UNION SELECT run_id FROM barometer_delivery")
+                ).scalars()
+            )
     finally:
         engine.dispose()
 
 
 def test_a_refresh_while_another_holds_the_warehouse_fails_and_writes_nothing(
-        prefect_server, pseudonym_key, demo_data, statbank_url, warehouse_url, tmp_path):
+    prefect_server, pseudonym_key, demo_data, statbank_url, warehouse_url, tmp_path
+):
     """A second refresh of one warehouse never interleaves with the first. The test holds the
     warehouse's refresh lock exactly as a running refresh does (deterministic, unlike racing two
     processes), runs the real CLI, then lets go and runs it again."""
     landing = tmp_path / "landing"
     shutil.copytree(demo_data / "landing" / "safety", landing / "safety")
-    command = [str(Path(sys.executable).parent / "barometer"), "refresh", "--edition", "2012-S2",
-               "--landing", str(landing), "--warehouse", warehouse_url, "--statbank-url", statbank_url]
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(),
-           "BAROMETER_DATA_DOCS_DIR": str(tmp_path / "docs")}
+    command = [
+        str(Path(sys.executable).parent / "barometer"),
+        "refresh",
+        "--edition",
+        "2012-S2",
+        "--landing",
+        str(landing),
+        "--warehouse",
+        warehouse_url,
+        "--statbank-url",
+        statbank_url,
+    ]
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "BAROMETER_DATA_DOCS_DIR": str(tmp_path / "docs")}
 
     with refresh_lock(warehouse_url):
         refused = subprocess.run(command, env=env, text=True, capture_output=True, timeout=300)

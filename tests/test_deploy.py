@@ -27,15 +27,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from barometer.config import latest_complete_edition
+from barometer.flows.deploy import HALF_YEARLY, PROJECT_DIR, TIME_ZONE, register
 from prefect.client.orchestration import SyncPrefectClient
-from prefect.client.schemas.filters import (ArtifactCollectionFilter, ArtifactCollectionFilterKey, ArtifactFilter,
-                                            ArtifactFilterFlowRunId)
+from prefect.client.schemas.filters import (
+    ArtifactCollectionFilter,
+    ArtifactCollectionFilterKey,
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+)
 from prefect.server.schemas.schedules import CronSchedule
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import create_engine, text
-
-from barometer.config import latest_complete_edition
-from barometer.flows.deploy import HALF_YEARLY, PROJECT_DIR, TIME_ZONE, register
 
 pytestmark = pytest.mark.integration
 
@@ -52,16 +55,20 @@ def free_port() -> int:
 def prefect_env(home: Path, api_url: str) -> dict[str, str]:
     """This process's environment minus any Prefect setting, pointed at the test's own server."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("PREFECT_")}
-    return env | {"PREFECT_HOME": str(home), "PREFECT_API_URL": api_url, "PREFECT_UI_ENABLED": "false",
-                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_WORKER_QUERY_SECONDS": "1"}
+    return env | {
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": api_url,
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+    }
 
 
 @contextmanager
 def background(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
     """A long-running subprocess in its own process group, ended with everything it started."""
     with log.open("w") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             yield process
         finally:
@@ -88,8 +95,9 @@ def wait_until_healthy(api_url: str, server: subprocess.Popen, log: Path, second
 
 
 def barometer_deploy(env: dict[str, str]) -> str:
-    done = subprocess.run([str(BIN / "barometer"), "deploy"], env=env, cwd=PROJECT_DIR, capture_output=True,
-                          text=True, timeout=180)
+    done = subprocess.run(
+        [str(BIN / "barometer"), "deploy"], env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -116,8 +124,11 @@ def query(url: str, sql: str) -> list:
 def test_schedule_means_15_march_and_15_september_0600_copenhagen():
     """The cron the deployment carries, read by Prefect's own scheduler code, and the edition each
     date's run defaults to."""
-    runs = asyncio.run(CronSchedule(cron=HALF_YEARLY, timezone=TIME_ZONE).get_dates(
-        n=2, start=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    runs = asyncio.run(
+        CronSchedule(cron=HALF_YEARLY, timezone=TIME_ZONE).get_dates(
+            n=2, start=datetime(2026, 1, 1, tzinfo=timezone.utc)
+        )
+    )
     assert [run.astimezone(timezone.utc) for run in runs] == [
         datetime(2026, 3, 15, 5, 0, tzinfo=timezone.utc),  # CET, UTC+1
         datetime(2026, 9, 15, 4, 0, tzinfo=timezone.utc),  # CEST, UTC+2
@@ -136,38 +147,51 @@ def test_deployed_refresh_runs_on_a_worker(tmp_path, demo_data, statbank_url, ps
 
     server_env = env | {"PREFECT_SERVER_DATABASE_CONNECTION_URL": postgres_url.replace("+psycopg", "+asyncpg")}
 
-    with background([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                    server_env, server_log) as server:
+    with background(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)], server_env, server_log
+    ) as server:
         wait_until_healthy(api_url, server, server_log)
         first = barometer_deploy(env)
-        with (background([str(BIN / "prefect"), "worker", "start", "--pool", "barometer"], env, worker_log),
-              SyncPrefectClient(api_url) as client):
+        with (
+            background([str(BIN / "prefect"), "worker", "start", "--pool", "barometer"], env, worker_log),
+            SyncPrefectClient(api_url) as client,
+        ):
             flow_run = client.create_flow_run_from_deployment(
-                client.read_deployment_by_name("barometer-refresh/half-yearly").id, parameters={
-                    "edition": "2012-S2", "landing": str(landing), "warehouse": warehouse,
-                    "statbank_url": statbank_url})
+                client.read_deployment_by_name("barometer-refresh/half-yearly").id,
+                parameters={
+                    "edition": "2012-S2",
+                    "landing": str(landing),
+                    "warehouse": warehouse,
+                    "statbank_url": statbank_url,
+                },
+            )
             with temporary_settings({PREFECT_API_URL: api_url}):  # again, as the command does
                 again = "\n".join(register())
             finished = wait_for_final_state(client, flow_run.id, worker_log)
             refresh = client.read_deployment_by_name("barometer-refresh/half-yearly")
             backfill = client.read_deployment_by_name("barometer-backfill/on-demand")
             pool = client.read_work_pool("barometer")
-            on_run = client.read_artifacts(artifact_filter=ArtifactFilter(
-                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run.id])))
-            latest = client.read_latest_artifacts(artifact_filter=ArtifactCollectionFilter(
-                key=ArtifactCollectionFilterKey(any_=ARTIFACT_KEYS)))
+            on_run = client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run.id]))
+            )
+            latest = client.read_latest_artifacts(
+                artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=ARTIFACT_KEYS))
+            )
 
     assert "'barometer' (process): created" in first and "'barometer' (process): already there" in again
     assert [(s.schedule.cron, s.schedule.timezone) for s in refresh.schedules] == [
-        ("0 6 15 3,9 *", "Europe/Copenhagen")], "one schedule, also after deploying twice"
+        ("0 6 15 3,9 *", "Europe/Copenhagen")
+    ], "one schedule, also after deploying twice"
     assert refresh.parameters == {}, "unset parameters fall back to the worker's environment"
     assert backfill.schedules == []
     assert refresh.work_pool_name == backfill.work_pool_name == pool.name and pool.type == "process"
     assert finished.state.is_completed(), f"{finished.state.message}\n{worker_log.read_text()[-3000:]}"
     assert finished.name == "refresh-2012-S2" and finished.deployment_id == refresh.id
 
-    assert sorted((a.key, a.type) for a in on_run) == [("barometer-edition", "table"),
-                                                       ("barometer-run-summary", "markdown")]
+    assert sorted((a.key, a.type) for a in on_run) == [
+        ("barometer-edition", "table"),
+        ("barometer-run-summary", "markdown"),
+    ]
     assert sorted(a.key for a in latest) == ARTIFACT_KEYS
     assert {a.flow_run_id for a in latest} == {flow_run.id}
     artifacts = {a.key: a.data for a in on_run}
@@ -176,8 +200,11 @@ def test_deployed_refresh_runs_on_a_worker(tmp_path, demo_data, statbank_url, ps
     assert artifacts["barometer-run-summary"].startswith("# Refresh of 2012-S2")
     assert "| safety | loaded: 4 deliveries in force |" in artifacts["barometer-run-summary"]
 
-    edition = query(warehouse, "SELECT indicator_code, reference_date, value, run_id FROM barometer_edition "
-                               "WHERE edition_code = '2012-S2' AND area_code = '101' AND value IS NOT NULL")
+    edition = query(
+        warehouse,
+        "SELECT indicator_code, reference_date, value, run_id FROM barometer_edition "
+        "WHERE edition_code = '2012-S2' AND area_code = '101' AND value IS NOT NULL",
+    )
     values = {row.indicator_code: (str(row.reference_date)[:10], round(row.value, 1)) for row in edition}
     # Spec: 5.1 = 5 and 5.2 = 7 areas in 2012; 2.1 = 10.8 % in Q3 2012.
     assert values == {"2.1": ("2012-09-30", 10.8), "5.1": ("2012-12-31", 5.0), "5.2": ("2012-12-31", 7.0)}

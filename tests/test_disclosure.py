@@ -5,7 +5,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-
 from barometer.transforms.common import finish
 from barometer.transforms.disclosure import suppress
 
@@ -16,10 +15,22 @@ MIN_PERSONS = 5
 def observations(rows: list[tuple], indicator: str = "4.1", when: date = NOV_2012) -> pd.DataFrame:
     """(group, area, n[, measure]) rows: value 50 %, numerator n / 2 of denominator n."""
     frame = pd.DataFrame(
-        [(indicator, row[3] if len(row) > 3 else "value", row[0], row[1], when, 50.0, row[2] / 2, row[2], row[2])
-         for row in rows],
-        columns=["indicator_code", "measure", "group_code", "area_code", "reference_date", "value",
-                 "numerator", "denominator", "n"])
+        [
+            (indicator, row[3] if len(row) > 3 else "value", row[0], row[1], when, 50.0, row[2] / 2, row[2], row[2])
+            for row in rows
+        ],
+        columns=[
+            "indicator_code",
+            "measure",
+            "group_code",
+            "area_code",
+            "reference_date",
+            "value",
+            "numerator",
+            "denominator",
+            "n",
+        ],
+    )
     return finish(frame)
 
 
@@ -29,8 +40,14 @@ def suppressed_cells(result: pd.DataFrame) -> set[tuple[str, str]]:
 
 
 def test_small_district_and_next_smallest_district_are_suppressed_with_all_measures():
-    rows = [("minority", "101", 100), ("minority", "101-01", 3), ("minority", "101-01", 3, "completed"),
-            ("minority", "101-02", 40), ("minority", "101-03", 20), ("minority", "101-04", 37)]
+    rows = [
+        ("minority", "101", 100),
+        ("minority", "101-01", 3),
+        ("minority", "101-01", 3, "completed"),
+        ("minority", "101-02", 40),
+        ("minority", "101-03", 20),
+        ("minority", "101-04", 37),
+    ]
     result = suppress(observations(rows), MIN_PERSONS)
     # 101-01 (n 3) is primary; the city minus the other districts would give it back, so the
     # smallest published district (101-03, n 20) goes too. The city stays.
@@ -42,8 +59,13 @@ def test_small_district_and_next_smallest_district_are_suppressed_with_all_measu
 
 
 def test_ties_between_districts_go_to_the_lowest_code():
-    rows = [("minority", "101", 100), ("minority", "101-01", 3), ("minority", "101-02", 40),
-            ("minority", "101-03", 20), ("minority", "101-04", 20)]
+    rows = [
+        ("minority", "101", 100),
+        ("minority", "101-01", 3),
+        ("minority", "101-02", 40),
+        ("minority", "101-03", 20),
+        ("minority", "101-04", 20),
+    ]
     result = suppress(observations(rows), MIN_PERSONS)
     assert suppressed_cells(result) == {("minority", "101-01"), ("minority", "101-03")}
 
@@ -64,8 +86,11 @@ def test_incomplete_partition_reveals_nothing():
 
 def test_suppression_cascades_between_groups_and_districts_until_stable():
     n = {"101": (300, 60, 240), "101-01": (100, 3, 97), "101-02": (100, 27, 73), "101-03": (100, 30, 70)}
-    rows = [(group, area, count) for area, counts in n.items()
-            for group, count in zip(["all", "minority", "danish"], counts)]
+    rows = [
+        (group, area, count)
+        for area, counts in n.items()
+        for group, count in zip(["all", "minority", "danish"], counts)
+    ]
     result = suppress(observations(rows), MIN_PERSONS)
     # round 1: minority/01 is primary → danish/01 (its partition: all 100 > danish 97) and
     #          minority/02 (smallest published minority district, 27)
@@ -85,8 +110,13 @@ def test_not_person_based_values_are_never_suppressed_and_provisional_is_kept():
 
 
 def test_suppression_is_idempotent():
-    rows = [("all", "101", 50), ("minority", "101", 4), ("danish", "101", 46),
-            ("minority", "101-01", 3), ("minority", "101-02", 1)]
+    rows = [
+        ("all", "101", 50),
+        ("minority", "101", 4),
+        ("danish", "101", 46),
+        ("minority", "101-01", 3),
+        ("minority", "101-02", 1),
+    ]
     once = suppress(observations(rows), MIN_PERSONS)
     pd.testing.assert_frame_equal(suppress(once, MIN_PERSONS), once)
 

@@ -2,7 +2,6 @@
 
 import pandas as pd
 import pytest
-
 from barometer.config import load_districts
 from barometer.config.districts import normalise_name
 
@@ -11,16 +10,36 @@ DISTRICTS = load_districts("101")
 
 def test_the_ten_official_districts_come_from_the_city_map():
     assert DISTRICTS.names == {
-        1: "Indre By", 2: "Østerbro", 3: "Nørrebro", 4: "Vesterbro-Kongens Enghave", 5: "Valby",
-        6: "Vanløse", 7: "Brønshøj-Husum", 8: "Bispebjerg", 9: "Amager Øst", 10: "Amager Vest",
+        1: "Indre By",
+        2: "Østerbro",
+        3: "Nørrebro",
+        4: "Vesterbro-Kongens Enghave",
+        5: "Valby",
+        6: "Vanløse",
+        7: "Brønshøj-Husum",
+        8: "Bispebjerg",
+        9: "Amager Øst",
+        10: "Amager Vest",
     }
 
 
-@pytest.mark.parametrize("spelling, number", [
-    ("Vesterbro/Kgs. Enghave", 4), ("AMAGER VEST ", 10), ("Brønshøj-Husum", 7), ("ØSTERBRO", 2),
-    ("Vesterbro-Kongens Enghave", 4), ("vesterbro / kgs enghave", 4), ("Brønshøj/Husum", 7),
-    ("  indre  by", 1), ("Amager Øst", 9), ("nørrebro", 3), ("Christianshavn", 1), ("Husum", 7),
-])
+@pytest.mark.parametrize(
+    "spelling, number",
+    [
+        ("Vesterbro/Kgs. Enghave", 4),
+        ("AMAGER VEST ", 10),
+        ("Brønshøj-Husum", 7),
+        ("ØSTERBRO", 2),
+        ("Vesterbro-Kongens Enghave", 4),
+        ("vesterbro / kgs enghave", 4),
+        ("Brønshøj/Husum", 7),
+        ("  indre  by", 1),
+        ("Amager Øst", 9),
+        ("nørrebro", 3),
+        ("Christianshavn", 1),
+        ("Husum", 7),
+    ],
+)
 def test_spellings_map_to_the_official_number(spelling, number):
     assert DISTRICTS.to_numbers(pd.Series([spelling])).tolist() == [number]
 

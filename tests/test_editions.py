@@ -5,18 +5,21 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-
 from barometer.config import Catalogue, load_catalogue
 from barometer.transforms.common import KEY, finish
 from barometer.transforms.editions import COLUMNS, edition_entries
 
-CATALOGUE = Catalogue(goals={}, groups={}, indicators={
-    "1.2": {"direction": "higher", "gap": ["danish", "non_western"]},
-    "1.3": {"direction": "lower"},
-    "2.1": {"direction": "lower", "parity": 0, "target": {"value": 5.8, "year": 2014, "group": "non_western"}},
-    "6.1": {"direction": "higher", "survey": True, "gap": ["majority", "minority"]},
-    "7.1": {"direction": "lower", "measured": False},
-})
+CATALOGUE = Catalogue(
+    goals={},
+    groups={},
+    indicators={
+        "1.2": {"direction": "higher", "gap": ["danish", "non_western"]},
+        "1.3": {"direction": "lower"},
+        "2.1": {"direction": "lower", "parity": 0, "target": {"value": 5.8, "year": 2014, "group": "non_western"}},
+        "6.1": {"direction": "higher", "survey": True, "gap": ["majority", "minority"]},
+        "7.1": {"direction": "lower", "measured": False},
+    },
+)
 
 
 def observations(rows: list[tuple]) -> pd.DataFrame:
@@ -24,24 +27,35 @@ def observations(rows: list[tuple]) -> pd.DataFrame:
     records = []
     for indicator, group, area, when, value, *rest in rows:
         half_width = rest[0] if rest else np.nan
-        records.append({"indicator_code": indicator, "measure": "value", "group_code": group,
-                        "area_code": area, "reference_date": when, "value": value,
-                        "ci_low": value - half_width, "ci_high": value + half_width,
-                        "obs_status": rest[1] if len(rest) > 1 else "normal"})
+        records.append(
+            {
+                "indicator_code": indicator,
+                "measure": "value",
+                "group_code": group,
+                "area_code": area,
+                "reference_date": when,
+                "value": value,
+                "ci_low": value - half_width,
+                "ci_high": value + half_width,
+                "obs_status": rest[1] if len(rest) > 1 else "normal",
+            }
+        )
     frame = pd.DataFrame(records).sort_values(KEY, ignore_index=True)
     return finish(frame).assign(obs_status=frame["obs_status"].to_numpy())  # finish keeps KEY order
 
 
 def entry(entries: pd.DataFrame, indicator: str, group: str, area: str = "101") -> pd.Series:
-    row = entries[(entries["indicator_code"] == indicator) & (entries["group_code"] == group)
-                  & (entries["area_code"] == area)]
+    row = entries[
+        (entries["indicator_code"] == indicator) & (entries["group_code"] == group) & (entries["area_code"] == area)
+    ]
     assert len(row) == 1
     return row.iloc[0]
 
 
 def test_higher_is_better_rise_is_progress_and_first_value_is_first_measurement():
-    obs = observations([("1.2", "danish", "101", date(2011, 10, 1), 80.0),
-                        ("1.2", "danish", "101", date(2012, 10, 1), 83.0)])
+    obs = observations(
+        [("1.2", "danish", "101", date(2011, 10, 1), 80.0), ("1.2", "danish", "101", date(2012, 10, 1), 83.0)]
+    )
     latest = entry(edition_entries(obs, "2012-S2", CATALOGUE), "1.2", "danish")
     assert (latest["value"], latest["previous_value"], latest["change"]) == (83.0, 80.0, 3.0)
     assert latest["status"] == "progress"
@@ -54,10 +68,14 @@ def test_higher_is_better_rise_is_progress_and_first_value_is_first_measurement(
 
 
 def test_lower_is_better_fall_is_progress_and_no_change_is_unchanged():
-    obs = observations([("1.3", "all", "101", date(2011, 11, 30), 12.0),
-                        ("1.3", "all", "101", date(2012, 11, 30), 7.0),
-                        ("1.3", "all", "101-01", date(2011, 11, 30), 40.0),
-                        ("1.3", "all", "101-01", date(2012, 11, 30), 40.0)])
+    obs = observations(
+        [
+            ("1.3", "all", "101", date(2011, 11, 30), 12.0),
+            ("1.3", "all", "101", date(2012, 11, 30), 7.0),
+            ("1.3", "all", "101-01", date(2011, 11, 30), 40.0),
+            ("1.3", "all", "101-01", date(2012, 11, 30), 40.0),
+        ]
+    )
     entries = edition_entries(obs, "2012-S2", CATALOGUE)
     city = entry(entries, "1.3", "all")
     assert (city["change"], city["status"]) == (-5.0, "progress")
@@ -65,10 +83,14 @@ def test_lower_is_better_fall_is_progress_and_no_change_is_unchanged():
 
 
 def test_survey_change_within_its_confidence_interval_is_unchanged():
-    obs = observations([("6.1", "minority", "101", date(2011, 2, 28), 65.0, 3.0),
-                        ("6.1", "minority", "101", date(2012, 2, 29), 67.0, 3.0),
-                        ("6.1", "majority", "101", date(2011, 2, 28), 73.0, 3.0),
-                        ("6.1", "majority", "101", date(2012, 2, 29), 83.0, 3.0)])
+    obs = observations(
+        [
+            ("6.1", "minority", "101", date(2011, 2, 28), 65.0, 3.0),
+            ("6.1", "minority", "101", date(2012, 2, 29), 67.0, 3.0),
+            ("6.1", "majority", "101", date(2011, 2, 28), 73.0, 3.0),
+            ("6.1", "majority", "101", date(2012, 2, 29), 83.0, 3.0),
+        ]
+    )
     entries = edition_entries(obs, "2012-S1", CATALOGUE)
     # half-width of the change: sqrt(3² + 3²) = 4.24 — includes 2, excludes 10
     minority = entry(entries, "6.1", "minority")
@@ -77,18 +99,26 @@ def test_survey_change_within_its_confidence_interval_is_unchanged():
 
 
 def test_suppressed_latest_value_has_no_change_or_status():
-    obs = observations([("1.3", "all", "101", date(2011, 11, 30), 12.0),
-                        ("1.3", "all", "101", date(2012, 11, 30), np.nan, np.nan, "suppressed")])
+    obs = observations(
+        [
+            ("1.3", "all", "101", date(2011, 11, 30), 12.0),
+            ("1.3", "all", "101", date(2012, 11, 30), np.nan, np.nan, "suppressed"),
+        ]
+    )
     latest = entry(edition_entries(obs, "2012-S2", CATALOGUE), "1.3", "all")
     assert latest["obs_status"] == "suppressed" and np.isnan(latest["value"]) and np.isnan(latest["change"])
     assert latest["status"] is None and latest["previous_value"] == 12.0
 
 
 def test_target_reached_by_trend_is_on_track():
-    obs = observations([("5.2", "all", "101", date(2010, 12, 31), 12.0),
-                        ("5.2", "all", "101", date(2012, 12, 31), 7.0),
-                        ("5.2", "all", "101-01", date(2010, 12, 31), 3.0),
-                        ("5.2", "all", "101-01", date(2012, 12, 31), 2.0)])
+    obs = observations(
+        [
+            ("5.2", "all", "101", date(2010, 12, 31), 12.0),
+            ("5.2", "all", "101", date(2012, 12, 31), 7.0),
+            ("5.2", "all", "101-01", date(2010, 12, 31), 3.0),
+            ("5.2", "all", "101-01", date(2012, 12, 31), 2.0),
+        ]
+    )
     entries = edition_entries(obs, "2012-S2", load_catalogue())
     city = entry(entries, "5.2", "all")
     # slope (7 − 12) / 2 years = −2.5; end of 2014: 7 − 2 × 2.5 = 2 ≤ 6
@@ -100,8 +130,12 @@ def test_target_reached_by_trend_is_on_track():
 
 
 def test_parity_indicator_gap_target_and_years_to_parity():
-    obs = observations([("2.1", "non_western", "101", date(2011, 12, 31), 10.8),
-                        ("2.1", "non_western", "101", date(2012, 12, 31), 10.3)])
+    obs = observations(
+        [
+            ("2.1", "non_western", "101", date(2011, 12, 31), 10.8),
+            ("2.1", "non_western", "101", date(2012, 12, 31), 10.3),
+        ]
+    )
     latest = entry(edition_entries(obs, "2012-S2", CATALOGUE), "2.1", "non_western")
     # slope −0.5/yr; end of 2014: 10.3 − 1.0 = 9.3 > 5.8; gap to parity 0 closes in 10.3 / 0.5 years
     assert latest["on_track"] is not pd.NA and not latest["on_track"]
@@ -112,14 +146,18 @@ def test_parity_indicator_gap_target_and_years_to_parity():
 
 
 def test_group_gap_closing_from_20_to_15_in_a_year_closes_in_3_years():
-    obs = observations([("1.2", "danish", "101", date(2011, 12, 31), 85.0),
-                        ("1.2", "danish", "101", date(2012, 12, 31), 84.0),
-                        ("1.2", "non_western", "101", date(2011, 12, 31), 65.0),
-                        ("1.2", "non_western", "101", date(2012, 12, 31), 69.0),
-                        ("1.2", "danish", "101-01", date(2011, 12, 31), 85.0),
-                        ("1.2", "danish", "101-01", date(2012, 12, 31), 86.0),
-                        ("1.2", "non_western", "101-01", date(2011, 12, 31), 75.0),
-                        ("1.2", "non_western", "101-01", date(2012, 12, 31), 74.0)])
+    obs = observations(
+        [
+            ("1.2", "danish", "101", date(2011, 12, 31), 85.0),
+            ("1.2", "danish", "101", date(2012, 12, 31), 84.0),
+            ("1.2", "non_western", "101", date(2011, 12, 31), 65.0),
+            ("1.2", "non_western", "101", date(2012, 12, 31), 69.0),
+            ("1.2", "danish", "101-01", date(2011, 12, 31), 85.0),
+            ("1.2", "danish", "101-01", date(2012, 12, 31), 86.0),
+            ("1.2", "non_western", "101-01", date(2011, 12, 31), 75.0),
+            ("1.2", "non_western", "101-01", date(2012, 12, 31), 74.0),
+        ]
+    )
     entries = edition_entries(obs, "2012-S2", CATALOGUE)
     compared = entry(entries, "1.2", "non_western")
     assert compared["gap"] == 15.0 and compared["years_to_parity"] == pytest.approx(3.0)
@@ -129,8 +167,12 @@ def test_group_gap_closing_from_20_to_15_in_a_year_closes_in_3_years():
 
 
 def test_trend_uses_the_last_four_observations_only():
-    obs = observations([("1.3", "all", "101", date(year, 12, 31), value)
-                        for year, value in zip(range(2008, 2013), [100.0, 0.0, 2.0, 4.0, 6.0])])
+    obs = observations(
+        [
+            ("1.3", "all", "101", date(year, 12, 31), value)
+            for year, value in zip(range(2008, 2013), [100.0, 0.0, 2.0, 4.0, 6.0])
+        ]
+    )
     assert entry(edition_entries(obs, "2012-S2", CATALOGUE), "1.3", "all")["trend_per_year"] == pytest.approx(2.0)
 
 

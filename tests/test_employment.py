@@ -7,7 +7,6 @@ from datetime import date
 
 import pandas as pd
 import pytest
-
 from barometer.config import source_config
 from barometer.demo.employment import write_statbank
 from barometer.demo.statbank_server import serve
@@ -23,10 +22,12 @@ HEADER = "OMRÅDE;SOCIO;HERKOMST;ALDER;KØN;PERIODE;TID;INDHOLD\n"
 
 
 def test_bulk_text_is_staged_with_decimal_commas_and_missing_cells():
-    raw = (HEADER + "101;00;TOT;16-19;TOT;K1;2012;1234,5\n"
-                    "101;50;25;16-19;TOT;K3;2012;..\n"
-                    "101;50;35;16-19;TOT;K3;2012;\n"
-                    "101;00;TOT;16-19;TOT;K4;2012;7\n").encode()
+    raw = (
+        HEADER + "101;00;TOT;16-19;TOT;K1;2012;1234,5\n"
+        "101;50;25;16-19;TOT;K3;2012;..\n"
+        "101;50;35;16-19;TOT;K3;2012;\n"
+        "101;00;TOT;16-19;TOT;K4;2012;7\n"
+    ).encode()
     cells = stage(raw, date(2012, 11, 30))
     assert cells["_row"].tolist() == [2, 3, 4]
     assert cells["quarter"].tolist() == ["2012K1", "2012K3", "2012K3"]
@@ -49,13 +50,26 @@ def test_an_unreadable_count_names_its_line():
     assert error.value.column == "INDHOLD" and error.value.rows == [3]
 
 
-def kas201(quarter: str, reference_date: date, per_band: dict[tuple[str, str], float],
-           area_code: str = "101") -> pd.DataFrame:
+def kas201(
+    quarter: str, reference_date: date, per_band: dict[tuple[str, str], float], area_code: str = "101"
+) -> pd.DataFrame:
     """Staged cells of one quarter: (status, origin) -> the same count in each of the ten bands."""
-    return pd.DataFrame([
-        {"area_code": area_code, "status": status, "origin": origin, "age": age, "sex": "TOT",
-         "quarter": quarter, "reference_date": reference_date, "count": count}
-        for (status, origin), count in per_band.items() for age in AGES])
+    return pd.DataFrame(
+        [
+            {
+                "area_code": area_code,
+                "status": status,
+                "origin": origin,
+                "age": age,
+                "sex": "TOT",
+                "quarter": quarter,
+                "reference_date": reference_date,
+                "count": count,
+            }
+            for (status, origin), count in per_band.items()
+            for age in AGES
+        ]
+    )
 
 
 # Per band, so the ten bands give: Q3 all 900 employed + 100 unemployed (10 %), non-Western
@@ -68,19 +82,26 @@ Q1 = {("00", "TOT"): 95, ("50", "TOT"): 5, ("00", "25"): 4, ("50", "25"): 1, ("0
 def tables() -> dict[str, pd.DataFrame]:
     with_a_missing_cell = kas201("2012K4", date(2012, 12, 31), Q3)
     with_a_missing_cell.loc[3, "count"] = float("nan")
-    return {"kas201": pd.concat([
-        kas201("2012K1", date(2012, 3, 31), Q1),
-        kas201("2012K2", date(2012, 6, 30), Q3),
-        kas201("2012K3", date(2012, 9, 30), Q3),
-        with_a_missing_cell,
-        kas201("2012K3", date(2012, 9, 30), Q1, area_code="147"),
-    ], ignore_index=True)}
+    return {
+        "kas201": pd.concat(
+            [
+                kas201("2012K1", date(2012, 3, 31), Q1),
+                kas201("2012K2", date(2012, 6, 30), Q3),
+                kas201("2012K3", date(2012, 9, 30), Q3),
+                with_a_missing_cell,
+                kas201("2012K3", date(2012, 9, 30), Q1, area_code="147"),
+            ],
+            ignore_index=True,
+        )
+    }
 
 
 def test_excess_unemployment_per_half_year(tables):
     observations = compute(tables, "101").set_index(["reference_date", "measure", "group_code"])
     assert observations.index.get_level_values("reference_date").unique().tolist() == [
-        date(2012, 3, 31), date(2012, 9, 30)]
+        date(2012, 3, 31),
+        date(2012, 9, 30),
+    ]
     assert set(observations["area_code"]) == {"101"} and set(observations["indicator_code"]) == {"2.1"}
     expected = {
         # (date, measure, group): value, numerator, denominator, n
@@ -95,19 +116,34 @@ def test_excess_unemployment_per_half_year(tables):
     for key, (value, numerator, denominator, n) in expected.items():
         row = observations.loc[key]
         assert row["value"] == pytest.approx(value) and row["n"] == n
-        assert (pd.isna(row["numerator"]) if numerator is None else row["numerator"] == numerator)
-        assert (pd.isna(row["denominator"]) if denominator is None else row["denominator"] == denominator)
+        assert pd.isna(row["numerator"]) if numerator is None else row["numerator"] == numerator
+        assert pd.isna(row["denominator"]) if denominator is None else row["denominator"] == denominator
 
 
 def test_labour_force_share_every_quarter(tables):
     share = labour_force_share(tables, "101")
     assert share.to_dict("records") == [
-        {"quarter_start": date(2012, 1, 1), "reference_date": date(2012, 3, 31),
-         "numerator": 100.0, "denominator": 1000.0, "value": 10.0},
-        {"quarter_start": date(2012, 4, 1), "reference_date": date(2012, 6, 30),
-         "numerator": 200.0, "denominator": 1000.0, "value": 20.0},
-        {"quarter_start": date(2012, 7, 1), "reference_date": date(2012, 9, 30),
-         "numerator": 200.0, "denominator": 1000.0, "value": 20.0},
+        {
+            "quarter_start": date(2012, 1, 1),
+            "reference_date": date(2012, 3, 31),
+            "numerator": 100.0,
+            "denominator": 1000.0,
+            "value": 10.0,
+        },
+        {
+            "quarter_start": date(2012, 4, 1),
+            "reference_date": date(2012, 6, 30),
+            "numerator": 200.0,
+            "denominator": 1000.0,
+            "value": 20.0,
+        },
+        {
+            "quarter_start": date(2012, 7, 1),
+            "reference_date": date(2012, 9, 30),
+            "numerator": 200.0,
+            "denominator": 1000.0,
+            "value": 20.0,
+        },
     ]
     one_area = {"kas201": tables["kas201"].query("area_code == '101'")}
     assert labour_force_share(one_area).equals(share)
@@ -145,4 +181,4 @@ def test_the_calibrated_demo_reproduces_the_published_figures(tmp_path):
     assert headline[date(2012, 9, 30)] == pytest.approx(10.8, abs=0.05)
     assert headline.iloc[0::2].is_monotonic_decreasing and headline.iloc[1::2].is_monotonic_decreasing
     share = labour_force_share(tables).set_index("reference_date")["value"]
-    assert share[date(2010, 3, 31):date(2012, 12, 31)].between(10.5, 11.5).all()
+    assert share[date(2010, 3, 31) : date(2012, 12, 31)].between(10.5, 11.5).all()

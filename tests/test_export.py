@@ -21,8 +21,11 @@ from barometer.cli import app
 pytestmark = pytest.mark.integration
 
 EDITION = "2012-S2"
-CODE_NAMES = {"indicator_code": ["indicator_name_da", "indicator_name_en", "unit"],
-              "group_code": ["group_name_da", "group_name_en"], "area_code": ["area_name", "area_level"]}
+CODE_NAMES = {
+    "indicator_code": ["indicator_name_da", "indicator_name_en", "unit"],
+    "group_code": ["group_name_da", "group_name_en"],
+    "area_code": ["area_name", "area_level"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +36,16 @@ def warehouse(demo_warehouse) -> str:
 
 def published(query, url: str) -> dict[str, pd.DataFrame]:
     """What the views hold for the edition, read with plain SQL (no barometer code)."""
-    return {"edition": query(url, f"SELECT * FROM barometer_edition WHERE edition_code = '{EDITION}'"),
-            "observations": query(url, "SELECT * FROM barometer_observation WHERE reference_date <= '2012-12-31'")}
+    return {
+        "edition": query(url, f"SELECT * FROM barometer_edition WHERE edition_code = '{EDITION}'"),
+        "observations": query(url, "SELECT * FROM barometer_observation WHERE reference_date <= '2012-12-31'"),
+    }
 
 
 def canonical(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Cells as comparable text whatever the file format made of them: numbers and booleans as
     floats, dates as ISO text, NULL/NaN/empty as ''; rows in a fixed order."""
+
     def cell(value) -> str:
         if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value == "":
             return ""
@@ -50,13 +56,15 @@ def canonical(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             return repr(float(value))
         except ValueError:
             return value
+
     out = frame[columns].map(cell)
     return out.sort_values(columns[:6]).reset_index(drop=True)
 
 
 def export(url: str, file_format: str, out: Path) -> list[Path]:
-    result = CliRunner().invoke(app, ["export", "--edition", EDITION, "--format", file_format,
-                                      "--out", str(out), "--warehouse", url])
+    result = CliRunner().invoke(
+        app, ["export", "--edition", EDITION, "--format", file_format, "--out", str(out), "--warehouse", url]
+    )
     assert result.exit_code == 0, result.output
     return [Path(line) for line in result.output.splitlines()]
 
@@ -65,22 +73,25 @@ def assert_equals_views(tables: dict[str, pd.DataFrame], views: dict[str, pd.Dat
     for name, frame in tables.items():
         expected = views[name]
         assert len(frame) == len(expected), name
-        pd.testing.assert_frame_equal(canonical(frame, list(expected.columns)),
-                                      canonical(expected, list(expected.columns)), obj=name)
+        pd.testing.assert_frame_equal(
+            canonical(frame, list(expected.columns)), canonical(expected, list(expected.columns)), obj=name
+        )
 
 
 def test_csv_reads_back_as_the_views(warehouse, query, tmp_path):
     paths = export(warehouse, "csv", tmp_path)
     assert [p.name for p in paths] == [f"barometer_{EDITION}_edition.csv", f"barometer_{EDITION}_observations.csv"]
-    tables = {name: pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-              for name, path in zip(["edition", "observations"], paths)}
+    tables = {
+        name: pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        for name, path in zip(["edition", "observations"], paths)
+    }
     assert_equals_views(tables, published(query, warehouse))
 
     observations = tables["observations"]
     assert observations["reference_date"].max() == "2012-12-31", "every observation up to the edition's end"
     for code, names in CODE_NAMES.items():  # names and units right after their code
         at = list(observations.columns).index(code)
-        assert list(observations.columns[at + 1:at + 1 + len(names)]) == names
+        assert list(observations.columns[at + 1 : at + 1 + len(names)]) == names
     youth = observations[(observations["indicator_code"] == "1.2") & (observations["area_code"] == "101")]
     assert set(youth["indicator_name_da"]) == {"Andel 15-19-årige i gang med eller færdige med en ungdomsuddannelse"}
     assert set(youth["unit"]) == {"percent"}
@@ -95,16 +106,18 @@ def test_csv_reads_back_as_the_views(warehouse, query, tmp_path):
 
     with paths[1].open(encoding="utf-8", newline="") as handle:  # suppressed: empty cells, with their status
         suppressed = [row for row in csv.DictReader(handle) if row["obs_status"] == "suppressed"]
-    assert suppressed and all(row[c] == "" for row in suppressed
-                              for c in ["value", "numerator", "denominator", "n", "ci_low", "ci_high"])
+    assert suppressed and all(
+        row[c] == "" for row in suppressed for c in ["value", "numerator", "denominator", "n", "ci_low", "ci_high"]
+    )
 
 
 def test_workbook_has_a_sheet_per_table_and_one_describing_the_columns(warehouse, query, tmp_path):
     [path] = export(warehouse, "xlsx", tmp_path)
     sheets = pd.read_excel(path, sheet_name=None, dtype=object)
     assert list(sheets) == ["edition", "observations", "columns"]
-    assert_equals_views({"edition": sheets["edition"], "observations": sheets["observations"]},
-                        published(query, warehouse))
+    assert_equals_views(
+        {"edition": sheets["edition"], "observations": sheets["observations"]}, published(query, warehouse)
+    )
     described = sheets["columns"]
     for table in ["edition", "observations"]:
         meanings = described[described["table"] == table].set_index("column")["meaning"]
@@ -125,14 +138,16 @@ def test_parquet_reads_back_as_the_views_with_column_meanings(warehouse, query, 
 
 
 def test_unknown_edition_says_which_exist(warehouse, tmp_path):
-    result = CliRunner().invoke(app, ["export", "--edition", "2013-S1", "--out", str(tmp_path),
-                                      "--warehouse", warehouse])
+    result = CliRunner().invoke(
+        app, ["export", "--edition", "2013-S1", "--out", str(tmp_path), "--warehouse", warehouse]
+    )
     assert result.exit_code == 1
     assert "Edition 2013-S1 is not in the warehouse (it has 2012-S2)" in result.output
     assert not list(tmp_path.iterdir()), "nothing written"
 
 
 # Read-only access is enough -----------------------------------------------------------------------
+
 
 def test_a_read_only_sqlite_url_exports_the_same_files(warehouse, read_only, tmp_path):
     database = Path(make_url(warehouse).database)
@@ -146,8 +161,9 @@ def test_a_read_only_sqlite_url_exports_the_same_files(warehouse, read_only, tmp
 
 def test_a_missing_file_behind_a_read_only_url_is_named(read_only, tmp_path):
     missing = tmp_path / "nowhere.sqlite"
-    result = CliRunner().invoke(app, ["export", "--edition", EDITION, "--out", str(tmp_path),
-                                      "--warehouse", read_only(f"sqlite:///{missing}")])
+    result = CliRunner().invoke(
+        app, ["export", "--edition", EDITION, "--out", str(tmp_path), "--warehouse", read_only(f"sqlite:///{missing}")]
+    )
     assert result.exit_code == 1
     assert f"There is no SQLite warehouse at '{missing}'" in result.output
     assert not list(tmp_path.iterdir()), "nothing written, not even an empty database"
@@ -168,8 +184,10 @@ def test_a_login_holding_only_the_analyst_role_exports_and_reports(demo_warehous
     try:
         as_analyst = make_url(postgres_url).set(username=analyst).render_as_string(hide_password=False)
         paths = export(as_analyst, "csv", tmp_path / "export")
-        tables = {name: pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-                  for name, path in zip(["edition", "observations"], paths)}
+        tables = {
+            name: pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+            for name, path in zip(["edition", "observations"], paths)
+        }
         assert_equals_views(tables, published(query, postgres_url))
 
         out = tmp_path / "report.html"

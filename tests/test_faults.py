@@ -29,8 +29,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
-
 from barometer.config import edition_end, load_catalogue, load_districts, source_config
 from barometer.sources import employment
 from barometer.sources.statbank import Deadline, StatBankClient, StatBankUnavailable
@@ -38,6 +36,7 @@ from barometer.transforms.common import KEY
 from barometer.transforms.editions import edition_entries
 from barometer.warehouse.database import connect, initialise
 from barometer.warehouse.load import LoadRequest, load, read_edition
+from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.integration
 
@@ -45,12 +44,15 @@ BAROMETER = str(Path(sys.executable).parent / "barometer")
 WITHOUT_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
 DEADLINE = 3.0
 GRACE = 5.0  # what a fault may take beyond its deadline: the thread switch, not another try
-VIEWS = {"barometer_edition": "edition_code, indicator_code, group_code, area_code",
-         "barometer_observation": "indicator_code, measure, group_code, area_code, reference_date",
-         "barometer_delivery": "delivery_id"}
+VIEWS = {
+    "barometer_edition": "edition_code, indicator_code, group_code, area_code",
+    "barometer_observation": "indicator_code, measure, group_code, area_code, reference_date",
+    "barometer_delivery": "delivery_id",
+}
 
 
 # --- StatBank: one deadline for the whole fetch ---------------------------------------------
+
 
 @contextmanager
 def misbehaving_server(behave: Callable[[socket.socket, threading.Event], None]) -> Iterator[str]:
@@ -91,8 +93,7 @@ def trickle(connection: socket.socket, stop: threading.Event) -> None:
 def unavailable(connection: socket.socket, stop: threading.Event) -> None:
     """HTTP 503 to every request."""
     connection.recv(65536)
-    connection.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n"
-                       b"Connection: close\r\n\r\nbusy")
+    connection.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy")
 
 
 def configured_client(url: str, deadline_seconds: float) -> StatBankClient:
@@ -135,10 +136,12 @@ def test_an_outage_is_not_retried_past_the_deadline():
 
 def test_a_retry_after_beyond_the_deadline_is_not_waited_for():
     """A 429 asking for an hour's pause with 600 s left: the fetch gives up at once."""
+
     def slow_down(connection: socket.socket, stop: threading.Event) -> None:
         connection.recv(65536)
-        connection.sendall(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3600\r\nContent-Length: 0\r\n"
-                           b"Connection: close\r\n\r\n")
+        connection.sendall(
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3600\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
 
     with misbehaving_server(slow_down) as url, configured_client(url, 600) as client:
         with pytest.raises(StatBankUnavailable) as error:
@@ -160,18 +163,33 @@ def test_the_deadline_comes_from_config_or_the_environment(monkeypatch):
 
 # --- The warehouse cannot be written: one sentence, exit 1, nothing written ------------------
 
-def refresh(edition: str, landing: Path, warehouse: str, statbank_url: str,
-            prefix: tuple[str, ...] = ()) -> list[str]:
-    return [*prefix, BAROMETER, "refresh", "--edition", edition, "--landing", str(landing),
-            "--warehouse", warehouse, "--statbank-url", statbank_url]
+
+def refresh(edition: str, landing: Path, warehouse: str, statbank_url: str, prefix: tuple[str, ...] = ()) -> list[str]:
+    return [
+        *prefix,
+        BAROMETER,
+        "refresh",
+        "--edition",
+        edition,
+        "--landing",
+        str(landing),
+        "--warehouse",
+        warehouse,
+        "--statbank-url",
+        statbank_url,
+    ]
 
 
 def refresh_env(tmp_path: Path, orchestration: str = "local") -> dict[str, str]:
     """The test's environment (it holds the pseudonym key), a private Prefect home, no Prefect
     API: with orchestration 'prefect' the CLI starts its own temporary server."""
-    env = {**os.environ, "BAROMETER_ORCHESTRATION": orchestration, "PREFECT_HOME": str(tmp_path / "prefect"),
-           "BAROMETER_DATA_DOCS_DIR": str(tmp_path / "data_docs"),
-           "BAROMETER_STATBANK_DEADLINE_SECONDS": "30"}
+    env = {
+        **os.environ,
+        "BAROMETER_ORCHESTRATION": orchestration,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "BAROMETER_DATA_DOCS_DIR": str(tmp_path / "data_docs"),
+        "BAROMETER_STATBANK_DEADLINE_SECONDS": "30",
+    }
     env.pop("PREFECT_API_URL", None)
     return env
 
@@ -201,7 +219,8 @@ def read_only_folder(tmp_path):
 
 @pytest.mark.parametrize("existing", [False, True], ids=["new-file", "existing-file"])
 def test_a_warehouse_in_a_read_only_folder_is_one_sentence(
-        landing, statbank_url, pseudonym_key, tmp_path, read_only_folder, existing):
+    landing, statbank_url, pseudonym_key, tmp_path, read_only_folder, existing
+):
     database = read_only_folder / "warehouse.sqlite"
     if existing:
         with sqlite3.connect(database) as made:
@@ -211,7 +230,11 @@ def test_a_warehouse_in_a_read_only_folder_is_one_sentence(
     before = folder_state(read_only_folder)
     result = subprocess.run(
         refresh("2013-S2", landing, f"sqlite:///{database}", statbank_url, prefix=tuple(WITHOUT_DAC)),
-        env=refresh_env(tmp_path), text=True, capture_output=True, timeout=300)
+        env=refresh_env(tmp_path),
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
     assert_one_sentence(result, naming=str(read_only_folder))
     assert "read-only" in result.stderr
     assert folder_state(read_only_folder) == before
@@ -219,9 +242,13 @@ def test_a_warehouse_in_a_read_only_folder_is_one_sentence(
 
 def test_a_warehouse_in_a_missing_folder_is_one_sentence(landing, statbank_url, pseudonym_key, tmp_path):
     missing = tmp_path / "no-such-folder"
-    result = subprocess.run(refresh("2013-S2", landing, f"sqlite:///{missing / 'warehouse.sqlite'}",
-                                    statbank_url),
-                            env=refresh_env(tmp_path), text=True, capture_output=True, timeout=300)
+    result = subprocess.run(
+        refresh("2013-S2", landing, f"sqlite:///{missing / 'warehouse.sqlite'}", statbank_url),
+        env=refresh_env(tmp_path),
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
     assert_one_sentence(result, naming=str(missing))
     assert not missing.exists()
 
@@ -229,7 +256,8 @@ def test_a_warehouse_in_a_missing_folder_is_one_sentence(landing, statbank_url, 
 @pytest.mark.postgres
 @pytest.mark.parametrize("fault", ["closed-port", "refused-login"])
 def test_an_unreachable_or_refusing_postgresql_is_one_sentence(
-        landing, statbank_url, pseudonym_key, tmp_path, postgres_available, fault):
+    landing, statbank_url, pseudonym_key, tmp_path, postgres_available, fault
+):
     bound = socket.socket()
     bound.bind(("127.0.0.1", 0))  # bound, not listening: every connection is refused
     if fault == "closed-port":
@@ -239,8 +267,13 @@ def test_an_unreachable_or_refusing_postgresql_is_one_sentence(
     else:
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
     with bound:
-        result = subprocess.run(refresh("2013-S2", landing, url, statbank_url),
-                                env=refresh_env(tmp_path), text=True, capture_output=True, timeout=300)
+        result = subprocess.run(
+            refresh("2013-S2", landing, url, statbank_url),
+            env=refresh_env(tmp_path),
+            text=True,
+            capture_output=True,
+            timeout=300,
+        )
     assert_one_sentence(result, naming="127.0.0.1")
     assert "s3cret" not in result.stdout + result.stderr
     assert ("cannot be reached" if fault == "closed-port" else "refused the login") in result.stderr
@@ -248,12 +281,17 @@ def test_an_unreachable_or_refusing_postgresql_is_one_sentence(
 
 # --- SIGKILL inside the load transaction ---------------------------------------------------
 
+
 def views(url: str) -> dict[str, list[dict]]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return {view: pd.read_sql(text(f"SELECT * FROM {view} ORDER BY {order}"), connection)
-                    .astype(str).to_dict("records") for view, order in VIEWS.items()}
+            return {
+                view: pd.read_sql(text(f"SELECT * FROM {view} ORDER BY {order}"), connection)
+                .astype(str)
+                .to_dict("records")
+                for view, order in VIEWS.items()
+            }
     finally:
         engine.dispose()
 
@@ -268,12 +306,15 @@ def postgres_in_transaction(url: str) -> Callable[[], bool]:
     """Another session holds a write lock on a table of the warehouse's database."""
     engine = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     database = url.rsplit("/", 1)[1]
-    query = text("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                 "WHERE d.datname = :database AND l.locktype = 'relation' AND l.mode = 'RowExclusiveLock'")
+    query = text(
+        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+        "WHERE d.datname = :database AND l.locktype = 'relation' AND l.mode = 'RowExclusiveLock'"
+    )
 
     def writing() -> bool:
         with engine.connect() as connection:
             return bool(connection.execute(query, {"database": database}).scalar())
+
     return writing
 
 
@@ -322,19 +363,29 @@ def safety_landing(demo_data, tmp_path) -> Path:
 @pytest.mark.postgres
 @pytest.mark.parametrize("orchestration", ["local", "prefect"])
 def test_a_refresh_killed_inside_its_load_changes_nothing_and_leaves_no_helpers(
-        warehouse_url, safety_landing, statbank_url, pseudonym_key, tmp_path, orchestration):
+    warehouse_url, safety_landing, statbank_url, pseudonym_key, tmp_path, orchestration
+):
     """Killed in a plain CLI run, and in a Prefect flow on the temporary server the CLI starts
     (no Prefect API configured): that server is a helper that must not outlive the refresh."""
-    first = subprocess.run(refresh("2012-S2", safety_landing, warehouse_url, statbank_url),
-                           env=refresh_env(tmp_path), text=True, capture_output=True, timeout=600)
+    first = subprocess.run(
+        refresh("2012-S2", safety_landing, warehouse_url, statbank_url),
+        env=refresh_env(tmp_path),
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     before = views(warehouse_url)
 
     watch = sqlite_in_transaction if warehouse_url.startswith("sqlite") else postgres_in_transaction
     in_transaction = watch(warehouse_url)
-    killed = subprocess.Popen(refresh("2013-S2", safety_landing, warehouse_url, statbank_url),
-                              env=refresh_env(tmp_path, orchestration), start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed = subprocess.Popen(
+        refresh("2013-S2", safety_landing, warehouse_url, statbank_url),
+        env=refresh_env(tmp_path, orchestration),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         inside = wait_until(lambda: in_transaction() or killed.poll() is not None, 300, 0.002)
         helpers = descendants(killed.pid)
@@ -348,8 +399,13 @@ def test_a_refresh_killed_inside_its_load_changes_nothing_and_leaves_no_helpers(
     orphans = {pid for pid in helpers if not wait_until(lambda p=pid: not alive(p), 10, 0.1)}
     assert not orphans, f"helper processes {orphans} outlived the killed refresh"
 
-    again = subprocess.run(refresh("2013-S2", safety_landing, warehouse_url, statbank_url),
-                           env=refresh_env(tmp_path), text=True, capture_output=True, timeout=600)
+    again = subprocess.run(
+        refresh("2013-S2", safety_landing, warehouse_url, statbank_url),
+        env=refresh_env(tmp_path),
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
     assert again.returncode == 0 and "Edition 2013-S2:" in again.stdout, again.stderr[-3000:]
     editions = {row["edition_code"] for row in views(warehouse_url)["barometer_edition"]}
     assert editions == {"2012-S2", "2013-S2"}
@@ -357,15 +413,23 @@ def test_a_refresh_killed_inside_its_load_changes_nothing_and_leaves_no_helpers(
 
 # --- An edition with nothing to publish ------------------------------------------------------
 
+
 def test_an_edition_without_any_observation_is_loaded_as_not_measured(warehouse_url):
     """What a refresh loads when no source has a value by the edition's end (a backfill ahead
     of the deliveries): no observations, every catalogue indicator 'not measured'."""
     catalogue, edition = load_catalogue(), "2014-S2"
     request = LoadRequest(
-        run_id="empty-run", edition=edition, edition_end=edition_end(edition),
-        started_at=datetime.now(timezone.utc), status="completed", summary="nothing to publish",
-        catalogue=catalogue, districts=load_districts("101"), deliveries=[],
-        observations=pd.DataFrame(columns=KEY))
+        run_id="empty-run",
+        edition=edition,
+        edition_end=edition_end(edition),
+        started_at=datetime.now(timezone.utc),
+        status="completed",
+        summary="nothing to publish",
+        catalogue=catalogue,
+        districts=load_districts("101"),
+        deliveries=[],
+        observations=pd.DataFrame(columns=KEY),
+    )
     engine = connect(warehouse_url)
     try:
         initialise(engine)
@@ -387,8 +451,9 @@ def test_a_refresh_with_nothing_to_publish_ends_with_its_summary(statbank_url, p
     closed = f"http://127.0.0.1:{bound.getsockname()[1]}/v1"
     env = {**refresh_env(tmp_path), "BAROMETER_STATBANK_DEADLINE_SECONDS": "2"}
     with bound:
-        result = subprocess.run(refresh("2014-S2", landing, warehouse, closed), env=env, text=True,
-                                capture_output=True, timeout=300)
+        result = subprocess.run(
+            refresh("2014-S2", landing, warehouse, closed), env=env, text=True, capture_output=True, timeout=300
+        )
     printed = result.stdout + result.stderr
     assert result.returncode == 1 and "Traceback" not in printed, printed[-3000:]
     assert "Edition 2014-S2: 0 observations published" in printed

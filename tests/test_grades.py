@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from barometer.demo import grades as demo
 from barometer.sources import grades as source
 from barometer.sources.base import Delivery, find_deliveries
@@ -16,8 +15,10 @@ from barometer.transforms.grades import compute
 from barometer.validations.grades import validate
 
 KEY = PseudonymKey("test-key")
-HEADER = ("cpr;institutionsnummer;skoleaar;fag;karakter;tosproget;foraeldre_uddannelse;"
-          "foraeldre_beskaeftigelse;husstandsindkomst_decil")
+HEADER = (
+    "cpr;institutionsnummer;skoleaar;fag;karakter;tosproget;foraeldre_uddannelse;"
+    "foraeldre_beskaeftigelse;husstandsindkomst_decil"
+)
 HIGH, LOW = "Lang videregående", "Grundskole"
 EMPLOYED = "Beskæftiget"
 # the 2011/12 fixture: no background variation, income decile empty for everyone
@@ -70,13 +71,24 @@ def assert_safe(message: str, staged=None) -> None:
 
 # --- reader -----------------------------------------------------------------------------------
 
+
 def test_reader_stages_exams_with_pseudonyms_and_text_grades(tmp_path):
     staged = stage(tmp_path, FIXTURE)
     table = staged.tables["grades"]
     assert staged.reference_date == date(2012, 6, 30)
     assert staged.key_version == KEY.version
-    assert list(table.columns) == ["_row", "person_id", "school", "subject", "grade", "bilingual",
-                                   "parents_education", "parents_employment", "income_decile", "reference_date"]
+    assert list(table.columns) == [
+        "_row",
+        "person_id",
+        "school",
+        "subject",
+        "grade",
+        "bilingual",
+        "parents_education",
+        "parents_employment",
+        "income_decile",
+        "reference_date",
+    ]
     assert table["_row"].tolist() == list(range(2, 12))
     assert table["grade"].tolist()[:4] == ["12", "02", "10", "IM"]
     assert table.loc[8, "grade"] == ""
@@ -112,19 +124,23 @@ def test_reader_rejects_a_malformed_cpr_without_showing_it(tmp_path):
 
 # --- validation -------------------------------------------------------------------------------
 
+
 def test_fixture_passes_validation(tmp_path):
     validate(stage(tmp_path, FIXTURE))
 
 
 # file rows 4 and 5 are one pupil's two exams: pupil-level values are broken on both
-@pytest.mark.parametrize(("column", "value", "indices", "rule"), [
-    ("karakter", "2", (3,), "7-point scale"),  # '2' is not '02'
-    ("tosproget", "Ja", (2, 3), "J (bilingual) or N"),
-    ("foraeldre_uddannelse", "Ukendt", (2, 3), "seven education levels"),
-    ("foraeldre_beskaeftigelse", "", (2, 3), "employed, unemployed"),
-    ("husstandsindkomst_decil", "11", (2, 3), "1-10 or empty"),
-    ("institutionsnummer", "10100", (2, 3), "six-digit school number"),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "indices", "rule"),
+    [
+        ("karakter", "2", (3,), "7-point scale"),  # '2' is not '02'
+        ("tosproget", "Ja", (2, 3), "J (bilingual) or N"),
+        ("foraeldre_uddannelse", "Ukendt", (2, 3), "seven education levels"),
+        ("foraeldre_beskaeftigelse", "", (2, 3), "employed, unemployed"),
+        ("husstandsindkomst_decil", "11", (2, 3), "1-10 or empty"),
+        ("institutionsnummer", "10100", (2, 3), "six-digit school number"),
+    ],
+)
 def test_validation_names_file_rule_column_and_rows(tmp_path, column, value, indices, rule):
     staged = stage(tmp_path, with_cell(indices, column, value))
     with pytest.raises(DeliveryError) as error:
@@ -156,20 +172,27 @@ def test_a_pupil_whose_background_differs_between_rows_is_an_error(tmp_path):
 
 # --- transform --------------------------------------------------------------------------------
 
+
 def additive_2012_13() -> list[tuple]:
     """2012/13, exactly additive: mean = 5 + 4·(high education) − 2·(bilingual), unbalanced cells.
 
     monolingual high ×3 (mean 9), monolingual low ×1 (5), bilingual high ×1 (7), bilingual low ×3 (3).
     """
-    cells = [("N", HIGH, ["10", "10", "7"], 3), ("N", LOW, ["4", "7", "4"], 1),
-             ("J", HIGH, ["7", "7"], 1), ("J", LOW, ["4", "02"], 3)]
+    cells = [
+        ("N", HIGH, ["10", "10", "7"], 3),
+        ("N", LOW, ["4", "7", "4"], 1),
+        ("J", HIGH, ["7", "7"], 1),
+        ("J", LOW, ["4", "02"], 3),
+    ]
     rows, serial = [], 0
     for flag, education, marks, pupils in cells:
         for _ in range(pupils):
             serial += 1
             cpr = f"0107971{serial:03d}"
-            rows += [(cpr, "101003", "2012/13", f"Fag {i}", mark, flag, education, "Ledig", "5")
-                     for i, mark in enumerate(marks)]
+            rows += [
+                (cpr, "101003", "2012/13", f"Fag {i}", mark, flag, education, "Ledig", "5")
+                for i, mark in enumerate(marks)
+            ]
     return rows
 
 
@@ -205,8 +228,7 @@ def test_ratio_on_cases_solved_by_hand(tmp_path):
 
 # --- demo -------------------------------------------------------------------------------------
 
-PUBLISHED = {date(2010, 6, 30): 92.7, date(2011, 6, 30): 92.8, date(2012, 6, 30): 93.1,
-             date(2013, 6, 30): 93.4}
+PUBLISHED = {date(2010, 6, 30): 92.7, date(2011, 6, 30): 92.8, date(2012, 6, 30): 93.1, date(2013, 6, 30): 93.4}
 
 
 @pytest.fixture(scope="module")

@@ -10,45 +10,120 @@ import pandas as pd
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, Table, inspect, insert, text
-
-from barometer.warehouse.database import (BASELINE, CORE_SCHEMA, MIGRATIONS, alembic_config, connect, initialise,
-                                internal_schema)
+from barometer.warehouse.database import (
+    BASELINE,
+    CORE_SCHEMA,
+    MIGRATIONS,
+    alembic_config,
+    connect,
+    initialise,
+    internal_schema,
+)
+from sqlalchemy import MetaData, Table, insert, inspect, text
 
 pytestmark = pytest.mark.integration  # real SQLite and PostgreSQL warehouses
 
 # A warehouse in miniature: kindergarten use (4.1) of minority children in two districts, one
 # of them suppressed, as a refresh of 2012-S2 would have loaded it.
-RUN = {"run_id": "run-1", "edition_code": "2012-S2", "started_at": datetime(2013, 1, 5, 9, tzinfo=timezone.utc),
-       "finished_at": datetime(2013, 1, 5, 9, 1, tzinfo=timezone.utc), "status": "completed", "summary": "ok"}
-DELIVERY = {"delivery_id": "d1", "source": "childcare", "name": "childcare/pladsanvisning_5f240c",
-            "reference_date": date(2012, 11, 1), "sha256": "a" * 64, "rows": 6231, "status": "loaded",
-            "message": None, "key_version": "abcd1234", "run_id": "run-1"}
-NØRREBRO = {"indicator_code": "4.1", "measure": "value", "group_code": "minority", "area_code": "101-03",
-            "reference_date": date(2012, 11, 1), "period_code": "2012-S2", "value": 86.4, "numerator": 432.0,
-            "denominator": 500.0, "n": 500.0, "ci_low": None, "ci_high": None, "obs_status": "normal",
-            "delivery_id": "d1", "run_id": "run-1"}
-INDRE_BY = {**NØRREBRO, "area_code": "101-01", "value": None, "numerator": None, "denominator": None,
-            "n": None, "obs_status": "suppressed"}
+RUN = {
+    "run_id": "run-1",
+    "edition_code": "2012-S2",
+    "started_at": datetime(2013, 1, 5, 9, tzinfo=timezone.utc),
+    "finished_at": datetime(2013, 1, 5, 9, 1, tzinfo=timezone.utc),
+    "status": "completed",
+    "summary": "ok",
+}
+DELIVERY = {
+    "delivery_id": "d1",
+    "source": "childcare",
+    "name": "childcare/pladsanvisning_5f240c",
+    "reference_date": date(2012, 11, 1),
+    "sha256": "a" * 64,
+    "rows": 6231,
+    "status": "loaded",
+    "message": None,
+    "key_version": "abcd1234",
+    "run_id": "run-1",
+}
+NØRREBRO = {
+    "indicator_code": "4.1",
+    "measure": "value",
+    "group_code": "minority",
+    "area_code": "101-03",
+    "reference_date": date(2012, 11, 1),
+    "period_code": "2012-S2",
+    "value": 86.4,
+    "numerator": 432.0,
+    "denominator": 500.0,
+    "n": 500.0,
+    "ci_low": None,
+    "ci_high": None,
+    "obs_status": "normal",
+    "delivery_id": "d1",
+    "run_id": "run-1",
+}
+INDRE_BY = {
+    **NØRREBRO,
+    "area_code": "101-01",
+    "value": None,
+    "numerator": None,
+    "denominator": None,
+    "n": None,
+    "obs_status": "suppressed",
+}
 ROWS = {
-    "goal": [{"goal": 4, "name_da": "Flere skal have gavn af kommunens tilbud", "name_en": "More people benefit",
-              "policy_area": "En hånd til udsatte grupper og områder"}],
-    "indicator": [{"indicator_code": "4.1", "goal": 4, "name_da": "Andel 3-5-årige i børnehave",
-                   "name_en": "Children aged 3-5 in kindergarten", "unit": "percent", "direction": "higher",
-                   "source": "childcare", "frequency": "half-yearly", "reference_date": "February and November",
-                   "method": "Share enrolled.", "target_value": None, "target_year": None, "target_group": None,
-                   "measured": True}],
+    "goal": [
+        {
+            "goal": 4,
+            "name_da": "Flere skal have gavn af kommunens tilbud",
+            "name_en": "More people benefit",
+            "policy_area": "En hånd til udsatte grupper og områder",
+        }
+    ],
+    "indicator": [
+        {
+            "indicator_code": "4.1",
+            "goal": 4,
+            "name_da": "Andel 3-5-årige i børnehave",
+            "name_en": "Children aged 3-5 in kindergarten",
+            "unit": "percent",
+            "direction": "higher",
+            "source": "childcare",
+            "frequency": "half-yearly",
+            "reference_date": "February and November",
+            "method": "Share enrolled.",
+            "target_value": None,
+            "target_year": None,
+            "target_group": None,
+            "measured": True,
+        }
+    ],
     "population_group": [{"group_code": "minority", "name_da": "Minoritet", "name_en": "Minority"}],
-    "area": [{"area_code": "101-01", "name": "Indre By", "level": "district"},
-             {"area_code": "101-03", "name": "Nørrebro", "level": "district"}],
+    "area": [
+        {"area_code": "101-01", "name": "Indre By", "level": "district"},
+        {"area_code": "101-03", "name": "Nørrebro", "level": "district"},
+    ],
     "run": [RUN],
     "delivery": [DELIVERY],
     "observation": [NØRREBRO, INDRE_BY],
-    "edition_entry": [{"edition_code": "2012-S2", "indicator_code": "4.1", "group_code": "minority",
-                       "area_code": "101-03", "reference_date": date(2012, 11, 1), "period_code": "2012-S2",
-                       "value": 86.4, "obs_status": "normal", "n": 500.0, "previous_value": 85.0,
-                       "previous_reference_date": date(2012, 2, 1), "change": 1.4, "status": "progress",
-                       "run_id": "run-1"}],
+    "edition_entry": [
+        {
+            "edition_code": "2012-S2",
+            "indicator_code": "4.1",
+            "group_code": "minority",
+            "area_code": "101-03",
+            "reference_date": date(2012, 11, 1),
+            "period_code": "2012-S2",
+            "value": 86.4,
+            "obs_status": "normal",
+            "n": 500.0,
+            "previous_value": 85.0,
+            "previous_reference_date": date(2012, 2, 1),
+            "change": 1.4,
+            "status": "progress",
+            "run_id": "run-1",
+        }
+    ],
 }
 NEW_COLUMNS = ["group_name_da", "group_name_en", "area_name", "area_level"]
 
@@ -84,20 +159,52 @@ def assert_upgraded_without_loss(query, url: str, before: dict[str, pd.DataFrame
     for view, old in before.items():
         new = query(url, f"SELECT * FROM {view} ORDER BY 1, 2, 3, 4")
         pd.testing.assert_frame_equal(new[old.columns], old, obj=view)
-    observations = query(url, "SELECT area_code, value, obs_status, delivery_name, group_name_da, group_name_en, "
-                             "area_name, area_level FROM barometer_observation ORDER BY area_code")
-    pd.testing.assert_frame_equal(observations, pd.DataFrame([
-        {"area_code": "101-01", "value": None, "obs_status": "suppressed",
-         "delivery_name": "childcare/pladsanvisning_5f240c", "group_name_da": "Minoritet",
-         "group_name_en": "Minority", "area_name": "Indre By", "area_level": "district"},
-        {"area_code": "101-03", "value": 86.4, "obs_status": "normal",
-         "delivery_name": "childcare/pladsanvisning_5f240c", "group_name_da": "Minoritet",
-         "group_name_en": "Minority", "area_name": "Nørrebro", "area_level": "district"}]), check_dtype=False)
+    observations = query(
+        url,
+        "SELECT area_code, value, obs_status, delivery_name, group_name_da, group_name_en, "
+        "area_name, area_level FROM barometer_observation ORDER BY area_code",
+    )
+    pd.testing.assert_frame_equal(
+        observations,
+        pd.DataFrame(
+            [
+                {
+                    "area_code": "101-01",
+                    "value": None,
+                    "obs_status": "suppressed",
+                    "delivery_name": "childcare/pladsanvisning_5f240c",
+                    "group_name_da": "Minoritet",
+                    "group_name_en": "Minority",
+                    "area_name": "Indre By",
+                    "area_level": "district",
+                },
+                {
+                    "area_code": "101-03",
+                    "value": 86.4,
+                    "obs_status": "normal",
+                    "delivery_name": "childcare/pladsanvisning_5f240c",
+                    "group_name_da": "Minoritet",
+                    "group_name_en": "Minority",
+                    "area_name": "Nørrebro",
+                    "area_level": "district",
+                },
+            ]
+        ),
+        check_dtype=False,
+    )
     edition = query(url, "SELECT indicator_name_da, value, change, status, area_name FROM barometer_edition")
-    assert edition.to_dict("records") == [{"indicator_name_da": "Andel 3-5-årige i børnehave", "value": 86.4,
-                                           "change": 1.4, "status": "progress", "area_name": "Nørrebro"}]
-    assert query(url, "SELECT summary FROM " + ("" if url.startswith("sqlite") else f"{CORE_SCHEMA}.")
-                + "run")["summary"].tolist() == ["ok"]
+    assert edition.to_dict("records") == [
+        {
+            "indicator_name_da": "Andel 3-5-årige i børnehave",
+            "value": 86.4,
+            "change": 1.4,
+            "status": "progress",
+            "area_name": "Nørrebro",
+        }
+    ]
+    assert query(url, "SELECT summary FROM " + ("" if url.startswith("sqlite") else f"{CORE_SCHEMA}.") + "run")[
+        "summary"
+    ].tolist() == ["ok"]
 
 
 def views_of(query, url: str) -> dict[str, pd.DataFrame]:

@@ -25,13 +25,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from openpyxl import Workbook, load_workbook
-from sqlalchemy import create_engine, text
-
 from barometer.config import source_config
 from barometer.sources.errors import MissingKeyError
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.youth_education import COLUMNS, COMPLETED, ENROLLED, NOT_ENROLLED
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.integration
 
@@ -47,8 +46,11 @@ HEX_64 = re.compile(rb"(?=([0-9a-f]{64}))")
 OCTOBER_2009 = datetime(2009, 10, 1)
 DISTRICTS = {"Indre By": (1, 1, 1), "Østerbro": (2, 2, 2), "Nørrebro": (9, 6, 5)}
 # Rejected variants of it: each breaks one rule in a way a careless message would quote a value.
-REJECTED = {"status_2009_dublet.xlsx": "duplicate person", "status_2009_bydel.xlsx": "CPR number as district",
-            "status_2009_cpr.xlsx": "CPR number that is no date"}
+REJECTED = {
+    "status_2009_dublet.xlsx": "duplicate person",
+    "status_2009_bydel.xlsx": "CPR number as district",
+    "status_2009_cpr.xlsx": "CPR number that is no date",
+}
 
 
 @dataclass
@@ -75,8 +77,16 @@ def youth_rows() -> list[list]:
         for status, count in zip(statuses, counts):
             for _ in range(count):
                 born = date(1992, 1 + len(rows) // 28, 1 + len(rows) % 28)
-                rows.append([f"{born:%d%m%y}-{1000 + len(rows)}", datetime(born.year, born.month, born.day),
-                             "Dansk oprindelse", district, status, OCTOBER_2009])
+                rows.append(
+                    [
+                        f"{born:%d%m%y}-{1000 + len(rows)}",
+                        datetime(born.year, born.month, born.day),
+                        "Dansk oprindelse",
+                        district,
+                        status,
+                        OCTOBER_2009,
+                    ]
+                )
     return rows
 
 
@@ -121,9 +131,23 @@ def run(tmp_path_factory, demo_data, statbank_url) -> Run:
     environment = isolated_environment(root, BAROMETER_PSEUDONYM_KEY=KEY, BAROMETER_ORCHESTRATION="prefect")
     with output.open("w") as sink:
         process = subprocess.Popen(
-            [BAROMETER, "refresh", "--edition", EDITION, "--landing", str(landing),
-             "--warehouse", f"sqlite:///{root / 'warehouse.sqlite'}", "--statbank-url", statbank_url],
-            cwd=root, env=environment, stdout=sink, stderr=subprocess.STDOUT)
+            [
+                BAROMETER,
+                "refresh",
+                "--edition",
+                EDITION,
+                "--landing",
+                str(landing),
+                "--warehouse",
+                f"sqlite:///{root / 'warehouse.sqlite'}",
+                "--statbank-url",
+                statbank_url,
+            ],
+            cwd=root,
+            env=environment,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
         cpr_numbers = delivered_cpr_numbers(p for p in landing.rglob("*") if p.is_file())
         pseudonyms = set(PseudonymKey(KEY).pseudonymise(pd.Series(sorted(cpr_numbers))))
         returncode = process.wait(timeout=900)
@@ -220,12 +244,14 @@ def test_the_search_finds_what_it_looks_for(run):
 def test_rejections_name_file_rule_and_rows_but_no_value(run):
     engine = create_engine(run.warehouse)
     with engine.connect() as connection:
-        rejected = dict(connection.execute(text(
-            "SELECT name, message FROM barometer_delivery WHERE status = 'rejected'")).all())
+        rejected = dict(
+            connection.execute(text("SELECT name, message FROM barometer_delivery WHERE status = 'rejected'")).all()
+        )
     engine.dispose()
     assert sorted(rejected) == sorted(f"youth_education/{name}" for name in REJECTED)
-    assert_contains(rejected["youth_education/status_2009_dublet.xlsx"],
-                    "'one row per person' broken in column 'CPR' at rows 2, 31")
+    assert_contains(
+        rejected["youth_education/status_2009_dublet.xlsx"], "'one row per person' broken in column 'CPR' at rows 2, 31"
+    )
     assert_contains(rejected["youth_education/status_2009_bydel.xlsx"], "1 value(s) with digits not shown")
     assert_contains(rejected["youth_education/status_2009_cpr.xlsx"], "column 'CPR' at row 2")
 
@@ -233,10 +259,18 @@ def test_rejections_name_file_rule_and_rows_but_no_value(run):
 def test_a_district_of_three_persons_is_suppressed_and_a_large_one_published(run):
     engine = create_engine(run.warehouse)
     with engine.connect() as connection:
-        cells = pd.read_sql(text(
-            "SELECT area_code, measure, value, numerator, denominator, n, obs_status FROM barometer_observation "
-            "WHERE indicator_code = '1.2' AND group_code = 'danish' AND reference_date = '2009-10-01'"),
-            connection).set_index(["area_code", "measure"]).sort_index()
+        cells = (
+            pd.read_sql(
+                text(
+                    "SELECT area_code, measure, value, numerator, denominator, n, obs_status "
+                    "FROM barometer_observation "
+                    "WHERE indicator_code = '1.2' AND group_code = 'danish' AND reference_date = '2009-10-01'"
+                ),
+                connection,
+            )
+            .set_index(["area_code", "measure"])
+            .sort_index()
+        )
     engine.dispose()
     # Indre By (101-01): 3 persons, below 5: suppressed. Østerbro (101-02), the smallest other
     # district, with it: otherwise the city minus the published districts would give Indre By.
@@ -245,14 +279,23 @@ def test_a_district_of_three_persons_is_suppressed_and_a_large_one_published(run
         assert (hidden["obs_status"] == "suppressed").all()
         assert hidden[["value", "numerator", "denominator", "n"]].isna().all().all()
     # Nørrebro (101-03): 20 persons, 9 completed and 6 enrolled; the city: 29 persons, 12 and 9.
-    published = {area: cells.loc[area].apply(lambda row: (round(row["value"], 2), row["numerator"],
-                                                          row["denominator"], row["obs_status"]), axis=1).to_dict()
-                 for area in ("101-03", "101")}
+    published = {
+        area: cells.loc[area]
+        .apply(lambda row: (round(row["value"], 2), row["numerator"], row["denominator"], row["obs_status"]), axis=1)
+        .to_dict()
+        for area in ("101-03", "101")
+    }
     assert published == {
-        "101-03": {"completed": (45.0, 9, 20, "normal"), "enrolled": (30.0, 6, 20, "normal"),
-                   "value": (75.0, 15, 20, "normal")},
-        "101": {"completed": (41.38, 12, 29, "normal"), "enrolled": (31.03, 9, 29, "normal"),
-                "value": (72.41, 21, 29, "normal")},
+        "101-03": {
+            "completed": (45.0, 9, 20, "normal"),
+            "enrolled": (30.0, 6, 20, "normal"),
+            "value": (75.0, 15, 20, "normal"),
+        },
+        "101": {
+            "completed": (41.38, 12, 29, "normal"),
+            "enrolled": (31.03, 9, 29, "normal"),
+            "value": (72.41, 21, 29, "normal"),
+        },
     }
     assert cells.loc[("101-03", "value"), "n"] == 20 and cells.loc[("101", "value"), "n"] == 29
 
@@ -264,18 +307,24 @@ def test_without_the_key_the_refresh_refuses_and_says_why(prefect_server, tmp_pa
     (landing / "youth_education").mkdir(parents=True)
     write_youth_deliveries(landing / "youth_education")
     environment = isolated_environment(tmp_path, PREFECT_API_URL=PREFECT_API_URL.value())
-    process = subprocess.run([BAROMETER, "refresh", "--edition", EDITION, "--landing", str(landing)],
-                             cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+    process = subprocess.run(
+        [BAROMETER, "refresh", "--edition", EDITION, "--landing", str(landing)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert process.returncode == 2
     assert "BAROMETER_PSEUDONYM_KEY is not set" in process.stderr and SECRET_BLOCK in process.stderr
     assert not (tmp_path / "barometer.sqlite").exists(), "nothing was written to the default warehouse"
 
 
 def test_the_key_may_come_from_the_prefect_secret_block(prefect_server, monkeypatch):
+    from barometer.flows.ingest import pseudonym_key
     from prefect.blocks.system import Secret
 
     from barometer.cli import require_key
-    from barometer.flows.ingest import pseudonym_key
 
     monkeypatch.delenv("BAROMETER_PSEUDONYM_KEY", raising=False)
     with pytest.raises(MissingKeyError, match=SECRET_BLOCK):

@@ -5,7 +5,6 @@ from datetime import date
 
 import pandas as pd
 import pytest
-
 from barometer.sources.errors import DeliveryError, MissingKeyError
 from barometer.sources.pseudonym import PseudonymKey, split_cpr
 
@@ -44,17 +43,20 @@ def test_no_key_no_personal_data(secret):
         PseudonymKey(secret)
 
 
-@pytest.mark.parametrize("cpr, born", [
-    ("150537-0001", date(1937, 5, 15)),  # 7th digit 0-3: 1900s
-    ("150599-3001", date(1999, 5, 15)),
-    ("150536-4001", date(2036, 5, 15)),  # 4 or 9: 2000s up to year 36 ...
-    ("150537-4001", date(1937, 5, 15)),  # ... 1900s from 37
-    ("010105-9001", date(2005, 1, 1)),
-    ("010137-9001", date(1937, 1, 1)),
-    ("010157-5001", date(2057, 1, 1)),  # 5-8: 2000s up to year 57 ...
-    ("010158-8001", date(1858, 1, 1)),  # ... 1800s from 58
-    ("290200-6001", date(2000, 2, 29)),  # a leap day
-])
+@pytest.mark.parametrize(
+    "cpr, born",
+    [
+        ("150537-0001", date(1937, 5, 15)),  # 7th digit 0-3: 1900s
+        ("150599-3001", date(1999, 5, 15)),
+        ("150536-4001", date(2036, 5, 15)),  # 4 or 9: 2000s up to year 36 ...
+        ("150537-4001", date(1937, 5, 15)),  # ... 1900s from 37
+        ("010105-9001", date(2005, 1, 1)),
+        ("010137-9001", date(1937, 1, 1)),
+        ("010157-5001", date(2057, 1, 1)),  # 5-8: 2000s up to year 57 ...
+        ("010158-8001", date(1858, 1, 1)),  # ... 1800s from 58
+        ("290200-6001", date(2000, 2, 29)),  # a leap day
+    ],
+)
 def test_century_follows_the_seventh_digit(cpr, born):
     assert split(cpr)["cpr_birth_date"].tolist() == [born]
 
@@ -63,11 +65,21 @@ def test_sex_from_the_last_digit():
     assert split("010190-1233", "010190-1234")["sex"].tolist() == ["M", "K"]
 
 
-@pytest.mark.parametrize("malformed", [
-    "010190123", "01019012345", "01-01-90-1234", "0101901-234", "01019O1234",  # form
-    "320190-1234", "011390-1234", "290290-1234",  # no such date (1990 is no leap year)
-    "", None,
-])
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        "010190123",
+        "01019012345",
+        "01-01-90-1234",
+        "0101901-234",
+        "01019O1234",  # form
+        "320190-1234",
+        "011390-1234",
+        "290290-1234",  # no such date (1990 is no leap year)
+        "",
+        None,
+    ],
+)
 def test_malformed_number_is_named_by_row_never_by_value(malformed):
     with pytest.raises(DeliveryError) as caught:
         split("010190-1234", malformed, "020190-1234")

@@ -11,9 +11,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from barometer.sources.base import (Delivery, file_system_error, find_deliveries, read_csv, read_xlsx, sha256_of,
-                                    verify_unchanged)
+from barometer.sources.base import (
+    Delivery,
+    file_system_error,
+    find_deliveries,
+    read_csv,
+    read_xlsx,
+    sha256_of,
+    verify_unchanged,
+)
 from barometer.sources.errors import DeliveryError
 
 SETPRIV = shutil.which("setpriv")
@@ -68,8 +74,10 @@ def test_a_vanished_file_is_named_not_raised(tmp_path):
 
 
 def test_the_readers_name_a_vanished_file(tmp_path):
-    for read in (lambda path: read_csv(path, "survey/gone.csv", ["a"]),
-                 lambda path: read_xlsx(path, "safety/gone.xlsx", "Ark1", ["a"])):
+    for read in (
+        lambda path: read_csv(path, "survey/gone.csv", ["a"]),
+        lambda path: read_xlsx(path, "safety/gone.xlsx", "Ark1", ["a"]),
+    ):
         with pytest.raises(DeliveryError, match="file exists until it is read"):
             read(tmp_path / "gone")
 
@@ -110,14 +118,26 @@ def test_unreadable_files_and_folders_are_problems_under_a_service_user(tmp_path
         except DeliveryError as error:
             print("read:", error)
     """)
-    result = subprocess.run([SETPRIV, "--bounding-set=-dac_override,-dac_read_search",
-                             "--inh-caps=-dac_override,-dac_read_search", sys.executable, "-c", script],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            SETPRIV,
+            "--bounding-set=-dac_override,-dac_read_search",
+            "--inh-caps=-dac_override,-dac_read_search",
+            sys.executable,
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "survey/good.csv ok" in lines
     assert "survey/locked.csv file is readable" in lines
     assert "survey/locked_folder file is readable" in lines
     assert "grades file is readable" in lines
-    assert "read: survey/locked.csv: rule 'file is readable' broken: permission denied for the barometer's user" in lines
+    assert (
+        "read: survey/locked.csv: rule 'file is readable' broken: permission denied for the barometer's user" in lines
+    )
     assert "Traceback" not in result.stdout + result.stderr

@@ -26,18 +26,26 @@ def refresh(edition: str, landing: Path, warehouse_url: str, statbank_url: str):
 
 
 def checksums(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def published(query, url: str) -> dict[str, pd.DataFrame]:
     views = ["barometer_observation", "barometer_edition", "barometer_delivery", "indicator_catalogue"]
-    return {v: query(url, f"SELECT * FROM {v}").sort_values(
-        list(query(url, f"SELECT * FROM {v}").columns[:6])).reset_index(drop=True) for v in views}
+    return {
+        v: query(url, f"SELECT * FROM {v}")
+        .sort_values(list(query(url, f"SELECT * FROM {v}").columns[:6]))
+        .reset_index(drop=True)
+        for v in views
+    }
 
 
 def test_refresh_reproduces_published_figures_and_is_idempotent(
-        prefect_server, pseudonym_key, landing, statbank_url, warehouse_url, find_demo_cprs, query):
+    prefect_server, pseudonym_key, landing, statbank_url, warehouse_url, find_demo_cprs, query
+):
     before = checksums(landing)
     state = refresh("2012-S2", landing, warehouse_url, statbank_url)
     assert state.is_completed(), state.message

@@ -27,8 +27,15 @@ pytestmark = pytest.mark.integration
 
 EDITION = "2012-S2"  # the edition the session's demo warehouse holds (conftest)
 CHROMIUM = shutil.which("chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 WINDOW = (1280, 2000)
 PUBLIC_VIEWS = ["barometer_edition", "barometer_observation", "barometer_delivery", "indicator_catalogue"]
 
@@ -52,9 +59,17 @@ class Browser:
 
     def __init__(self, profile: Path) -> None:
         self.process = subprocess.Popen(
-            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
-             f"--window-size={WINDOW[0]},{WINDOW[1]}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                CHROMIUM,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-port=0",
+                f"--window-size={WINDOW[0]},{WINDOW[1]}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 60
         while not (port_file.exists() and port_file.read_text().strip()):
             assert time.monotonic() < deadline and self.process.poll() is None, "Chromium did not start"
@@ -81,8 +96,9 @@ class Browser:
     def load(self, url: str) -> None:
         for domain in ["Page", "Runtime", "Log", "Network"]:
             self.call(f"{domain}.enable")
-        self.call("Emulation.setDeviceMetricsOverride", width=WINDOW[0], height=WINDOW[1], deviceScaleFactor=1,
-                  mobile=False)
+        self.call(
+            "Emulation.setDeviceMetricsOverride", width=WINDOW[0], height=WINDOW[1], deviceScaleFactor=1, mobile=False
+        )
         self.call("Page.navigate", url=url)
         while not any(e.get("method") == "Page.loadEventFired" for e in self.events):
             self.events.append(json.loads(self.socket.recv(timeout=60)))
@@ -118,9 +134,15 @@ def test_report_renders_offline_without_errors(report, warehouse, browser, query
     print(f"screenshot: {tmp_path / 'report.png'}")
     assert png_size(shot) == WINDOW
 
-    problems = [e for e in browser.events if e["method"] in ("Runtime.exceptionThrown", "Network.loadingFailed")
-                or e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "warning", "assert")
-                or e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] in ("error", "warning")]
+    problems = [
+        e
+        for e in browser.events
+        if e["method"] in ("Runtime.exceptionThrown", "Network.loadingFailed")
+        or e["method"] == "Runtime.consoleAPICalled"
+        and e["params"]["type"] in ("error", "warning", "assert")
+        or e["method"] == "Log.entryAdded"
+        and e["params"]["entry"]["level"] in ("error", "warning")
+    ]
     assert not problems, problems
     fetched = {e["params"]["request"]["url"] for e in browser.events if e["method"] == "Network.requestWillBeSent"}
     assert fetched == {report.as_uri()}, "the page loads nothing but itself"
@@ -133,8 +155,10 @@ def test_report_renders_offline_without_errors(report, warehouse, browser, query
     assert goals[0] == "Mål 1. Flere unge styrket ud af folkeskolen" and len(goals) == 8
 
     # Spec 1.2, non-Western youth: 77.2 % in October 2012 after 79.6 a year before: regress.
-    row = browser.evaluate("[...document.querySelectorAll('tr[data-indicator=\"1.2\"]')]"
-                           ".find(r => r.textContent.includes('Ikke-vestlig')).innerText")
+    row = browser.evaluate(
+        "[...document.querySelectorAll('tr[data-indicator=\"1.2\"]')]"
+        ".find(r => r.textContent.includes('Ikke-vestlig')).innerText"
+    )
     for shown in ["1. okt. 2012", "77,2", "79,6", "−2,4", "Tilbagegang"]:
         assert shown in row, (shown, row)
     # Spec 2.1: 10.8 points in September 2012; the target of 5.8 by 2014 is out of reach.
@@ -144,11 +168,18 @@ def test_report_renders_offline_without_errors(report, warehouse, browser, query
     assert "Ikke målt" in browser.evaluate("document.querySelector('tr[data-indicator=\"7.1\"]').innerText")
 
     # Kindergarten (4.1): the map shows minority children; exactly the suppressed districts are hatched.
-    suppressed = set(query(warehouse, f"SELECT area_code FROM barometer_edition WHERE edition_code = '{EDITION}' "
-                                     "AND indicator_code = '4.1' AND group_code = 'minority' "
-                                     "AND obs_status = 'suppressed'")["area_code"])
-    hatched = browser.evaluate("[...document.querySelectorAll('#indikator-4\\\\.1 use[fill=\"url(#hatch)\"]')]"
-                               ".map(u => u.getAttribute('href').slice('#area-'.length))")
+    suppressed = set(
+        query(
+            warehouse,
+            f"SELECT area_code FROM barometer_edition WHERE edition_code = '{EDITION}' "
+            "AND indicator_code = '4.1' AND group_code = 'minority' "
+            "AND obs_status = 'suppressed'",
+        )["area_code"]
+    )
+    hatched = browser.evaluate(
+        "[...document.querySelectorAll('#indikator-4\\\\.1 use[fill=\"url(#hatch)\"]')]"
+        ".map(u => u.getAttribute('href').slice('#area-'.length))"
+    )
     assert suppressed and set(hatched) == suppressed
     districts_drawn = browser.evaluate("document.querySelector('#area-101-01').getBBox().width")
     assert districts_drawn > 10, "the district outlines render"
@@ -180,8 +211,9 @@ def test_report_needs_nothing_but_the_public_views(report, warehouse, tmp_path):
 
 def test_a_read_only_sqlite_url_gives_the_same_report(report, warehouse, read_only, tmp_path):
     out = tmp_path / "read-only.html"
-    result = CliRunner().invoke(app, ["report", "--edition", EDITION, "--warehouse", read_only(warehouse),
-                                      "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["report", "--edition", EDITION, "--warehouse", read_only(warehouse), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == report.read_bytes()
 
@@ -190,24 +222,44 @@ def test_the_page_names_nothing_outside_itself(report):
     """Without a browser too: no script, stylesheet, font, image or link to fetch; the charts'
     text is plain SVG text in a generic font family."""
     page = report.read_text(encoding="utf-8")
-    for reference in ["<script", "<link", "<img", "src=", "@import", "@font-face", 'href="http', "url(http",
-                      "url('http", 'url("http']:
+    for reference in [
+        "<script",
+        "<link",
+        "<img",
+        "src=",
+        "@import",
+        "@font-face",
+        'href="http',
+        "url(http",
+        "url('http",
+        'url("http',
+    ]:
         assert reference not in page, reference
     assert page.count('class="chart" role="img"') == 14  # every indicator but 7.1 (not measured)
     assert "font-family: 'DejaVu Sans', sans-serif" in page
 
 
 def test_numbers_and_dates_are_danish():
-    assert [danish_number(1234.56), danish_number(-2.44), danish_number(0.4, 0), danish_number(None)] == \
-        ["1.234,6", "−2,4", "0", "–"]
-    assert [danish_number(-0.04, signed=True), danish_number(0.04, signed=True), danish_number(-0.04),
-            danish_number(0.0, signed=True)] == ["−0,0", "+0,0", "0,0", "0,0"]
+    assert [danish_number(1234.56), danish_number(-2.44), danish_number(0.4, 0), danish_number(None)] == [
+        "1.234,6",
+        "−2,4",
+        "0",
+        "–",
+    ]
+    assert [
+        danish_number(-0.04, signed=True),
+        danish_number(0.04, signed=True),
+        danish_number(-0.04),
+        danish_number(0.0, signed=True),
+    ] == ["−0,0", "+0,0", "0,0", "0,0"]
     assert danish_date(date(2012, 10, 1)) == "1. okt. 2012" and danish_date(date(2012, 5, 31)) == "31. maj 2012"
 
 
 def test_neither_refresh_nor_the_command_line_imports_the_report_libraries():
     """matplotlib and shapely take a second to import: only `barometer report` may pay for them."""
-    code = ("import sys, barometer.cli, barometer.flows.refresh, barometer.export; "
-            "print(sorted({'matplotlib', 'shapely'} & set(sys.modules)))")
+    code = (
+        "import sys, barometer.cli, barometer.flows.refresh, barometer.export; "
+        "print(sorted({'matplotlib', 'shapely'} & set(sys.modules)))"
+    )
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert imported.stdout.strip() == "[]", imported.stdout

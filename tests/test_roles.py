@@ -13,9 +13,6 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import psycopg
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-
 from barometer.config import load_catalogue, load_districts
 from barometer.transforms.editions import edition_entries
 from barometer.validations.common import PERSONAL_COLUMNS
@@ -23,6 +20,8 @@ from barometer.warehouse import schema
 from barometer.warehouse.database import connect, initialise
 from barometer.warehouse.load import LoadRequest, load
 from barometer.warehouse.roles import ANALYST_ROLE, create_role
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 pytestmark = pytest.mark.postgres
 
@@ -30,12 +29,32 @@ EDITION = "2012-S2"
 PERMISSION_DENIED = psycopg.errors.InsufficientPrivilege
 NOT_UPDATABLE = psycopg.errors.ObjectNotInPrerequisiteState
 # One published youth-education value, as a refresh would load it.
-OBSERVATION = {"indicator_code": "1.2", "measure": "value", "group_code": "danish", "area_code": "101",
-               "reference_date": date(2012, 10, 1), "value": 80.0, "numerator": 40.0, "denominator": 50.0,
-               "n": 50.0, "ci_low": None, "ci_high": None, "obs_status": "normal", "delivery_id": "d1"}
-DELIVERY = {"delivery_id": "d1", "source": "youth_education", "name": "youth_education/status.xlsx",
-            "reference_date": date(2012, 10, 1), "sha256": "0" * 64, "rows": 50, "status": "loaded",
-            "message": None, "key_version": "abcd1234"}
+OBSERVATION = {
+    "indicator_code": "1.2",
+    "measure": "value",
+    "group_code": "danish",
+    "area_code": "101",
+    "reference_date": date(2012, 10, 1),
+    "value": 80.0,
+    "numerator": 40.0,
+    "denominator": 50.0,
+    "n": 50.0,
+    "ci_low": None,
+    "ci_high": None,
+    "obs_status": "normal",
+    "delivery_id": "d1",
+}
+DELIVERY = {
+    "delivery_id": "d1",
+    "source": "youth_education",
+    "name": "youth_education/status.xlsx",
+    "reference_date": date(2012, 10, 1),
+    "sha256": "0" * 64,
+    "rows": 50,
+    "status": "loaded",
+    "message": None,
+    "key_version": "abcd1234",
+}
 
 
 def load_one_observation(url: str) -> None:
@@ -45,12 +64,22 @@ def load_one_observation(url: str) -> None:
     try:
         initialise(engine)
         initialise(engine)  # every refresh initialises again: the grants must be idempotent
-        load(engine, LoadRequest(
-            run_id="run-1", edition=EDITION, edition_end=date(2012, 12, 31),
-            started_at=datetime.now(timezone.utc), status="completed", summary="test load",
-            catalogue=catalogue, districts=load_districts("101"), deliveries=[DELIVERY],
-            observations=pd.DataFrame([OBSERVATION])),
-            lambda stored: edition_entries(stored, EDITION, catalogue, "101"))
+        load(
+            engine,
+            LoadRequest(
+                run_id="run-1",
+                edition=EDITION,
+                edition_end=date(2012, 12, 31),
+                started_at=datetime.now(timezone.utc),
+                status="completed",
+                summary="test load",
+                catalogue=catalogue,
+                districts=load_districts("101"),
+                deliveries=[DELIVERY],
+                observations=pd.DataFrame([OBSERVATION]),
+            ),
+            lambda stored: edition_entries(stored, EDITION, catalogue, "101"),
+        )
     finally:
         engine.dispose()
 
@@ -109,14 +138,20 @@ def reader(postgres_url, loader_url):
 
 
 def test_analyst_reads_exactly_the_public_views(reader):
-    rows = reader.execute("SELECT indicator_code, group_code, value FROM barometer_edition "
-                          "WHERE edition_code = %s AND area_code = '101' AND indicator_code = '1.2'",
-                          [EDITION]).fetchall()
+    rows = reader.execute(
+        "SELECT indicator_code, group_code, value FROM barometer_edition "
+        "WHERE edition_code = %s AND area_code = '101' AND indicator_code = '1.2'",
+        [EDITION],
+    ).fetchall()
     assert rows == [("1.2", "danish", 80.0)]
-    readable = {row[0] for row in reader.execute(
-        "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND has_table_privilege(c.oid, 'SELECT') "
-        "AND n.nspname NOT IN ('pg_catalog', 'information_schema')")}
+    readable = {
+        row[0]
+        for row in reader.execute(
+            "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p') AND has_table_privilege(c.oid, 'SELECT') "
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+        )
+    }
     assert readable == {f"public.{view}" for view in schema.PUBLIC_VIEWS}
 
 
@@ -124,30 +159,35 @@ def test_analyst_holds_no_write_privilege_anywhere(reader):
     writable = reader.execute(
         "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') "
-        "AND n.nspname NOT IN ('pg_catalog', 'information_schema')").fetchall()
+        "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    ).fetchall()
     assert writable == []
 
 
 def test_analyst_cannot_change_the_views(reader):
     # a view over one table is updatable, so only the missing privilege stops it; a join never is
-    statements = ["INSERT INTO barometer_observation (indicator_code) VALUES ('x')",
-                  "UPDATE barometer_edition SET value = 0",
-                  "DELETE FROM indicator_catalogue",
-                  "INSERT INTO barometer_delivery (delivery_id) VALUES ('x')",
-                  "UPDATE barometer_delivery SET status = 'loaded'",
-                  "DELETE FROM barometer_delivery"]
+    statements = [
+        "INSERT INTO barometer_observation (indicator_code) VALUES ('x')",
+        "UPDATE barometer_edition SET value = 0",
+        "DELETE FROM indicator_catalogue",
+        "INSERT INTO barometer_delivery (delivery_id) VALUES ('x')",
+        "UPDATE barometer_delivery SET status = 'loaded'",
+        "DELETE FROM barometer_delivery",
+    ]
     assert accepted(reader, statements, (PERMISSION_DENIED, NOT_UPDATABLE)) == []
 
 
 def test_analyst_cannot_read_internals_or_create(reader):
-    statements = ["SELECT * FROM barometer_core.observation",
-                  "SELECT * FROM barometer_core.delivery",
-                  "INSERT INTO barometer_core.run (run_id) VALUES ('x')",
-                  "UPDATE barometer_core.edition_entry SET value = 0",
-                  "DELETE FROM barometer_core.observation",
-                  "CREATE TABLE public.analyst_notes (note text)",
-                  "CREATE VIEW public.analyst_view AS SELECT 1 AS one",
-                  "CREATE SCHEMA analyst_schema"]
+    statements = [
+        "SELECT * FROM barometer_core.observation",
+        "SELECT * FROM barometer_core.delivery",
+        "INSERT INTO barometer_core.run (run_id) VALUES ('x')",
+        "UPDATE barometer_core.edition_entry SET value = 0",
+        "DELETE FROM barometer_core.observation",
+        "CREATE TABLE public.analyst_notes (note text)",
+        "CREATE VIEW public.analyst_view AS SELECT 1 AS one",
+        "CREATE SCHEMA analyst_schema",
+    ]
     assert accepted(reader, statements, PERMISSION_DENIED) == []
 
 
@@ -167,9 +207,12 @@ def test_no_person_level_column_anywhere_in_the_warehouse(loader_url):
     engine = connect(loader_url)
     try:
         with engine.connect() as connection:
-            columns = set(connection.execute(text(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema IN ('public', :core)"), {"core": schema.CORE_SCHEMA}).scalars())
+            columns = set(
+                connection.execute(
+                    text("SELECT column_name FROM information_schema.columns WHERE table_schema IN ('public', :core)"),
+                    {"core": schema.CORE_SCHEMA},
+                ).scalars()
+            )
     finally:
         engine.dispose()
     assert "value" in columns and not columns & {*PERSONAL_COLUMNS, "cpr", "birth_date"}

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from openpyxl import Workbook
-
 from barometer.demo import safety as demo
 from barometer.sources.base import Delivery, find_deliveries
 from barometer.sources.errors import DeliveryError
@@ -15,6 +13,7 @@ from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.safety import COLUMNS, NAME, read
 from barometer.transforms.safety import compute, need_level
 from barometer.validations.safety import validate
+from openpyxl import Workbook
 
 KEY = PseudonymKey("test-key")
 TITLE = ["Tryghedsindeks 2012", "Indeks: byens gennemsnit = 100", None]
@@ -27,8 +26,13 @@ AREAS = [
 ]
 
 
-def write_workbook(folder: Path, areas: list[list], sheet: str = "Tryghedsindeks",
-                   header: list[str] = COLUMNS, name: str = "indeks.xlsx") -> Delivery:
+def write_workbook(
+    folder: Path,
+    areas: list[list],
+    sheet: str = "Tryghedsindeks",
+    header: list[str] = COLUMNS,
+    name: str = "indeks.xlsx",
+) -> Delivery:
     folder.mkdir(exist_ok=True)
     workbook = Workbook()
     worksheet = workbook.active
@@ -65,17 +69,29 @@ def test_reads_table_under_title_rows_with_numbers_as_text_and_mixed_district_sp
 
 def test_need_levels_take_the_first_threshold_reached():
     scores = pd.Series([150.0, 149.9, 125.0, 124.9, 75.0, 74.9, 50.0, 49.9, 0.0])
-    levels = [{"level": "A", "min_index": 150}, {"level": "B", "min_index": 125},
-              {"level": "C", "min_index": 75}, {"level": "D", "min_index": 50}, {"level": "E", "min_index": None}]
+    levels = [
+        {"level": "A", "min_index": 150},
+        {"level": "B", "min_index": 125},
+        {"level": "C", "min_index": 75},
+        {"level": "D", "min_index": 50},
+        {"level": "E", "min_index": None},
+    ]
     assert need_level(scores, levels).tolist() == ["A", "B", "B", "C", "C", "D", "D", "E", "E"]
 
 
 def test_counts_marked_and_intensified_areas_per_year():
-    areas = areas_frame([
-        ("2012-12-31", "1", 162.4), ("2012-12-31", "2", 150.0), ("2012-12-31", "3", 149.9),
-        ("2012-12-31", "4", 125.0), ("2012-12-31", "5", 48.6),
-        ("2013-12-31", "1", 151.0), ("2013-12-31", "2", 100.0), ("2013-12-31", "3", 80.2),
-    ])
+    areas = areas_frame(
+        [
+            ("2012-12-31", "1", 162.4),
+            ("2012-12-31", "2", 150.0),
+            ("2012-12-31", "3", 149.9),
+            ("2012-12-31", "4", 125.0),
+            ("2012-12-31", "5", 48.6),
+            ("2013-12-31", "1", 151.0),
+            ("2013-12-31", "2", 100.0),
+            ("2013-12-31", "3", 80.2),
+        ]
+    )
     result = compute({"safety_areas": areas}, "101").set_index(["indicator_code", "reference_date"])
     assert result.loc[("5.1", date(2012, 12, 31)), ["value", "numerator", "denominator"]].tolist() == [2, 2, 5]
     assert result.loc[("5.2", date(2012, 12, 31)), ["value", "numerator", "denominator"]].tolist() == [4, 4, 5]
@@ -91,12 +107,15 @@ def broken(areas: list[list], row: int, column: int, value) -> list[list]:
     return changed
 
 
-@pytest.mark.parametrize(("areas", "rule", "column", "rows"), [
-    (broken(AREAS, 1, 0, 1), "Område-ID unique", "Område-ID", [5, 6]),
-    (broken(AREAS, 2, 4, "-3,5"), "Indeks is not negative", "Indeks", [7]),
-    (broken(AREAS, 2, 4, "ca. 140"), "Indeks is a number", "Indeks", [7]),
-    (broken(AREAS, 3, 2, "Frederiksberg"), "ten official districts", "Bydel", [8]),
-])
+@pytest.mark.parametrize(
+    ("areas", "rule", "column", "rows"),
+    [
+        (broken(AREAS, 1, 0, 1), "Område-ID unique", "Område-ID", [5, 6]),
+        (broken(AREAS, 2, 4, "-3,5"), "Indeks is not negative", "Indeks", [7]),
+        (broken(AREAS, 2, 4, "ca. 140"), "Indeks is a number", "Indeks", [7]),
+        (broken(AREAS, 3, 2, "Frederiksberg"), "ten official districts", "Bydel", [8]),
+    ],
+)
 def test_broken_rules_name_file_rule_column_and_rows(tmp_path, areas, rule, column, rows):
     with pytest.raises(DeliveryError) as raised:
         validate(staged_table(tmp_path, areas))
@@ -111,10 +130,13 @@ def test_two_years_in_one_workbook_are_rejected_while_reading(tmp_path):
     assert raised.value.column == "År" and raised.value.rows == [9]
 
 
-@pytest.mark.parametrize(("sheet", "header", "rule"), [
-    ("Ark1", COLUMNS, "sheet named 'Tryghedsindeks'"),
-    ("Tryghedsindeks", ["Områdenr", *COLUMNS[1:]], "a row starting with 'Område-ID'"),
-])
+@pytest.mark.parametrize(
+    ("sheet", "header", "rule"),
+    [
+        ("Ark1", COLUMNS, "sheet named 'Tryghedsindeks'"),
+        ("Tryghedsindeks", ["Områdenr", *COLUMNS[1:]], "a row starting with 'Område-ID'"),
+    ],
+)
 def test_wrong_sheet_or_header_is_rejected(tmp_path, sheet, header, rule):
     with pytest.raises(DeliveryError, match=rule):
         read(write_workbook(tmp_path / "safety", AREAS, sheet=sheet, header=header), KEY)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from barometer.demo import school_enrolment as demo
 from barometer.sources import school_enrolment as source
 from barometer.sources.base import Delivery, find_deliveries
@@ -34,14 +33,25 @@ SCHOOLS_2011 = [
 ]
 # (school, home district, tosproget, number of children)
 PUPILS_2011 = [
-    ("101001", "Valby", "J", 2), ("101001", "Valby", "N", 7), ("", "Brønshøj-Husum", "N", 1),
-    ("101001", "Nørrebro", "J", 1), ("101002", "valby", "N", 4), ("101003", "Nørrebro", "J", 3),
-    ("101003", "Valby", "J", 2), ("101004", "NØRREBRO", "N", 6), ("", "Valby", "N", 5), ("", "", "J", 1),
+    ("101001", "Valby", "J", 2),
+    ("101001", "Valby", "N", 7),
+    ("", "Brønshøj-Husum", "N", 1),
+    ("101001", "Nørrebro", "J", 1),
+    ("101002", "valby", "N", 4),
+    ("101003", "Nørrebro", "J", 3),
+    ("101003", "Valby", "J", 2),
+    ("101004", "NØRREBRO", "N", 6),
+    ("", "Valby", "N", 5),
+    ("", "", "J", 1),
 ]
 # November 2012: the same school number, now in Indre By: 1/4 = 25 % vs 1/6 = 16.7 %: no deviation
 SCHOOLS_2012 = [("101001", "Skolen ved Åen", "Indre By", "Folkeskole")]
-PUPILS_2012 = [("101001", "Indre By", "J", 1), ("101001", "INDRE BY", "N", 3), ("", "AMAGER VEST ", "N", 1),
-               ("", "Indre by", "N", 2)]
+PUPILS_2012 = [
+    ("101001", "Indre By", "J", 1),
+    ("101001", "INDRE BY", "N", 3),
+    ("", "AMAGER VEST ", "N", 1),
+    ("", "Indre by", "N", 2),
+]
 
 
 def cpr_numbers(count: int, start: int = 0) -> list[str]:
@@ -110,10 +120,13 @@ def test_read_stages_schools_and_pseudonymised_pupils(november_2011: Path) -> No
     validate(staged)
 
 
-@pytest.mark.parametrize("remove, add, detail", [
-    ("elever_nov.csv", None, "0 files match"),
-    (None, "skoler_rettet.csv", "2 files match"),
-])
+@pytest.mark.parametrize(
+    "remove, add, detail",
+    [
+        ("elever_nov.csv", None, "0 files match"),
+        (None, "skoler_rettet.csv", "2 files match"),
+    ],
+)
 def test_folder_needs_exactly_one_file_per_table(november_2011: Path, remove, add, detail) -> None:
     if remove:
         (november_2011 / remove).unlink()
@@ -170,16 +183,24 @@ def unlisted_school(schools, pupils):
     return schools, pupils
 
 
-@pytest.mark.parametrize("breaking, file, rule, column, rows", [
-    (broken_school_type, "skoler_nov.csv", "school type is Folkeskole, Privatskole or Specialskole",
-     "skoletype", "row 3"),
-    (public_school_without_district, "skoler_nov.csv", "has a district", "bydel", "row 4"),
-    (duplicate_school, "skoler_nov.csv", "one row per school", "institutionsnummer", "rows 4, 6"),
-    (unknown_home_district, "elever_nov.csv", "one of the ten official districts", "bopaelsbydel", "row 4"),
-    (broken_flag, "elever_nov.csv", "bilingual flag (tosproget) is J or N", "tosproget", "row 8"),
-    (pupil_twice, "elever_nov.csv", "one row per pupil", "cpr", "rows 2, 11"),
-    (unlisted_school, "elever_nov.csv", "pupil's school is in the school list", "institutionsnummer", "row 14"),
-])
+@pytest.mark.parametrize(
+    "breaking, file, rule, column, rows",
+    [
+        (
+            broken_school_type,
+            "skoler_nov.csv",
+            "school type is Folkeskole, Privatskole or Specialskole",
+            "skoletype",
+            "row 3",
+        ),
+        (public_school_without_district, "skoler_nov.csv", "has a district", "bydel", "row 4"),
+        (duplicate_school, "skoler_nov.csv", "one row per school", "institutionsnummer", "rows 4, 6"),
+        (unknown_home_district, "elever_nov.csv", "one of the ten official districts", "bopaelsbydel", "row 4"),
+        (broken_flag, "elever_nov.csv", "bilingual flag (tosproget) is J or N", "tosproget", "row 8"),
+        (pupil_twice, "elever_nov.csv", "one row per pupil", "cpr", "rows 2, 11"),
+        (unlisted_school, "elever_nov.csv", "pupil's school is in the school list", "institutionsnummer", "row 14"),
+    ],
+)
 def test_validation_names_file_rule_column_and_rows(tmp_path: Path, breaking, file, rule, column, rows) -> None:
     schools, pupils = breaking(list(SCHOOLS_2011), pupil_rows(PUPILS_2011, "2011-11-04"))
     path = write_delivery(tmp_path, "levering", schools, pupils)
@@ -189,8 +210,9 @@ def test_validation_names_file_rule_column_and_rows(tmp_path: Path, breaking, fi
 
 
 def test_transform_by_hand(november_2011: Path) -> None:
-    november_2012 = write_delivery(november_2011.parent.parent, "levering B", SCHOOLS_2012,
-                                   pupil_rows(PUPILS_2012, "2012-11-05"))
+    november_2012 = write_delivery(
+        november_2011.parent.parent, "levering B", SCHOOLS_2012, pupil_rows(PUPILS_2012, "2012-11-05")
+    )
     staged = [source.read(delivery(path), KEY) for path in (november_2011, november_2012)]
     tables = {name: pd.concat([s.tables[name] for s in staged], ignore_index=True) for name in source.TABLES}
     result = compute(tables, "101").set_index(["area_code", "reference_date"])

@@ -8,7 +8,6 @@ from datetime import date
 
 import pytest
 import requests
-
 from barometer.demo.employment import write_statbank
 from barometer.demo.statbank_server import main, save_table, serve, tableinfo_path
 from barometer.sources import employment
@@ -19,25 +18,29 @@ BULK = "OMRÅDE;TID;INDHOLD\n101;2012;37,7\n".encode()
 SELECTION = {"OMRÅDE": ["101"], "Tid": ["2012"]}
 
 
-def answer(status: int, body: bytes | dict, content_type: str = "text/csv; charset=utf-8",
-           delay: float = 0.0) -> tuple[int, str, bytes, float]:
+def answer(
+    status: int, body: bytes | dict, content_type: str = "text/csv; charset=utf-8", delay: float = 0.0
+) -> tuple[int, str, bytes, float]:
     if isinstance(body, dict):
         return status, "application/json; charset=utf-8", json.dumps(body).encode(), delay
     return status, content_type, body, delay
 
 
 def client(url: str, retries: int = 2, read_timeout: float = 5.0) -> StatBankClient:
-    return StatBankClient(url, connect_timeout=1.0, read_timeout=read_timeout, retries=retries,
-                          backoff_factor=0.0)
+    return StatBankClient(url, connect_timeout=1.0, read_timeout=read_timeout, retries=retries, backoff_factor=0.0)
 
 
 def test_a_503_is_retried_and_the_data_returned(stub_statbank):
     with stub_statbank(answer(503, b"busy"), answer(200, BULK)) as (url, received):
         assert client(url).data_bulk("KAS201", SELECTION) == BULK
     assert len(received) == 2
-    assert received[0] == {"table": "KAS201", "format": "BULK", "lang": "da", "valuePresentation": "Code",
-                           "variables": [{"code": "OMRÅDE", "values": ["101"]},
-                                         {"code": "Tid", "values": ["2012"]}]}
+    assert received[0] == {
+        "table": "KAS201",
+        "format": "BULK",
+        "lang": "da",
+        "valuePresentation": "Code",
+        "variables": [{"code": "OMRÅDE", "values": ["101"]}, {"code": "Tid", "values": ["2012"]}],
+    }
 
 
 def test_a_400_names_the_api_error_and_is_not_retried(stub_statbank):
@@ -64,13 +67,16 @@ def test_a_silent_server_times_out_after_the_retries(stub_statbank):
     assert "after 2 tries" in str(error.value) and "timed out" in str(error.value)
 
 
-@pytest.mark.parametrize("body, content_type, call, rule", [
-    (b"<!DOCTYPE html><html><body>Log in</body></html>", "text/html", "tableinfo", "tableinfo answer is JSON"),
-    (b"<!DOCTYPE html><html><body>Log in</body></html>", "text/html", "data", "BULK text"),
-    (b'{"table": "KAS201"}', "application/json", "data", "BULK text"),
-    (b"OMR\xc3\x85DE;TID;VALUE\n101;2012;1\n", "text/csv", "data", "BULK text"),
-    (b'{"id": "KAS201"}', "application/json", "tableinfo", "lists the table's variables"),
-])
+@pytest.mark.parametrize(
+    "body, content_type, call, rule",
+    [
+        (b"<!DOCTYPE html><html><body>Log in</body></html>", "text/html", "tableinfo", "tableinfo answer is JSON"),
+        (b"<!DOCTYPE html><html><body>Log in</body></html>", "text/html", "data", "BULK text"),
+        (b'{"table": "KAS201"}', "application/json", "data", "BULK text"),
+        (b"OMR\xc3\x85DE;TID;VALUE\n101;2012;1\n", "text/csv", "data", "BULK text"),
+        (b'{"id": "KAS201"}', "application/json", "tableinfo", "lists the table's variables"),
+    ],
+)
 def test_an_answer_in_another_format_is_a_clear_error(stub_statbank, body, content_type, call, rule):
     with stub_statbank(answer(200, body, content_type)) as (url, _), pytest.raises(StatBankError) as error:
         statbank = client(url)
@@ -97,12 +103,30 @@ def test_a_wrong_base_url_is_a_clear_error(stub_statbank):
 def demo_dir(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("statbank")
     write_statbank(data_dir)
-    save_table(data_dir, {"id": "TEST01", "text": "test", "variables": [
-        {"id": "OMRÅDE", "text": "område", "elimination": True, "time": False,
-         "values": [{"id": "101", "text": "København"}, {"id": "147", "text": "Frederiksberg"}]},
-        {"id": "Tid", "text": "tid", "elimination": False, "time": True,
-         "values": [{"id": "2011", "text": "2011"}, {"id": "2012", "text": "2012"}]},
-    ]}, "OMRÅDE;TID;INDHOLD\n101;2011;37,7\n101;2012;..\n147;2011;12\n147;2012;13,5\n")
+    save_table(
+        data_dir,
+        {
+            "id": "TEST01",
+            "text": "test",
+            "variables": [
+                {
+                    "id": "OMRÅDE",
+                    "text": "område",
+                    "elimination": True,
+                    "time": False,
+                    "values": [{"id": "101", "text": "København"}, {"id": "147", "text": "Frederiksberg"}],
+                },
+                {
+                    "id": "Tid",
+                    "text": "tid",
+                    "elimination": False,
+                    "time": True,
+                    "values": [{"id": "2011", "text": "2011"}, {"id": "2012", "text": "2012"}],
+                },
+            ],
+        },
+        "OMRÅDE;TID;INDHOLD\n101;2011;37,7\n101;2012;..\n147;2011;12\n147;2012;13,5\n",
+    )
     return data_dir
 
 
@@ -118,8 +142,17 @@ def test_fetch_from_the_stand_in_end_to_end(stand_in):
     assert staged.reference_date == date(2012, 9, 30)
     assert staged.delivery.name == "StatBank KAS201" and staged.delivery.path is None
     assert len(staged.delivery.sha256) == 64
-    assert list(cells.columns) == ["_row", "area_code", "status", "origin", "age", "sex", "quarter",
-                                   "reference_date", "count"]
+    assert list(cells.columns) == [
+        "_row",
+        "area_code",
+        "status",
+        "origin",
+        "age",
+        "sex",
+        "quarter",
+        "reference_date",
+        "count",
+    ]
     # 2 statuses x 3 origins x 10 ages x 1 sex, for 2005K1..2012K3 (31 quarters)
     assert len(cells) == 2 * 3 * 10 * 31
     assert set(cells["area_code"]) == {"101"} and cells["count"].notna().all()
@@ -153,20 +186,27 @@ def test_the_stand_in_answers_an_unknown_value_like_the_api(stand_in):
 def test_the_stand_in_selects_codes_wildcards_and_languages(stand_in):
     statbank = client(stand_in)
     assert statbank.data_bulk("TEST01", {"omr\u00e5de": ["101"], "TID": ["*"]}).decode() == (
-        "OMRÅDE;TID;INDHOLD\n101;2011;37,7\n101;2012;..\n")
+        "OMRÅDE;TID;INDHOLD\n101;2011;37,7\n101;2012;..\n"
+    )
     assert statbank.data_bulk("test01", {"OMRÅDE": ["*"], "Tid": ["2012"]}, lang="en").decode() == (
-        "OMRÅDE;TID;INDHOLD\n101;2012;..\n147;2012;13.5\n")
+        "OMRÅDE;TID;INDHOLD\n101;2012;..\n147;2012;13.5\n"
+    )
     by_get = requests.get(f"{stand_in}/data/TEST01/BULK", params={"OMRÅDE": "101,147", "Tid": "2011"}, timeout=5)
     assert by_get.text == "OMRÅDE;TID;INDHOLD\n101;2011;37,7\n147;2011;12\n"
-    assert requests.get(f"{stand_in}/tableinfo", params={"table": "TEST01", "format": "JSON"},
-                        timeout=5).json()["id"] == "TEST01"
+    assert (
+        requests.get(f"{stand_in}/tableinfo", params={"table": "TEST01", "format": "JSON"}, timeout=5).json()["id"]
+        == "TEST01"
+    )
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"table": "TEST01", "format": "CSV", "variables": []}, "Format not found or not valid."),
-    ({"table": "TEST01", "variables": []}, "Format not found or not valid."),
-    ({"table": "TEST01", "format": "BULK", "variables": [{"code": "Tid", "values": ["*"]}]}, "OMRÅDE"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"table": "TEST01", "format": "CSV", "variables": []}, "Format not found or not valid."),
+        ({"table": "TEST01", "variables": []}, "Format not found or not valid."),
+        ({"table": "TEST01", "format": "BULK", "variables": [{"code": "Tid", "values": ["*"]}]}, "OMRÅDE"),
+    ],
+)
 def test_the_stand_in_refuses_a_bad_request_like_the_api(stand_in, body, message):
     response = requests.post(f"{stand_in}/data", json=body, timeout=5)
     assert response.status_code == 400

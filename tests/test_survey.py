@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import barometer.demo.survey
 import pandas as pd
 import pytest
-
-import barometer.demo.survey
 from barometer.sources import survey as reader
 from barometer.sources.base import find_deliveries
 from barometer.sources.errors import DeliveryError
@@ -17,8 +16,10 @@ from barometer.sources.pseudonym import PseudonymKey
 from barometer.transforms import survey as transform
 from barometer.validations import survey as validation
 
-HEADER = ("respondent_id;interviewdato;vaegt;gruppe;bydel;q_tillid_naboer;q_tillid_kommune;"
-          "q_indflydelse;q_hoerer_til;q_diskrimination_omfang;q_diskrimineret_12m")
+HEADER = (
+    "respondent_id;interviewdato;vaegt;gruppe;bydel;q_tillid_naboer;q_tillid_kommune;"
+    "q_indflydelse;q_hoerer_til;q_diskrimination_omfang;q_diskrimineret_12m"
+)
 # Weights 1, 1, 2, 2, 3. Index scores: 0 | 0 (3 items answered) | 75 (reversed 2 -> 75) |
 # 100 (3 answered) | none (2 answered). Discrimination: yes | no | no | don't know | no.
 ROWS = [
@@ -51,6 +52,7 @@ def observations(tmp_path: Path, rows: list[str] = ROWS) -> pd.DataFrame:
 
 # --- reader ----------------------------------------------------------------------------------
 
+
 def test_reader_types_the_delivery_and_takes_the_last_interview_date(tmp_path):
     delivery = staged(tmp_path)
     table = delivery.tables["survey"]
@@ -82,18 +84,22 @@ def test_reader_names_a_missing_column(tmp_path):
 
 # --- validation ------------------------------------------------------------------------------
 
+
 def test_a_good_delivery_passes(tmp_path):
     validation.validate(staged(tmp_path))
 
 
-@pytest.mark.parametrize(("row", "cell", "bad", "rule", "column"), [
-    (1, 2, "1.5", "weight (vaegt) is a number with a decimal comma", "vaegt"),
-    (2, 2, "0,0", "weight (vaegt) is positive", "vaegt"),
-    (3, 3, "andet", "group (gruppe) is minoritet or majoritet", "gruppe"),
-    (1, 5, "6", "answer code is 1, 2, 3, 4, 5, 9 or empty", "q_tillid_naboer"),
-    (4, 10, "3", "answer code is 1, 2, 9 or empty", "q_diskrimineret_12m"),
-    (2, 4, "Frederiksberg", "district name is one of the ten official districts", "bydel"),
-])
+@pytest.mark.parametrize(
+    ("row", "cell", "bad", "rule", "column"),
+    [
+        (1, 2, "1.5", "weight (vaegt) is a number with a decimal comma", "vaegt"),
+        (2, 2, "0,0", "weight (vaegt) is positive", "vaegt"),
+        (3, 3, "andet", "group (gruppe) is minoritet or majoritet", "gruppe"),
+        (1, 5, "6", "answer code is 1, 2, 3, 4, 5, 9 or empty", "q_tillid_naboer"),
+        (4, 10, "3", "answer code is 1, 2, 9 or empty", "q_diskrimineret_12m"),
+        (2, 4, "Frederiksberg", "district name is one of the ten official districts", "bydel"),
+    ],
+)
 def test_a_broken_rule_names_file_rule_column_and_row(tmp_path, row, cell, bad, rule, column):
     rows = list(ROWS)
     cells = rows[row].split(";")
@@ -117,6 +123,7 @@ def test_a_repeated_respondent_is_named_by_rows_not_by_id(tmp_path):
 
 
 # --- transform -------------------------------------------------------------------------------
+
 
 def test_inclusion_index_is_the_weighted_mean_with_a_linearised_interval(tmp_path):
     # all: w = 1, 1, 2, 2 and y = 0, 0, 75, 100 -> mean 350/6; Σ w²(y - mean)² = 14861.1,
@@ -143,8 +150,10 @@ def test_reversed_items_count_the_other_way_round(tmp_path):
 
 
 def test_a_score_needs_three_answered_items_and_nine_is_not_an_answer(tmp_path):
-    rows = ["801;2013-11-01;1,0;majoritet;Valby;9;9;;5;1;2",  # two answered: no score
-            "802;2013-11-01;1,0;majoritet;Valby;9;9;5;5;1;2"]  # three answered: 100
+    rows = [
+        "801;2013-11-01;1,0;majoritet;Valby;9;9;;5;1;2",  # two answered: no score
+        "802;2013-11-01;1,0;majoritet;Valby;9;9;5;5;1;2",
+    ]  # three answered: 100
     everyone = observations(tmp_path, rows).loc[("6.1", "all", "101")]
     assert (everyone["value"], everyone["n"]) == (100, 1)
     assert pd.isna(everyone["ci_low"])  # one respondent has no variance estimate
@@ -174,9 +183,14 @@ def test_districts_get_their_own_cells_and_empty_districts_only_count_city_wide(
 # --- demo ------------------------------------------------------------------------------------
 
 PUBLISHED = [  # (indicator, group, reference year, month, published value)
-    ("6.1", "minority", 2011, 2, 65), ("6.1", "majority", 2011, 2, 73),
-    ("6.1", "minority", 2012, 11, 68), ("6.1", "majority", 2012, 11, 75), ("6.1", "all", 2012, 11, 74),
-    ("8.1", "minority", 2012, 11, 25), ("8.1", "majority", 2012, 11, 8), ("8.1", "all", 2012, 11, 10),
+    ("6.1", "minority", 2011, 2, 65),
+    ("6.1", "majority", 2011, 2, 73),
+    ("6.1", "minority", 2012, 11, 68),
+    ("6.1", "majority", 2012, 11, 75),
+    ("6.1", "all", 2012, 11, 74),
+    ("8.1", "minority", 2012, 11, 25),
+    ("8.1", "majority", 2012, 11, 8),
+    ("8.1", "all", 2012, 11, 10),
 ]
 
 
@@ -193,6 +207,11 @@ def test_demo_reproduces_the_published_figures(tmp_path):
     city = obs[(obs["area_code"] == "101") & (obs["measure"] == "value")]
     months = pd.to_datetime(city["reference_date"])
     for indicator, group, year, month, published in PUBLISHED:
-        value = city.loc[(city["indicator_code"] == indicator) & (city["group_code"] == group)
-                         & (months.dt.year == year) & (months.dt.month == month), "value"]
+        value = city.loc[
+            (city["indicator_code"] == indicator)
+            & (city["group_code"] == group)
+            & (months.dt.year == year)
+            & (months.dt.month == month),
+            "value",
+        ]
         assert len(value) == 1 and abs(value.iloc[0] - published) < 0.5, (indicator, group, year)

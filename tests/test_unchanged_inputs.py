@@ -12,12 +12,11 @@ import shutil
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
-
 from barometer.config import Settings
 from barometer.flows.pipeline import refresh
 from barometer.flows.steps import LocalSteps
 from barometer.sources.registry import all_sources
+from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +27,11 @@ VIEWS = ["barometer_observation", "barometer_edition", "barometer_delivery", "in
 def run(landing, warehouse_url: str, statbank_url: str):
     steps = LocalSteps()
     try:
-        return refresh(EDITION, Settings.from_env(landing_dir=landing, warehouse_url=warehouse_url,
-                                                  statbank_url=statbank_url), steps)
+        return refresh(
+            EDITION,
+            Settings.from_env(landing_dir=landing, warehouse_url=warehouse_url, statbank_url=statbank_url),
+            steps,
+        )
     finally:
         steps.close()
 
@@ -53,7 +55,8 @@ def assert_same(left: dict[str, pd.DataFrame], right: dict[str, pd.DataFrame]) -
 
 
 def test_unchanged_inputs_are_not_read_again_and_a_touched_delivery_recomputes_only_its_source(
-        pseudonym_key, landing, statbank_url, warehouse_url, tmp_path):
+    pseudonym_key, landing, statbank_url, warehouse_url, tmp_path
+):
     first = run(landing, warehouse_url, statbank_url)
     assert first.reused == [] and not first.failed, first.text()
     published = views(warehouse_url)
@@ -77,8 +80,7 @@ def test_unchanged_inputs_are_not_read_again_and_a_touched_delivery_recomputes_o
     assert_same(views(warehouse_url, without_run_ids=True), views(fresh, without_run_ids=True))
 
 
-def test_a_rejected_delivery_is_reported_again_when_nothing_changed(
-        pseudonym_key, landing, statbank_url, tmp_path):
+def test_a_rejected_delivery_is_reported_again_when_nothing_changed(pseudonym_key, landing, statbank_url, tmp_path):
     """Reusing a source keeps its outcome: the rerun still names the rejected file and fails."""
     warehouse = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     shutil.copy(sorted((landing / "safety").iterdir())[-1], landing / "safety" / "broken.xlsx")

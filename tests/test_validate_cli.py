@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from delivery_builders import VALID, assert_safe, cell
 from typer.testing import CliRunner
 
 from barometer.cli import app
-from delivery_builders import VALID, assert_safe, cell
 
 
 def validate(*arguments: str):
@@ -56,8 +56,7 @@ def test_the_source_can_be_given_for_a_file_outside_the_landing_zone(isolated, t
     assert validate(str(path)).exit_code == 2
     result = validate(str(path), "--source", "workforce")
     assert result.exit_code == 1
-    assert result.output.startswith(
-        "workforce/personale.csv: rule 'leder is J or N' broken in column 'leder' at row 2")
+    assert result.output.startswith("workforce/personale.csv: rule 'leder is J or N' broken in column 'leder' at row 2")
 
 
 def test_the_municipality_key_gives_the_same_verdict(isolated, monkeypatch):
@@ -70,13 +69,16 @@ def test_the_municipality_key_gives_the_same_verdict(isolated, monkeypatch):
     assert without_key.exit_code == 1 and "one school per pupil" in without_key.output
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    (["missing.csv"], "does not exist"),
-    (["grades/~$karakterer.xlsx"], "is not a delivery"),
-    (["elsewhere/data.csv"], "is not inside a landing folder"),
-    (["grades/data.csv", "--source", "weather"], "unknown source 'weather'"),
-    (["grades/data.csv", "--source", "employment"], "fetched from StatBank"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["missing.csv"], "does not exist"),
+        (["grades/~$karakterer.xlsx"], "is not a delivery"),
+        (["elsewhere/data.csv"], "is not inside a landing folder"),
+        (["grades/data.csv", "--source", "weather"], "unknown source 'weather'"),
+        (["grades/data.csv", "--source", "employment"], "fetched from StatBank"),
+    ],
+)
 def test_usage_errors_exit_2_with_a_reason(isolated, arguments, message):
     for name in ("grades/~$karakterer.xlsx", "elsewhere/data.csv", "grades/data.csv"):
         (isolated / name).parent.mkdir(parents=True, exist_ok=True)

@@ -10,15 +10,28 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-
 from barometer.sources.errors import DeliveryError
 from barometer.validations import common, data_docs
 from barometer.validations.youth_education import expectations
 
-MODULES = ["barometer.validations.common", "barometer.validations.data_docs", "barometer.flows.refresh",
-           *(f"barometer.validations.{source}" for source in
-             ["childcare", "employment", "grades", "safety", "school_enrolment", "survey", "workforce",
-              "youth_education"])]
+MODULES = [
+    "barometer.validations.common",
+    "barometer.validations.data_docs",
+    "barometer.flows.refresh",
+    *(
+        f"barometer.validations.{source}"
+        for source in [
+            "childcare",
+            "employment",
+            "grades",
+            "safety",
+            "school_enrolment",
+            "survey",
+            "workforce",
+            "youth_education",
+        ]
+    ),
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -31,19 +44,21 @@ def test_importing_does_not_import_great_expectations(name):
 
 def youth_table(ages: list[int | None]) -> pd.DataFrame:
     size = len(ages)
-    return pd.DataFrame({
-        "_row": np.arange(2, size + 2),
-        "person_id": pd.array([f"pseudonym-{i}" for i in range(size)], dtype="string"),
-        "birth_date": [date(1995, 6, 5)] * size,
-        "age": pd.array(ages, dtype="Int64"),
-        "origin": pd.array(["Dansk oprindelse"] * size, dtype="string"),
-        "origin_group": pd.array(["danish"] * size, dtype="string"),
-        "district_name": pd.array(["Amager Øst"] * size, dtype="string"),
-        "district": pd.array([1] * size, dtype="Int64"),
-        "status": pd.array(["Ikke i gang"] * size, dtype="string"),
-        "reference_date": [date(2012, 10, 1)] * size,
-        "unread": np.arange(size, dtype="int64"),
-    })
+    return pd.DataFrame(
+        {
+            "_row": np.arange(2, size + 2),
+            "person_id": pd.array([f"pseudonym-{i}" for i in range(size)], dtype="string"),
+            "birth_date": [date(1995, 6, 5)] * size,
+            "age": pd.array(ages, dtype="Int64"),
+            "origin": pd.array(["Dansk oprindelse"] * size, dtype="string"),
+            "origin_group": pd.array(["danish"] * size, dtype="string"),
+            "district_name": pd.array(["Amager Øst"] * size, dtype="string"),
+            "district": pd.array([1] * size, dtype="Int64"),
+            "status": pd.array(["Ikke i gang"] * size, dtype="string"),
+            "reference_date": [date(2012, 10, 1)] * size,
+            "unread": np.arange(size, dtype="int64"),
+        }
+    )
 
 
 def text_buffer(column: pd.Series) -> int:

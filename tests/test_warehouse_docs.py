@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
+from barometer.config import load_catalogue, load_districts
+from barometer.warehouse.database import MIGRATIONS, connect, initialise
 from sqlalchemy import inspect
 
 from barometer.export import COLUMNS, column_meanings
-from barometer.config import load_catalogue, load_districts
-from barometer.warehouse.database import MIGRATIONS, connect, initialise
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
 
@@ -57,8 +57,10 @@ def test_every_view_and_column_is_documented_and_nothing_else(warehouse_url):
 
 
 def test_the_docs_say_what_the_exported_metadata_says():
-    documented = {view: {column: plain(meaning) for column, meaning in columns.items()}
-                  for view, columns in documented_columns().items()}
+    documented = {
+        view: {column: plain(meaning) for column, meaning in columns.items()}
+        for view, columns in documented_columns().items()
+    }
     assert documented == column_meanings(), f"{DOCS} and {COLUMNS} differ: change both"
     for view, columns in documented.items():
         assert list(columns) == list(column_meanings()[view]), f"{view}: columns in the same order"

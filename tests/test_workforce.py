@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from barometer.demo import workforce as demo
 from barometer.sources.base import Delivery, find_deliveries
 from barometer.sources.errors import DeliveryError
@@ -52,7 +51,8 @@ def labour_force(monkeypatch, shares: list[tuple[str, str, float, float]]) -> No
     frame = pd.DataFrame(shares, columns=["quarter_start", "reference_date", "numerator", "denominator"])
     frame["value"] = 100 * frame["numerator"] / frame["denominator"]
     frame[["quarter_start", "reference_date"]] = frame[["quarter_start", "reference_date"]].apply(
-        lambda column: pd.to_datetime(column).dt.date)
+        lambda column: pd.to_datetime(column).dt.date
+    )
     import barometer.transforms.employment
 
     monkeypatch.setattr(barometer.transforms.employment, "labour_force_share", lambda tables, code=None: frame)
@@ -82,8 +82,7 @@ def test_manager_share_leaves_unknown_origin_out_and_skips_3_1_without_labour_fo
 
 
 def test_employee_share_against_the_labour_force_of_the_extracts_quarter(tmp_path, monkeypatch):
-    labour_force(monkeypatch, [("2012-07-01", "2012-09-30", 50, 100),
-                               ("2012-10-01", "2012-12-31", 11, 100)])
+    labour_force(monkeypatch, [("2012-07-01", "2012-09-30", 50, 100), ("2012-10-01", "2012-12-31", 11, 100)])
     result = compute({"employees": employees(tmp_path), "kas201": pd.DataFrame()}, "101")
     gap = result[result["indicator_code"] == "3.1"].set_index("measure")
     assert gap.loc["employee_share", ["value", "numerator", "denominator", "n"]].tolist() == [30.0, 3, 10, 10]
@@ -106,11 +105,14 @@ def changed(row: int, column: int, value: str) -> list[str]:
     return [";".join(line) for line in rows]
 
 
-@pytest.mark.parametrize(("rows", "rule", "column", "rows_named"), [
-    (changed(2, 3, "Ja"), "leder is J or N", "leder", [4]),
-    (changed(7, 4, "ikke vestlig"), "herkomst is dansk", "herkomst", [9]),
-    (changed(3, 0, "104711"), "one row per employee", "medarbejder_nr", [2, 5]),
-])
+@pytest.mark.parametrize(
+    ("rows", "rule", "column", "rows_named"),
+    [
+        (changed(2, 3, "Ja"), "leder is J or N", "leder", [4]),
+        (changed(7, 4, "ikke vestlig"), "herkomst is dansk", "herkomst", [9]),
+        (changed(3, 0, "104711"), "one row per employee", "medarbejder_nr", [2, 5]),
+    ],
+)
 def test_broken_rules_name_file_rule_column_and_rows_but_no_employee(tmp_path, rows, rule, column, rows_named):
     table_rows = employees(tmp_path, rows)
     with pytest.raises(DeliveryError) as raised:
@@ -122,10 +124,13 @@ def test_broken_rules_name_file_rule_column_and_rows_but_no_employee(tmp_path, r
     assert not leaked, "the message names no employee number or pseudonym"
 
 
-@pytest.mark.parametrize(("rows", "rule", "column"), [
-    (changed(5, 5, "2012-11-01"), "one reference date per delivery", "opgoerelsesdato"),
-    (changed(5, 0, " "), "employee number is given", "medarbejder_nr"),
-])
+@pytest.mark.parametrize(
+    ("rows", "rule", "column"),
+    [
+        (changed(5, 5, "2012-11-01"), "one reference date per delivery", "opgoerelsesdato"),
+        (changed(5, 0, " "), "employee number is given", "medarbejder_nr"),
+    ],
+)
 def test_extract_breaking_a_reading_rule_is_rejected(tmp_path, rows, rule, column):
     with pytest.raises(DeliveryError, match=rule) as raised:
         read(write_extract(tmp_path / "workforce", rows), KEY)

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from openpyxl import Workbook, load_workbook
-
 from barometer.demo.youth_education import write
 from barometer.sources.base import Delivery, find_deliveries
 from barometer.sources.errors import DeliveryError
@@ -17,18 +15,29 @@ from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.youth_education import read
 from barometer.transforms.youth_education import compute
 from barometer.validations.youth_education import validate
+from openpyxl import Workbook, load_workbook
 
 KEY = PseudonymKey("test-key")
 HEADER = ["CPR", "Fødselsdato", "Herkomst", "Bydel", "Status", "Opgørelsesdato"]
 OCTOBER_2012 = date(2012, 10, 1)
 FILE = "youth_education/Status pr 1 okt.xlsx"
 DANISH, NON_WESTERN_IMMIGRANT, NON_WESTERN_DESCENDANT, WESTERN_IMMIGRANT = (
-    "Dansk oprindelse", "Indvandrer, ikke-vestlig", "Efterkommer, ikke-vestlig", "Indvandrer, vestlig")
+    "Dansk oprindelse",
+    "Indvandrer, ikke-vestlig",
+    "Efterkommer, ikke-vestlig",
+    "Indvandrer, vestlig",
+)
 COMPLETED, ENROLLED, NOT_ENROLLED = "Gennemført ungdomsuddannelse", "I gang med ungdomsuddannelse", "Ikke i gang"
 
 
-def person(born: date | None, serial: str = "1234", origin: str = DANISH, district: str | None = "Østerbro",
-           status: str = COMPLETED, cpr: str | None = None) -> list:
+def person(
+    born: date | None,
+    serial: str = "1234",
+    origin: str = DANISH,
+    district: str | None = "Østerbro",
+    status: str = COMPLETED,
+    cpr: str | None = None,
+) -> list:
     """A register row on 1 October 2012; the CPR number agrees with the birth date unless given."""
     return [cpr or f"{born:%d%m%y}-{serial}", born, origin, district, status, OCTOBER_2012]
 
@@ -54,19 +63,32 @@ def staged_table(folder: Path, rows: list[list]) -> pd.DataFrame:
 def cells(observations: pd.DataFrame, keys: tuple[str, str] = ("group_code", "area_code")) -> dict:
     """keys -> (completed or enrolled, completed, enrolled, n), shares to one decimal."""
     wide = observations.pivot_table(index=list(keys), columns="measure", values=["value", "n"])
-    return {key: (round(row[("value", "value")], 1), round(row[("value", "completed")], 1),
-                  round(row[("value", "enrolled")], 1), row[("n", "value")])
-            for key, row in wide.iterrows()}
+    return {
+        key: (
+            round(row[("value", "value")], 1),
+            round(row[("value", "completed")], 1),
+            round(row[("value", "enrolled")], 1),
+            row[("n", "value")],
+        )
+        for key, row in wide.iterrows()
+    }
 
 
 # Reading ---------------------------------------------------------------------------------------
 
+
 def test_reads_the_status_sheet_into_typed_pseudonymised_rows(tmp_path):
-    staged = read(deliver(tmp_path, [
-        person(date(1995, 5, 15), "1231", DANISH, "Vesterbro/Kgs. Enghave", COMPLETED),
-        person(date(1994, 3, 20), "2232", NON_WESTERN_DESCENDANT, "AMAGER VEST ", ENROLLED, cpr="2003942232"),
-        person(None, "4233", WESTERN_IMMIGRANT, None, NOT_ENROLLED, cpr="010796-4233"),  # born from CPR
-    ]), KEY)
+    staged = read(
+        deliver(
+            tmp_path,
+            [
+                person(date(1995, 5, 15), "1231", DANISH, "Vesterbro/Kgs. Enghave", COMPLETED),
+                person(date(1994, 3, 20), "2232", NON_WESTERN_DESCENDANT, "AMAGER VEST ", ENROLLED, cpr="2003942232"),
+                person(None, "4233", WESTERN_IMMIGRANT, None, NOT_ENROLLED, cpr="010796-4233"),  # born from CPR
+            ],
+        ),
+        KEY,
+    )
     table = staged.tables["youth_education"]
     assert staged.reference_date == OCTOBER_2012
     assert staged.delivery.name == FILE
@@ -91,30 +113,37 @@ def test_a_workbook_without_the_status_sheet_is_refused(tmp_path):
 
 # Transform -------------------------------------------------------------------------------------
 
+
 def test_age_is_taken_on_the_reference_date_and_birthdays_on_it_count(tmp_path):
-    table = staged_table(tmp_path, [
-        person(date(1997, 10, 1), status=ENROLLED),  # 15th birthday on the reference date: in
-        person(date(1997, 10, 2), status=ENROLLED),  # 15 tomorrow: out
-        person(date(1992, 10, 1), status=COMPLETED),  # 20th birthday on the reference date: out
-        person(date(1992, 10, 2), status=NOT_ENROLLED),  # 19, 20 tomorrow: in
-    ])
+    table = staged_table(
+        tmp_path,
+        [
+            person(date(1997, 10, 1), status=ENROLLED),  # 15th birthday on the reference date: in
+            person(date(1997, 10, 2), status=ENROLLED),  # 15 tomorrow: out
+            person(date(1992, 10, 1), status=COMPLETED),  # 20th birthday on the reference date: out
+            person(date(1992, 10, 2), status=NOT_ENROLLED),  # 19, 20 tomorrow: in
+        ],
+    )
     assert table["age"].tolist() == [15, 14, 20, 19]
     observations = compute({"youth_education": table}, "101")
     assert cells(observations)[("danish", "101")] == (50.0, 0.0, 50.0, 2)
 
 
 def test_shares_for_the_city_and_its_districts(tmp_path):
-    table = staged_table(tmp_path, [
-        person(date(1995, 1, 1), "1001", DANISH, "Østerbro", COMPLETED),
-        person(date(1995, 1, 2), "1002", DANISH, "ØSTERBRO", COMPLETED),
-        person(date(1995, 1, 3), "1003", DANISH, "Østerbro ", ENROLLED),
-        person(date(1995, 1, 4), "1004", DANISH, "Nørrebro", NOT_ENROLLED),
-        person(date(1996, 1, 1), "2001", NON_WESTERN_IMMIGRANT, "Nørrebro", ENROLLED),
-        person(date(1996, 1, 2), "2002", NON_WESTERN_DESCENDANT, "NØRREBRO", NOT_ENROLLED),
-        person(date(1996, 1, 3), "2003", NON_WESTERN_DESCENDANT, None, COMPLETED),  # no district: city only
-        person(date(1996, 1, 4), "3001", WESTERN_IMMIGRANT, "Nørrebro", COMPLETED),  # neither group
-        person(date(1990, 1, 5), "2004", NON_WESTERN_IMMIGRANT, "Nørrebro", COMPLETED),  # 22: too old
-    ])
+    table = staged_table(
+        tmp_path,
+        [
+            person(date(1995, 1, 1), "1001", DANISH, "Østerbro", COMPLETED),
+            person(date(1995, 1, 2), "1002", DANISH, "ØSTERBRO", COMPLETED),
+            person(date(1995, 1, 3), "1003", DANISH, "Østerbro ", ENROLLED),
+            person(date(1995, 1, 4), "1004", DANISH, "Nørrebro", NOT_ENROLLED),
+            person(date(1996, 1, 1), "2001", NON_WESTERN_IMMIGRANT, "Nørrebro", ENROLLED),
+            person(date(1996, 1, 2), "2002", NON_WESTERN_DESCENDANT, "NØRREBRO", NOT_ENROLLED),
+            person(date(1996, 1, 3), "2003", NON_WESTERN_DESCENDANT, None, COMPLETED),  # no district: city only
+            person(date(1996, 1, 4), "3001", WESTERN_IMMIGRANT, "Nørrebro", COMPLETED),  # neither group
+            person(date(1990, 1, 5), "2004", NON_WESTERN_IMMIGRANT, "Nørrebro", COMPLETED),  # 22: too old
+        ],
+    )
     observations = compute({"youth_education": table}, "101")
     assert cells(observations) == {
         ("danish", "101"): (75.0, 50.0, 25.0, 4),  # 3 of 4 completed or enrolled
@@ -135,6 +164,7 @@ def test_shares_for_the_city_and_its_districts(tmp_path):
 
 # Validation ------------------------------------------------------------------------------------
 
+
 def broken_rule(folder: Path, rows: list[list]) -> DeliveryError:
     staged = read(deliver(folder, rows), KEY)
     with pytest.raises(DeliveryError) as caught:
@@ -151,16 +181,23 @@ def test_a_clean_delivery_passes(tmp_path):
 
 
 def test_unknown_district_is_named_with_its_row(tmp_path):
-    error = broken_rule(tmp_path, [person(date(1995, 5, 15), "1001"),
-                                   person(date(1995, 5, 16), "1002", district="Frederiksberg")])
+    error = broken_rule(
+        tmp_path, [person(date(1995, 5, 15), "1001"), person(date(1995, 5, 16), "1002", district="Frederiksberg")]
+    )
     assert (error.column, error.rows) == ("Bydel", [3])
     assert error.rule == "district name is one of the ten official districts"
     assert "'Frederiksberg'" in str(error)
 
 
 def test_unknown_status_is_named_by_column_and_row(tmp_path):
-    error = broken_rule(tmp_path, [person(date(1995, 5, 15), "1001"), person(date(1995, 5, 16), "1002"),
-                                   person(date(1995, 5, 17), "1003", status="Afbrudt")])
+    error = broken_rule(
+        tmp_path,
+        [
+            person(date(1995, 5, 15), "1001"),
+            person(date(1995, 5, 16), "1002"),
+            person(date(1995, 5, 17), "1003", status="Afbrudt"),
+        ],
+    )
     assert (error.rule, error.column, error.rows) == ("status is completed, enrolled or not enrolled", "Status", [4])
 
 
@@ -170,16 +207,22 @@ def test_empty_status_is_not_counted_as_not_enrolled(tmp_path):
 
 
 def test_the_same_person_with_and_without_hyphen_is_a_duplicate(tmp_path):
-    error = broken_rule(tmp_path, [
-        person(date(1995, 5, 15), cpr="150595-1231"), person(date(1996, 1, 1), "1001"),
-        person(date(1995, 5, 15), cpr="1505951231", status=ENROLLED),
-    ])
+    error = broken_rule(
+        tmp_path,
+        [
+            person(date(1995, 5, 15), cpr="150595-1231"),
+            person(date(1996, 1, 1), "1001"),
+            person(date(1995, 5, 15), cpr="1505951231", status=ENROLLED),
+        ],
+    )
     assert (error.rule, error.column, error.rows) == ("one row per person", "CPR", [2, 4])
 
 
 def test_an_unreadable_birth_date_is_an_error_not_a_fallback_to_the_cpr_number(tmp_path):
-    error = broken_rule(tmp_path, [person(date(1995, 5, 15), "1001"),
-                                   ["150595-1002", "15.05.95", DANISH, "Valby", COMPLETED, OCTOBER_2012]])
+    error = broken_rule(
+        tmp_path,
+        [person(date(1995, 5, 15), "1001"), ["150595-1002", "15.05.95", DANISH, "Valby", COMPLETED, OCTOBER_2012]],
+    )
     assert (error.column, error.rows) == ("Fødselsdato", [3])
     assert error.rule.startswith("date of birth is a date")
 
@@ -240,8 +283,13 @@ def test_demo_has_a_small_district_cell_for_disclosure_control(demo):
 def test_demo_register_holds_what_1_2_must_leave_out(demo):
     _, persons, _ = demo
     assert set(persons["age"]) == set(range(14, 26))
-    assert set(persons["origin"]) == {DANISH, NON_WESTERN_IMMIGRANT, NON_WESTERN_DESCENDANT, WESTERN_IMMIGRANT,
-                                      "Efterkommer, vestlig"}
+    assert set(persons["origin"]) == {
+        DANISH,
+        NON_WESTERN_IMMIGRANT,
+        NON_WESTERN_DESCENDANT,
+        WESTERN_IMMIGRANT,
+        "Efterkommer, vestlig",
+    }
     assert persons["district"].isna().any() and set(persons["district"].dropna()) == set(range(1, 11))
     assert persons.groupby("reference_date")["person_id"].apply(lambda ids: ids.is_unique).all()
 

@@ -8,9 +8,15 @@ district's), from the deliveries of the configured `deviation_months` only (Nove
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.config import source_config
-from barometer.transforms.common import compare_with_districts, deviating_share, expand_groups, finish, share_observations, require
+from barometer.transforms.common import (
+    compare_with_districts,
+    deviating_share,
+    expand_groups,
+    finish,
+    require,
+    share_observations,
+)
 
 INDICATORS = ["1.4", "4.1", "4.2", "4.3"]
 GROUPS = {"danish": ["danish", "all"], "western": ["minority", "all"], "non_western": ["minority", "all"]}
@@ -20,8 +26,10 @@ DEVIATION = "1.4"
 def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataFrame:
     config = source_config("childcare")
     children = with_institution_type(tables["children"], tables["institutions"])
-    parts = [service_use(children, code, service["types"], service["ages"], municipality_code)
-             for code, service in config["services"].items()]
+    parts = [
+        service_use(children, code, service["types"], service["ages"], municipality_code)
+        for code, service in config["services"].items()
+    ]
     in_deviation_months = pd.to_datetime(children["reference_date"]).dt.month.isin(config["deviation_months"])
     compared = compare_institutions(children[in_deviation_months], tables["institutions"], config)
     parts.append(deviating_share(compared, DEVIATION, municipality_code))
@@ -38,8 +46,9 @@ def with_institution_type(children: pd.DataFrame, institutions: pd.DataFrame) ->
     return children.merge(types, on=key, how="left", validate="many_to_one")
 
 
-def service_use(children: pd.DataFrame, indicator: str, types: list[str], ages: list[int],
-                municipality_code: str) -> pd.DataFrame:
+def service_use(
+    children: pd.DataFrame, indicator: str, types: list[str], ages: list[int], municipality_code: str
+) -> pd.DataFrame:
     """Share of the band's resident children enrolled in one of the service's types."""
     low, high = ages
     band = expand_groups(children[children["age"].between(low, high)], "origin_group", GROUPS)
@@ -53,5 +62,11 @@ def compare_institutions(children: pd.DataFrame, institutions: pd.DataFrame, con
     low, high = config["daycare_ages"]
     flagged = children.assign(non_danish=children["origin_group"] != "danish")
     daycare = institutions[institutions["type"].isin(config["daycare_types"])]
-    return compare_with_districts(daycare, flagged, flagged[flagged["age"].between(low, high)],
-                                  "institution_id", "non_danish", config["deviation_points"])
+    return compare_with_districts(
+        daycare,
+        flagged,
+        flagged[flagged["age"].between(low, high)],
+        "institution_id",
+        "non_danish",
+        config["deviation_points"],
+    )

@@ -50,8 +50,7 @@ def expand_groups(frame: pd.DataFrame, category: str, groups: dict[str, list[str
     `groups` maps each category value to its groups, e.g. {'non_western': ['non_western', 'all']};
     a category that maps to no group is dropped.
     """
-    mapping = pd.DataFrame([(cat, g) for cat, gs in groups.items() for g in gs],
-                           columns=[category, "group_code"])
+    mapping = pd.DataFrame([(cat, g) for cat, gs in groups.items() for g in gs], columns=[category, "group_code"])
     return frame.merge(mapping, on=category, how="inner")
 
 
@@ -60,8 +59,9 @@ def district_area_codes(districts: pd.Series, municipality_code: str) -> pd.Seri
     return municipality_code + "-" + districts.astype(int).astype(str).str.zfill(2)
 
 
-def share_observations(cells: pd.DataFrame, indicator: str, municipality_code: str, *,
-                       measure: str = "value", districts: bool = True) -> pd.DataFrame:
+def share_observations(
+    cells: pd.DataFrame, indicator: str, municipality_code: str, *, measure: str = "value", districts: bool = True
+) -> pd.DataFrame:
     """Percent shares for the city and, optionally, each district.
 
     `cells` has columns reference_date, group_code, district (1-10 or <NA>), numerator and
@@ -88,8 +88,9 @@ def share_observations(cells: pd.DataFrame, indicator: str, municipality_code: s
     return out
 
 
-def compare_with_districts(institutions: pd.DataFrame, members: pd.DataFrame, residents: pd.DataFrame,
-                           unit: str, flag: str, points: float) -> pd.DataFrame:
+def compare_with_districts(
+    institutions: pd.DataFrame, members: pd.DataFrame, residents: pd.DataFrame, unit: str, flag: str, points: float
+) -> pd.DataFrame:
     """One row per institution with members: its members and flagged members, its district's
     residents and flagged residents, and whether the two flagged shares differ by more than
     `points` percentage points.
@@ -103,13 +104,17 @@ def compare_with_districts(institutions: pd.DataFrame, members: pd.DataFrame, re
     """
     counts = {"members": (flag, "size"), flag: (flag, "sum")}
     enrolled = members.groupby(["reference_date", unit], as_index=False).agg(**counts)
-    in_district = residents.dropna(subset=["district"]).groupby(
-        ["reference_date", "district"], as_index=False).agg(**counts)
-    compared = (institutions[["reference_date", unit, "district"]]
-                .merge(enrolled, on=["reference_date", unit], how="inner", validate="one_to_one")
-                .merge(in_district, on=["reference_date", "district"], how="inner", suffixes=("", "_in_district")))
-    gap = (compared[flag] * compared["members_in_district"]
-           - compared[f"{flag}_in_district"] * compared["members"]).abs()
+    in_district = (
+        residents.dropna(subset=["district"]).groupby(["reference_date", "district"], as_index=False).agg(**counts)
+    )
+    compared = (
+        institutions[["reference_date", unit, "district"]]
+        .merge(enrolled, on=["reference_date", unit], how="inner", validate="one_to_one")
+        .merge(in_district, on=["reference_date", "district"], how="inner", suffixes=("", "_in_district"))
+    )
+    gap = (
+        compared[flag] * compared["members_in_district"] - compared[f"{flag}_in_district"] * compared["members"]
+    ).abs()
     compared["deviates"] = 100 * gap > points * compared["members"] * compared["members_in_district"]
     return compared
 

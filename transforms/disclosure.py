@@ -17,19 +17,22 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
-
 from barometer.transforms.common import KEY, NUMERIC, require
 
 CELL = ["indicator_code", "group_code", "area_code", "reference_date"]
 STATUSES = {"normal", "provisional", "suppressed"}
 # Proposed for config/sources.yaml `disclosure.partitions`: the first group is the total of the
 # others. Only groups that add up belong here: 'all' ≠ danish + non_western (Western residents).
-DEFAULT_PARTITIONS = (("all", "minority", "danish"), ("all", "minority", "majority"),
-                      ("all", "bilingual", "monolingual"))
+DEFAULT_PARTITIONS = (
+    ("all", "minority", "danish"),
+    ("all", "minority", "majority"),
+    ("all", "bilingual", "monolingual"),
+)
 
 
-def suppress(observations: pd.DataFrame, min_persons: int,
-             partitions: Sequence[Sequence[str]] = DEFAULT_PARTITIONS) -> pd.DataFrame:
+def suppress(
+    observations: pd.DataFrame, min_persons: int, partitions: Sequence[Sequence[str]] = DEFAULT_PARTITIONS
+) -> pd.DataFrame:
     """The observations with `obs_status` set and the numbers of every suppressed cell blanked.
 
     Rows stay (their status says why they are empty). An input status 'suppressed' counts as
@@ -107,8 +110,9 @@ def _secondary(suppressed: np.ndarray, members: pd.DataFrame) -> np.ndarray:
         hidden = suppressed[members["cell"].to_numpy()]
         leaking = members.assign(hidden=hidden).groupby("set")["hidden"].transform("sum").to_numpy() == 1
         candidates = members[leaking & ~hidden]
-        chosen = (candidates.sort_values(["set", "n", "member"], na_position="last")
-                  .drop_duplicates("set")["cell"].to_numpy())
+        chosen = (
+            candidates.sort_values(["set", "n", "member"], na_position="last").drop_duplicates("set")["cell"].to_numpy()
+        )
         if len(chosen) == 0:
             return suppressed
         suppressed[chosen] = True

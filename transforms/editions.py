@@ -11,7 +11,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-
 from barometer.config import Catalogue, edition_end, period_code
 from barometer.transforms.common import KEY, OBS_COLUMNS, require
 
@@ -19,15 +18,33 @@ SERIES = ["indicator_code", "group_code", "area_code"]
 TREND_POINTS = 4  # trends and paces are fitted to at most this many latest observations
 ZERO_CHANGE = 1e-9  # below this a change is rounding, not movement
 COLUMNS = [
-    "edition_code", "indicator_code", "group_code", "area_code", "reference_date", "period_code",
-    "value", "obs_status", "ci_low", "ci_high", "n", "previous_value", "previous_reference_date",
-    "change", "status", "target_value", "target_year", "on_track", "trend_per_year", "gap",
+    "edition_code",
+    "indicator_code",
+    "group_code",
+    "area_code",
+    "reference_date",
+    "period_code",
+    "value",
+    "obs_status",
+    "ci_low",
+    "ci_high",
+    "n",
+    "previous_value",
+    "previous_reference_date",
+    "change",
+    "status",
+    "target_value",
+    "target_year",
+    "on_track",
+    "trend_per_year",
+    "gap",
     "years_to_parity",
 ]
 
 
-def edition_entries(observations: pd.DataFrame, edition: str, catalogue: Catalogue,
-                    municipality_code: str = "101") -> pd.DataFrame:
+def edition_entries(
+    observations: pd.DataFrame, edition: str, catalogue: Catalogue, municipality_code: str = "101"
+) -> pd.DataFrame:
     """The edition's rows (COLUMNS), one per series with a value by the edition's end.
 
     `observations` are the published rows (OBS_COLUMNS + obs_status) of every reference date.
@@ -44,8 +61,10 @@ def edition_entries(observations: pd.DataFrame, edition: str, catalogue: Catalog
     entries = _with_target(entries, municipality_code)
     entries = _with_gap(entries, _gap_series(values, indicators))
     unmeasured = _not_measured(indicators, entries, municipality_code)
-    out = pd.concat([_typed(entries.assign(edition_code=edition)),
-                     _typed(unmeasured.assign(edition_code=edition))], ignore_index=True)
+    out = pd.concat(
+        [_typed(entries.assign(edition_code=edition)), _typed(unmeasured.assign(edition_code=edition))],
+        ignore_index=True,
+    )
     return out.sort_values(SERIES, ignore_index=True)
 
 
@@ -57,13 +76,20 @@ def _indicator_table(catalogue: Catalogue) -> pd.DataFrame:
         target = indicator.get("target") or {}
         require(indicator.get("parity") is None or gap == [None, None], f"{code}: parity or gap, not both")
         require(len(gap) == 2, f"{code}: gap is [reference group, compared group]")
-        rows.append({
-            "indicator_code": code, "direction": indicator["direction"],
-            "survey": bool(indicator.get("survey", False)), "measured": indicator.get("measured", True),
-            "parity": indicator.get("parity"), "gap_reference": gap[0], "gap_compared": gap[1],
-            "target_level": target.get("value"), "target_by": target.get("year"),
-            "target_group": target.get("group"),
-        })
+        rows.append(
+            {
+                "indicator_code": code,
+                "direction": indicator["direction"],
+                "survey": bool(indicator.get("survey", False)),
+                "measured": indicator.get("measured", True),
+                "parity": indicator.get("parity"),
+                "gap_reference": gap[0],
+                "gap_compared": gap[1],
+                "target_level": target.get("value"),
+                "target_by": target.get("year"),
+                "target_group": target.get("group"),
+            }
+        )
     table = pd.DataFrame(rows)
     table[["parity", "target_level", "target_by"]] = table[["parity", "target_level", "target_by"]].astype(float)
     return table
@@ -87,8 +113,14 @@ def _latest_and_previous(values: pd.DataFrame) -> pd.DataFrame:
     """Each series' latest observation beside the one before it (suppressed ones included)."""
     from_latest = values.groupby(SERIES).cumcount(ascending=False)
     previous = values.loc[from_latest == 1, SERIES + ["reference_date", "value", "ci_low", "ci_high"]]
-    previous = previous.rename(columns={"reference_date": "previous_reference_date", "value": "previous_value",
-                                        "ci_low": "previous_ci_low", "ci_high": "previous_ci_high"})
+    previous = previous.rename(
+        columns={
+            "reference_date": "previous_reference_date",
+            "value": "previous_value",
+            "ci_low": "previous_ci_low",
+            "ci_high": "previous_ci_high",
+        }
+    )
     return values[from_latest == 0].merge(previous, on=SERIES, how="left")
 
 
@@ -134,8 +166,12 @@ def _recent_slopes(points: pd.DataFrame, column: str) -> pd.DataFrame:
     fit["sxy"] = (fit["x"] - fit["x_mean"]) * (fit["y"] - fit["y_mean"])
     fit["sxx"] = (fit["x"] - fit["x_mean"]) ** 2
     sums = fit.groupby(SERIES, as_index=False).agg(
-        points=("x", "size"), x_mean=("x_mean", "first"), y_mean=("y_mean", "first"),
-        sxy=("sxy", "sum"), sxx=("sxx", "sum"))
+        points=("x", "size"),
+        x_mean=("x_mean", "first"),
+        y_mean=("y_mean", "first"),
+        sxy=("sxy", "sum"),
+        sxx=("sxx", "sum"),
+    )
     sums = sums[sums["points"] >= 2]
     require((sums["sxx"] > 0).all(), "a series has one observation per reference date")
     return sums.assign(slope=sums["sxy"] / sums["sxx"])[SERIES + ["slope", "x_mean", "y_mean"]]
@@ -147,25 +183,27 @@ def _with_target(entries: pd.DataFrame, municipality_code: str) -> pd.DataFrame:
     entries = entries.copy()
     targeted = (entries["group_code"] == entries["target_group"]) & (entries["area_code"] == municipality_code)
     projection = entries["y_mean"] + entries["slope"] * (entries["target_by"] + 1 - entries["x_mean"])
-    reaches = np.where(entries["direction"] == "lower", projection <= entries["target_level"],
-                       projection >= entries["target_level"])
+    reaches = np.where(
+        entries["direction"] == "lower", projection <= entries["target_level"], projection >= entries["target_level"]
+    )
     entries["target_value"] = entries["target_level"].where(targeted)
     entries["target_year"] = entries["target_by"].where(targeted)
-    entries["on_track"] = pd.Series(reaches, index=entries.index, dtype="boolean").where(
-        targeted & projection.notna())
+    entries["on_track"] = pd.Series(reaches, index=entries.index, dtype="boolean").where(targeted & projection.notna())
     return entries
 
 
 def _gap_series(values: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
     """The gap at each reference date, on the series it is shown with: value − parity on every
     series of a parity indicator, reference group − compared group on the compared group's."""
-    values = values.merge(indicators[["indicator_code", "parity", "gap_reference", "gap_compared"]],
-                          on="indicator_code")
+    values = values.merge(
+        indicators[["indicator_code", "parity", "gap_reference", "gap_compared"]], on="indicator_code"
+    )
     to_parity = values[values["parity"].notna()].assign(gap=lambda v: v["value"] - v["parity"])
     at = ["indicator_code", "area_code", "reference_date"]
     reference = values.loc[values["group_code"] == values["gap_reference"], at + ["value"]]
     compared = values[values["group_code"] == values["gap_compared"]].merge(
-        reference.rename(columns={"value": "reference_value"}), on=at, how="left")
+        reference.rename(columns={"value": "reference_value"}), on=at, how="left"
+    )
     between_groups = compared.assign(gap=compared["reference_value"] - compared["value"])
     return pd.concat([to_parity, between_groups], ignore_index=True)[SERIES + ["reference_date", "gap"]]
 
@@ -183,8 +221,9 @@ def _with_gap(entries: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
 def _not_measured(indicators: pd.DataFrame, entries: pd.DataFrame, municipality_code: str) -> pd.DataFrame:
     """One 'not_measured' city row for each indicator with no value by the edition's end."""
     missing = indicators.loc[~indicators["indicator_code"].isin(entries["indicator_code"]), "indicator_code"]
-    return pd.DataFrame({"indicator_code": missing, "group_code": "all", "area_code": municipality_code,
-                         "status": "not_measured"})
+    return pd.DataFrame(
+        {"indicator_code": missing, "group_code": "all", "area_code": municipality_code, "status": "not_measured"}
+    )
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -196,8 +235,18 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     out["period_code"] = out["reference_date"].map(period_code, na_action="ignore")
     for column in ["edition_code", "indicator_code", "group_code", "area_code", "obs_status", "status"]:
         out[column] = out[column].astype(object).where(out[column].notna(), None)
-    for column in ["value", "ci_low", "ci_high", "n", "previous_value", "change", "target_value",
-                   "trend_per_year", "gap", "years_to_parity"]:
+    for column in [
+        "value",
+        "ci_low",
+        "ci_high",
+        "n",
+        "previous_value",
+        "change",
+        "target_value",
+        "trend_per_year",
+        "gap",
+        "years_to_parity",
+    ]:
         out[column] = out[column].astype(float)
     out["target_year"] = out["target_year"].astype("Int64")
     out["on_track"] = out["on_track"].astype("boolean")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-
 from barometer.config import source_config
 from barometer.sources.employment import NAME, TABLES
 from barometer.transforms.common import finish
@@ -24,13 +23,22 @@ def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataF
     force = _labour_force(tables[TABLE], config, municipality_code)
     half_year = force[force["quarter"].str.slice(4).isin(config["half_year_quarter"].values())]
     rates = half_year.assign(
-        measure="unemployment_rate", value=100 * half_year["unemployed"] / half_year["labour_force"],
-        numerator=half_year["unemployed"], denominator=half_year["labour_force"],
-        n=half_year["labour_force"])
-    gap = pd.DataFrame({
-        "value": _of_group(rates, "non_western", "value") - _of_group(rates, "all", "value"),
-        "n": _of_group(rates, "non_western", "n"),
-    }).dropna().reset_index()
+        measure="unemployment_rate",
+        value=100 * half_year["unemployed"] / half_year["labour_force"],
+        numerator=half_year["unemployed"],
+        denominator=half_year["labour_force"],
+        n=half_year["labour_force"],
+    )
+    gap = (
+        pd.DataFrame(
+            {
+                "value": _of_group(rates, "non_western", "value") - _of_group(rates, "all", "value"),
+                "n": _of_group(rates, "non_western", "n"),
+            }
+        )
+        .dropna()
+        .reset_index()
+    )
     gap["measure"] = "value"
     gap["group_code"] = "non_western"
     observations = pd.concat([gap, rates], ignore_index=True)
@@ -53,11 +61,14 @@ def labour_force_share(tables: dict[str, pd.DataFrame], municipality_code: str |
             raise ValueError(f"{TABLE} holds {len(areas)} areas: name the municipality")
         municipality_code = areas[0]
     force = _labour_force(cells, source_config(NAME), municipality_code)
-    share = pd.DataFrame({"numerator": _of_group(force, "non_western", "labour_force"),
-                          "denominator": _of_group(force, "all", "labour_force")})
+    share = pd.DataFrame(
+        {
+            "numerator": _of_group(force, "non_western", "labour_force"),
+            "denominator": _of_group(force, "all", "labour_force"),
+        }
+    )
     share = share.dropna().reset_index()
-    share.insert(0, "quarter_start",
-                 pd.PeriodIndex(pd.to_datetime(share["reference_date"]), freq="Q").start_time.date)
+    share.insert(0, "quarter_start", pd.PeriodIndex(pd.to_datetime(share["reference_date"]), freq="Q").start_time.date)
     share["value"] = 100 * share["numerator"] / share["denominator"]
     return share.reset_index(drop=True)
 
@@ -68,15 +79,19 @@ def _labour_force(cells: pd.DataFrame, config: dict[str, Any], municipality_code
     codes = config["codes"]
     origins = pd.DataFrame(
         [(codes["origin_all"], "all")] + [(code, "non_western") for code in codes["origin_non_western"]],
-        columns=["origin", "group_code"])
+        columns=["origin", "group_code"],
+    )
     statuses = {codes["employed"]: "employed", codes["unemployed"]: "unemployed"}
-    chosen = cells[(cells["area_code"] == municipality_code) & (cells["sex"] == codes["sex_all"])
-                   & cells["age"].isin(codes["ages"]) & cells["status"].isin(statuses.keys())]
+    chosen = cells[
+        (cells["area_code"] == municipality_code)
+        & (cells["sex"] == codes["sex_all"])
+        & cells["age"].isin(codes["ages"])
+        & cells["status"].isin(statuses.keys())
+    ]
     # Every fetch restates the whole series: where deliveries overlap, the latest (last) counts.
     chosen = chosen.drop_duplicates(CELL, keep="last").merge(origins, on="origin")
     chosen = chosen.assign(status=chosen["status"].map(statuses))
-    totals = chosen.groupby([*QUARTER, "group_code", "status"])["count"].agg(
-        persons="sum", cells="count").reset_index()
+    totals = chosen.groupby([*QUARTER, "group_code", "status"])["count"].agg(persons="sum", cells="count").reset_index()
     expected_cells = origins.groupby("group_code").size() * len(codes["ages"])
     totals = totals[totals["cells"] == totals["group_code"].map(expected_cells)]
     force = totals.pivot(index=[*QUARTER, "group_code"], columns="status", values="persons")

@@ -13,10 +13,9 @@ from typing import Any
 
 import pandas as pd
 import statsmodels.formula.api as smf
-from statsmodels.regression.linear_model import RegressionResults
-
 from barometer.config import source_config
 from barometer.transforms.common import finish
+from statsmodels.regression.linear_model import RegressionResults
 
 INDICATORS = ["1.1"]
 NAME = "grades"
@@ -30,11 +29,11 @@ PUPIL = ["reference_date", "person_id"]
 
 def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataFrame:
     pupils = pupil_means(tables["grades"], source_config(NAME)["grade_scale"])
-    years = pd.DataFrame([{"reference_date": when, **grade_ratio(year)}
-                          for when, year in pupils.groupby("reference_date")],
-                         columns=["reference_date", "n", *MEASURES])
-    out = (years.set_index(["reference_date", "n"]).rename_axis(columns="measure").stack()
-           .rename("value").reset_index())
+    years = pd.DataFrame(
+        [{"reference_date": when, **grade_ratio(year)} for when, year in pupils.groupby("reference_date")],
+        columns=["reference_date", "n", *MEASURES],
+    )
+    out = years.set_index(["reference_date", "n"]).rename_axis(columns="measure").stack().rename("value").reset_index()
     return finish(out.assign(indicator_code="1.1", group_code=GROUP, area_code=municipality_code))
 
 

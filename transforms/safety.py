@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from barometer.config import source_config
 from barometer.sources.safety import NAME, TABLES
 from barometer.transforms.common import finish, require
@@ -27,9 +26,11 @@ def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataF
     parts = []
     for indicator, counted in config["counted_levels"].items():
         require(set(counted) <= level_names, f"{indicator}: counted levels are configured need levels")
-        counts = (areas.assign(counted=area_level.isin(counted).astype(int))
-                  .groupby("reference_date", as_index=False)
-                  .agg(numerator=("counted", "sum"), denominator=("counted", "size")))
+        counts = (
+            areas.assign(counted=area_level.isin(counted).astype(int))
+            .groupby("reference_date", as_index=False)
+            .agg(numerator=("counted", "sum"), denominator=("counted", "size"))
+        )
         parts.append(counts.assign(indicator_code=indicator, value=counts["numerator"]))
     observations = pd.concat(parts, ignore_index=True)
     return finish(observations.assign(measure="value", group_code="all", area_code=municipality_code))

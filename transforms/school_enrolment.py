@@ -7,7 +7,6 @@ is NULL.
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.config import source_config
 from barometer.transforms.common import compare_with_districts, deviating_share, finish
 
@@ -23,8 +22,9 @@ def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataF
         raise ValueError("every pupil's bilingual flag is validated J or N")
     if schools.duplicated(SCHOOL).any():
         raise ValueError("one row per school")
-    compared = compare_schools(schools[schools["school_type"].isin(config["school_types_counted"])],
-                               pupils, config["deviation_points"])
+    compared = compare_schools(
+        schools[schools["school_type"].isin(config["school_types_counted"])], pupils, config["deviation_points"]
+    )
     return finish(deviating_share(compared, "1.3", municipality_code))
 
 

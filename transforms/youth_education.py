@@ -4,7 +4,6 @@ education, for Danish-origin and non-Western residents, city-wide and per distri
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.config import source_config
 from barometer.sources.youth_education import COMPLETED, ENROLLED, NAME
 from barometer.transforms.common import expand_groups, finish, share_observations

@@ -6,22 +6,39 @@ listed in the institutions file."""
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.sources.base import ROW, StagedDelivery, folder_file
 from barometer.sources.childcare import FILES, NAME
 from barometer.sources.errors import DeliveryError
-from barometer.validations.common import (check, check_districts, check_reference_date, gx_expectations,
-                                        person_register_expectations)
+from barometer.validations.common import (
+    check,
+    check_districts,
+    check_reference_date,
+    gx_expectations,
+    person_register_expectations,
+)
 
 INSTITUTION_TYPES = ["Vuggestue", "Børnehave", "Integreret", "Fritidshjem", "KKFO", "Fritidsklub"]
 AGE_BAND = (0, 13)
 # Per table, staged columns as the delivered files name them: error messages point into the file.
 FILE_COLUMNS = {
-    "institutions": {"institution_id": "institution_id", "name": "navn", "type": "type",
-                     "district_name": "bydel", "district": "bydel"},
-    "children": {"person_id": "cpr", "birth_date": "foedselsdato", "age": "foedselsdato", "origin": "herkomst",
-                 "origin_group": "herkomst", "district_name": "bopaelsbydel", "district": "bopaelsbydel",
-                 "institution_id": "institution_id", "reference_date": "opgoerelsesdato"},
+    "institutions": {
+        "institution_id": "institution_id",
+        "name": "navn",
+        "type": "type",
+        "district_name": "bydel",
+        "district": "bydel",
+    },
+    "children": {
+        "person_id": "cpr",
+        "birth_date": "foedselsdato",
+        "age": "foedselsdato",
+        "origin": "herkomst",
+        "origin_group": "herkomst",
+        "district_name": "bopaelsbydel",
+        "district": "bopaelsbydel",
+        "institution_id": "institution_id",
+        "reference_date": "opgoerelsesdato",
+    },
 }
 
 
@@ -30,8 +47,9 @@ def institution_expectations() -> list:
     return [
         E.ExpectColumnValuesToNotBeNull(column="institution_id", description="institution id is given"),
         E.ExpectColumnValuesToBeUnique(column="institution_id", description="one row per institution"),
-        E.ExpectColumnValuesToBeInSet(column="type", value_set=INSTITUTION_TYPES,
-                                      description="type is one of the six kinds of institution"),
+        E.ExpectColumnValuesToBeInSet(
+            column="type", value_set=INSTITUTION_TYPES, description="type is one of the six kinds of institution"
+        ),
         E.ExpectColumnValuesToNotBeNull(column="district", description="institution's district is given"),
     ]
 
@@ -48,8 +66,9 @@ def validate(staged: StagedDelivery) -> None:
     check_districts(institutions, institutions_file, labels["district_name"])
     check(institutions, institution_expectations(), institutions_file, f"{NAME}_institutions", labels)
     labels = FILE_COLUMNS["children"]
-    check_reference_date(children, children_file, labels["reference_date"],
-                         "reference date is in February or November", {2, 11})
+    check_reference_date(
+        children, children_file, labels["reference_date"], "reference date is in February or November", {2, 11}
+    )
     check_districts(children, children_file, labels["district_name"])
     check(children, child_expectations(), children_file, f"{NAME}_children", labels)
     check_institutions_listed(children, institutions, children_file)
@@ -59,5 +78,9 @@ def check_institutions_listed(children: pd.DataFrame, institutions: pd.DataFrame
     """A pair-of-files rule no suite expresses: every child's institution is in institutioner."""
     unlisted = children["institution_id"].notna() & ~children["institution_id"].isin(institutions["institution_id"])
     if unlisted.any():
-        raise DeliveryError(file, "a child's institution is listed in the institutions file", "institution_id",
-                            children.loc[unlisted, ROW].tolist())
+        raise DeliveryError(
+            file,
+            "a child's institution is listed in the institutions file",
+            "institution_id",
+            children.loc[unlisted, ROW].tolist(),
+        )

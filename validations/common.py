@@ -21,7 +21,6 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-
 from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError
 from barometer.sources.origin import ORIGIN_GROUPS
@@ -88,8 +87,7 @@ def batch_frame(frame: pd.DataFrame, expectations: list) -> pd.DataFrame:
     read = _columns_read(expectations, frame.columns)
     view = frame[[column for column in frame.columns if column == ROW or column in read]]
     converted = {column: _comparable(view[column]) for column in view.columns if column != ROW}
-    return view.assign(**{column: values for column, values in converted.items()
-                          if values is not None}).set_index(ROW)
+    return view.assign(**{column: values for column, values in converted.items() if values is not None}).set_index(ROW)
 
 
 def _columns_read(expectations: list, columns: Iterable[str]) -> set[str]:
@@ -111,15 +109,15 @@ def _comparable(series: pd.Series) -> np.ndarray | pd.Series | None:
     if series.name in PERSONAL_COLUMNS:
         return pd.factorize(series)[0]
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and (
-            pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype)):
+        pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype)
+    ):
         return series.to_numpy("float64", na_value=np.nan)
-    if dtype == object and pd.api.types.infer_dtype(series, skipna=True) == "date":
+    if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(series, skipna=True) == "date":
         return pd.to_datetime(series)
     return None
 
 
-def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str,
-          labels: dict[str, str] | None = None):
+def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str, labels: dict[str, str] | None = None):
     """Validate; raise a DeliveryError for the first broken expectation in the suite's order.
 
     `labels` maps staged column names to the file's own (person_id -> 'CPR'), so the error
@@ -138,15 +136,21 @@ def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str,
 
 def _first_broken(result, expectations: list, file: str, labels: dict[str, str]) -> DeliveryError | None:
     order = {_identity(e.configuration): position for position, e in enumerate(expectations)}
-    broken = sorted((o for o in result.results if not o.success),
-                    key=lambda o: order.get(_identity(o.expectation_config), len(order)))
+    broken = sorted(
+        (o for o in result.results if not o.success),
+        key=lambda o: order.get(_identity(o.expectation_config), len(order)),
+    )
     if not broken:
         return None
     config, outcome = broken[0].expectation_config, broken[0].result
     rows = _rows(outcome)
-    return DeliveryError(file, config.description or config.type.replace("expect_", "").replace("_", " "),
-                         _column(config.kwargs, labels), rows,
-                         f"{outcome.get('unexpected_count', 0)} row(s) break it" if rows else "")
+    return DeliveryError(
+        file,
+        config.description or config.type.replace("expect_", "").replace("_", " "),
+        _column(config.kwargs, labels),
+        rows,
+        f"{outcome.get('unexpected_count', 0)} row(s) break it" if rows else "",
+    )
 
 
 def _identity(config) -> tuple[str, str | None, str]:
@@ -168,13 +172,19 @@ def _rows(outcome: dict) -> list[int]:
 def _column(kwargs: dict, labels: dict[str, str]) -> str | None:
     """The file's name for the column a rule checks. A pair rule checks column_B against
     column_A (e.g. a birth date against the reference date): it names column_B."""
-    names = ([kwargs["column"]] if "column" in kwargs else [kwargs["column_B"]] if "column_B" in kwargs
-             else list(kwargs.get("column_list") or []))
+    names = (
+        [kwargs["column"]]
+        if "column" in kwargs
+        else [kwargs["column_B"]]
+        if "column_B" in kwargs
+        else list(kwargs.get("column_list") or [])
+    )
     return ", ".join(dict.fromkeys(labels.get(name, name) for name in names)) or None
 
 
-def check_districts(frame: pd.DataFrame, file: str, column_label: str,
-                    name: str = "district_name", number: str = "district") -> None:
+def check_districts(
+    frame: pd.DataFrame, file: str, column_label: str, name: str = "district_name", number: str = "district"
+) -> None:
     """A district name that is given but maps to none of the official ten is an error naming it
     (district names are not personal data); an empty name is allowed. A value with a digit is
     never quoted: no district name has one, but a CPR number or an address pasted there does."""
@@ -187,12 +197,18 @@ def check_districts(frame: pd.DataFrame, file: str, column_label: str,
         parts = [f"unknown name(s): {', '.join(quoted[:5])}"] if quoted else []
         if withheld:
             parts.append(f"{withheld} value(s) with digits not shown: they may be personal data")
-        raise DeliveryError(file, "district name is one of the ten official districts", column_label,
-                            frame.loc[unknown, ROW].tolist(), detail="; ".join(parts))
+        raise DeliveryError(
+            file,
+            "district name is one of the ten official districts",
+            column_label,
+            frame.loc[unknown, ROW].tolist(),
+            detail="; ".join(parts),
+        )
 
 
-def check_reference_date(frame: pd.DataFrame, file: str, column_label: str, rule: str, months: set[int],
-                         day: int | None = None) -> None:
+def check_reference_date(
+    frame: pd.DataFrame, file: str, column_label: str, rule: str, months: set[int], day: int | None = None
+) -> None:
     """A reference date the source never has (day and month swapped in the file, or the wrong
     extract) is named, not published as a new period."""
     reference = pd.Timestamp(frame["reference_date"].iloc[0])
@@ -207,12 +223,23 @@ def person_register_expectations(origin_label: str, person: str, age_band: tuple
     low, high = age_band
     return [
         E.ExpectColumnValuesToNotBeNull(column="origin", description=f"origin ({origin_label}) is given"),
-        E.ExpectColumnValuesToBeInSet(column="origin", value_set=list(ORIGIN_GROUPS),
-                                      description=f"origin ({origin_label}) is one of Statistics Denmark's five categories"),
+        E.ExpectColumnValuesToBeInSet(
+            column="origin",
+            value_set=list(ORIGIN_GROUPS),
+            description=f"origin ({origin_label}) is one of Statistics Denmark's five categories",
+        ),
         E.ExpectColumnValuesToBeUnique(column="person_id", description=f"one row per {person}"),
         E.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="reference_date", column_B="birth_date", or_equal=True, ignore_row_if="either_value_is_missing",
-            description="date of birth is not after the reference date"),
-        E.ExpectColumnValuesToBeBetween(column="age", min_value=low, max_value=high,
-                                        description=f"age on the reference date within the register's {low}-{high} band"),
+            column_A="reference_date",
+            column_B="birth_date",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            description="date of birth is not after the reference date",
+        ),
+        E.ExpectColumnValuesToBeBetween(
+            column="age",
+            min_value=low,
+            max_value=high,
+            description=f"age on the reference date within the register's {low}-{high} band",
+        ),
     ]

@@ -62,20 +62,28 @@ def build(directory: Path, validated: list[Validated], run_name: str) -> Path:
     """
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.resource_identifiers import (ExpectationSuiteIdentifier,
-                                                                            ValidationResultIdentifier)
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
 
     context = gx.get_context(mode="ephemeral")
-    context.add_data_docs_site(SITE, {
-        "class_name": "SiteBuilder",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(directory.resolve())},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
+    context.add_data_docs_site(
+        SITE,
+        {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(directory.resolve())},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
     run = RunIdentifier(run_name=run_name, run_time=datetime.now(timezone.utc))
     for entry in validated:
         entry.result.meta.update(run_id=run, batch_spec={"data_asset_name": entry.file})  # shown as the page title
-        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=entry.result.suite_name), run,
-                                         batch_identifier=re.sub(r"[^\w.-]+", "_", entry.file))
+        key = ValidationResultIdentifier(
+            ExpectationSuiteIdentifier(name=entry.result.suite_name),
+            run,
+            batch_identifier=re.sub(r"[^\w.-]+", "_", entry.file),
+        )
         context.validation_results_store.set(key, entry.result)
     context.build_data_docs(site_names=[SITE])
     return directory / "index.html"

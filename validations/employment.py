@@ -14,8 +14,11 @@ KEY = ["area_code", "status", "origin", "age", "sex", "quarter"]
 REQUIRED = [*KEY, "reference_date", "count"]
 _VARIABLES = source_config(NAME)["variables"]
 # Staged columns as the StatBank answer names its variables: error messages point into it.
-FILE_COLUMNS = {**{staged: _VARIABLES[role] for role, staged in COLUMNS.items()},
-                "quarter": f"{_VARIABLES['time']}, {_VARIABLES['period']}", "count": CONTENT}
+FILE_COLUMNS = {
+    **{staged: _VARIABLES[role] for role, staged in COLUMNS.items()},
+    "quarter": f"{_VARIABLES['time']}, {_VARIABLES['period']}",
+    "count": CONTENT,
+}
 
 
 def expectations() -> list:
@@ -29,17 +32,20 @@ def expectations() -> list:
         "sex": ([codes["sex_all"]], "sex is both sexes"),
     }
     return [
-        *(E.ExpectColumnToExist(column=column, description=f"column {column} present")
-          for column in REQUIRED),
-        *(E.ExpectColumnValuesToBeInSet(column=column, value_set=values, description=rule)
-          for column, (values, rule) in allowed.items()),
+        *(E.ExpectColumnToExist(column=column, description=f"column {column} present") for column in REQUIRED),
+        *(
+            E.ExpectColumnValuesToBeInSet(column=column, value_set=values, description=rule)
+            for column, (values, rule) in allowed.items()
+        ),
         E.ExpectColumnValuesToMatchRegex(
-            column="quarter", regex=rf"^\d{{4}}(?:{quarters})$",
-            description="quarter is a year and a configured quarter, e.g. 2012K3"),
-        E.ExpectColumnValuesToBeBetween(
-            column="count", min_value=0, description="count is not negative"),
+            column="quarter",
+            regex=rf"^\d{{4}}(?:{quarters})$",
+            description="quarter is a year and a configured quarter, e.g. 2012K3",
+        ),
+        E.ExpectColumnValuesToBeBetween(column="count", min_value=0, description="count is not negative"),
         E.ExpectCompoundColumnsToBeUnique(
-            column_list=KEY, description="one count per area, status, origin, age, sex and quarter"),
+            column_list=KEY, description="one count per area, status, origin, age, sex and quarter"
+        ),
     ]
 
 

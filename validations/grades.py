@@ -9,7 +9,6 @@ One school year per delivery is enforced by the reader, which needs it for the r
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.config import source_config
 from barometer.sources.base import ROW, StagedDelivery
 from barometer.sources.errors import DeliveryError
@@ -19,8 +18,15 @@ from barometer.validations.common import check, gx_expectations
 NAME = "grades"
 # Staged columns as the delivered file names them: error messages point into the file.
 FILE_COLUMNS = {"person_id": "cpr", **TEXT_COLUMNS, "reference_date": "skoleaar"}
-EDUCATIONS = ["Grundskole", "Gymnasial", "Erhvervsfaglig", "Kort videregående",
-              "Mellemlang videregående", "Lang videregående", "Uoplyst"]
+EDUCATIONS = [
+    "Grundskole",
+    "Gymnasial",
+    "Erhvervsfaglig",
+    "Kort videregående",
+    "Mellemlang videregående",
+    "Lang videregående",
+    "Uoplyst",
+]
 EMPLOYMENTS = ["Beskæftiget", "Ledig", "Uden for arbejdsstyrken", "Uoplyst"]
 INCOME_DECILES = [str(decile) for decile in range(1, 11)]
 # staged column -> rule: what must be the same on every row of a pupil
@@ -37,20 +43,33 @@ def expectations() -> list:
     config = source_config(NAME)
     E = gx_expectations()
     return [
-        E.ExpectColumnValuesToBeInSet(column="grade", value_set=config["grade_scale"] + config["not_grades"],
-                                      description="karakter is on the 7-point scale (12, 10, 7, 4, 02, 00, -3) or IM, FR or empty"),
-        E.ExpectColumnValuesToBeInSet(column="bilingual", value_set=["J", "N"],
-                                      description="tosproget is J (bilingual) or N (monolingual)"),
-        E.ExpectColumnValuesToBeInSet(column="parents_education", value_set=EDUCATIONS,
-                                      description="foraeldre_uddannelse is one of the ministry's seven education levels"),
-        E.ExpectColumnValuesToBeInSet(column="parents_employment", value_set=EMPLOYMENTS,
-                                      description="foraeldre_beskaeftigelse is employed, unemployed, outside the labour force or unknown"),
-        E.ExpectColumnValuesToBeInSet(column="income_decile", value_set=INCOME_DECILES,
-                                      description="husstandsindkomst_decil is 1-10 or empty"),
-        E.ExpectColumnValuesToMatchRegex(column="school", regex=r"^\d{6}$",
-                                         description="institutionsnummer is a six-digit school number"),
-        E.ExpectCompoundColumnsToBeUnique(column_list=["person_id", "subject"],
-                                          description="one row per pupil and exam subject (fag)"),
+        E.ExpectColumnValuesToBeInSet(
+            column="grade",
+            value_set=config["grade_scale"] + config["not_grades"],
+            description="karakter is on the 7-point scale (12, 10, 7, 4, 02, 00, -3) or IM, FR or empty",
+        ),
+        E.ExpectColumnValuesToBeInSet(
+            column="bilingual", value_set=["J", "N"], description="tosproget is J (bilingual) or N (monolingual)"
+        ),
+        E.ExpectColumnValuesToBeInSet(
+            column="parents_education",
+            value_set=EDUCATIONS,
+            description="foraeldre_uddannelse is one of the ministry's seven education levels",
+        ),
+        E.ExpectColumnValuesToBeInSet(
+            column="parents_employment",
+            value_set=EMPLOYMENTS,
+            description="foraeldre_beskaeftigelse is employed, unemployed, outside the labour force or unknown",
+        ),
+        E.ExpectColumnValuesToBeInSet(
+            column="income_decile", value_set=INCOME_DECILES, description="husstandsindkomst_decil is 1-10 or empty"
+        ),
+        E.ExpectColumnValuesToMatchRegex(
+            column="school", regex=r"^\d{6}$", description="institutionsnummer is a six-digit school number"
+        ),
+        E.ExpectCompoundColumnsToBeUnique(
+            column_list=["person_id", "subject"], description="one row per pupil and exam subject (fag)"
+        ),
     ]
 
 
@@ -67,8 +86,13 @@ def check_one_per_pupil(table: pd.DataFrame, file: str) -> None:
     for column, rule in ONE_PER_PUPIL.items():
         distinct = table.groupby("person_id")[column].transform("nunique", dropna=False)
         if (distinct > 1).any():
-            raise DeliveryError(file, rule, FILE_COLUMNS[column], table.loc[distinct > 1, ROW].tolist(),
-                                detail=f"{table.loc[distinct > 1, 'person_id'].nunique()} pupil(s) differ")
+            raise DeliveryError(
+                file,
+                rule,
+                FILE_COLUMNS[column],
+                table.loc[distinct > 1, ROW].tolist(),
+                detail=f"{table.loc[distinct > 1, 'person_id'].nunique()} pupil(s) differ",
+            )
 
 
 def check_both_languages_graded(table: pd.DataFrame, file: str, scale: list[str]) -> None:
@@ -77,5 +101,9 @@ def check_both_languages_graded(table: pd.DataFrame, file: str, scale: list[str]
     graded = set(table.loc[table["grade"].isin(scale), "bilingual"])
     missing = [flag for flag in ("J", "N") if flag not in graded]
     if missing:
-        raise DeliveryError(file, "the school year has graded bilingual (J) and monolingual (N) pupils",
-                            FILE_COLUMNS["bilingual"], detail=f"no graded pupil has tosproget {missing[0]}")
+        raise DeliveryError(
+            file,
+            "the school year has graded bilingual (J) and monolingual (N) pupils",
+            FILE_COLUMNS["bilingual"],
+            detail=f"no graded pupil has tosproget {missing[0]}",
+        )

@@ -9,9 +9,16 @@ from barometer.sources.safety import NAME, TABLES
 from barometer.validations.common import check, check_districts, gx_expectations
 
 # Staged columns as the delivered sheet names them: error messages point into the file.
-FILE_COLUMNS = {"area_id": "Område-ID", "area_name": "Område", "district_name": "Bydel", "district": "Bydel",
-                "year": "År", "index": "Indeks", "reports_per_1000": "Anmeldelser pr. 1.000 indb.",
-                "insecure_percent": "Utryghed (%)"}
+FILE_COLUMNS = {
+    "area_id": "Område-ID",
+    "area_name": "Område",
+    "district_name": "Bydel",
+    "district": "Bydel",
+    "year": "År",
+    "index": "Indeks",
+    "reports_per_1000": "Anmeldelser pr. 1.000 indb.",
+    "insecure_percent": "Utryghed (%)",
+}
 
 
 def expectations() -> list:

@@ -8,7 +8,6 @@ One reference date per delivery is enforced when reading (`single_reference_date
 from __future__ import annotations
 
 import pandas as pd
-
 from barometer.config import source_config
 from barometer.sources.base import ROW, StagedDelivery, folder_file
 from barometer.sources.errors import DeliveryError
@@ -19,11 +18,24 @@ SCHOOL_TYPES = ["Folkeskole", "Privatskole", "Specialskole"]
 AGE_BAND = (6, 16)
 # Per table, staged columns as the delivered files name them: error messages point into the file.
 FILE_COLUMNS = {
-    "schools": {"school_number": "institutionsnummer", "school_name": "skolenavn", "district_name": "bydel",
-                "district": "bydel", "school_type": "skoletype"},
-    "pupils": {"person_id": "cpr", "birth_date": "cpr", "age": "cpr", "school_number": "institutionsnummer",
-               "district_name": "bopaelsbydel", "district": "bopaelsbydel", "bilingual_code": "tosproget",
-               "bilingual": "tosproget", "reference_date": "opgoerelsesdato"},
+    "schools": {
+        "school_number": "institutionsnummer",
+        "school_name": "skolenavn",
+        "district_name": "bydel",
+        "district": "bydel",
+        "school_type": "skoletype",
+    },
+    "pupils": {
+        "person_id": "cpr",
+        "birth_date": "cpr",
+        "age": "cpr",
+        "school_number": "institutionsnummer",
+        "district_name": "bopaelsbydel",
+        "district": "bopaelsbydel",
+        "bilingual_code": "tosproget",
+        "bilingual": "tosproget",
+        "reference_date": "opgoerelsesdato",
+    },
 }
 
 
@@ -33,11 +45,17 @@ def school_expectations(counted_types: list[str]) -> list:
         E.ExpectColumnValuesToNotBeNull(column="school_number", description="school number is given"),
         E.ExpectColumnValuesToBeUnique(column="school_number", description="one row per school"),
         E.ExpectColumnValuesToNotBeNull(column="school_type", description="school type is given"),
-        E.ExpectColumnValuesToBeInSet(column="school_type", value_set=SCHOOL_TYPES,
-                                      description="school type is Folkeskole, Privatskole or Specialskole"),
+        E.ExpectColumnValuesToBeInSet(
+            column="school_type",
+            value_set=SCHOOL_TYPES,
+            description="school type is Folkeskole, Privatskole or Specialskole",
+        ),
         E.ExpectColumnValuesToNotBeNull(
-            column="district", row_condition=f"school_type in {counted_types!r}", condition_parser="pandas",
-            description="a school whose pupils are compared with its district has a district"),
+            column="district",
+            row_condition=f"school_type in {counted_types!r}",
+            condition_parser="pandas",
+            description="a school whose pupils are compared with its district has a district",
+        ),
     ]
 
 
@@ -46,11 +64,15 @@ def pupil_expectations() -> list:
     return [
         E.ExpectColumnValuesToBeUnique(column="person_id", description="one row per pupil"),
         E.ExpectColumnValuesToNotBeNull(column="bilingual_code", description="bilingual flag is given"),
-        E.ExpectColumnValuesToBeInSet(column="bilingual_code", value_set=list(BILINGUAL_CODES),
-                                      description="bilingual flag (tosproget) is J or N"),
+        E.ExpectColumnValuesToBeInSet(
+            column="bilingual_code", value_set=list(BILINGUAL_CODES), description="bilingual flag (tosproget) is J or N"
+        ),
         E.ExpectColumnValuesToBeBetween(
-            column="age", min_value=AGE_BAND[0], max_value=AGE_BAND[1],
-            description="age on the reference date (from the CPR number) within the register's 6-16 band"),
+            column="age",
+            min_value=AGE_BAND[0],
+            max_value=AGE_BAND[1],
+            description="age on the reference date (from the CPR number) within the register's 6-16 band",
+        ),
     ]
 
 
@@ -58,20 +80,29 @@ def check_schools_listed(pupils: pd.DataFrame, schools: pd.DataFrame, file: str)
     """A pupil's school number, when given, is in the delivery's school list."""
     unlisted = pupils["school_number"].notna() & ~pupils["school_number"].isin(schools["school_number"])
     if unlisted.any():
-        raise DeliveryError(file, "pupil's school is in the school list", FILE_COLUMNS["pupils"]["school_number"],
-                            pupils.loc[unlisted, ROW].tolist(),
-                            detail=f"{int(unlisted.sum())} row(s) name a school the list lacks")
+        raise DeliveryError(
+            file,
+            "pupil's school is in the school list",
+            FILE_COLUMNS["pupils"]["school_number"],
+            pupils.loc[unlisted, ROW].tolist(),
+            detail=f"{int(unlisted.sum())} row(s) name a school the list lacks",
+        )
 
 
-def check_districts_have_pupils(schools: pd.DataFrame, pupils: pd.DataFrame, counted_types: list[str],
-                                file: str) -> None:
+def check_districts_have_pupils(
+    schools: pd.DataFrame, pupils: pd.DataFrame, counted_types: list[str], file: str
+) -> None:
     """Indicator 1.3 compares a school with the pupils living in its district: a compared school
     whose district is nobody's home district (bopaelsbydel blanked or wrong) cannot be compared."""
     compared = schools["school_type"].isin(counted_types) & schools["school_number"].isin(pupils["school_number"])
     alone = compared & ~schools["district"].isin(pupils["district"].dropna())
     if alone.any():
-        raise DeliveryError(file, "a compared school's district is the home district (bopaelsbydel) of a pupil",
-                            FILE_COLUMNS["schools"]["district"], schools.loc[alone, ROW].tolist())
+        raise DeliveryError(
+            file,
+            "a compared school's district is the home district (bopaelsbydel) of a pupil",
+            FILE_COLUMNS["schools"]["district"],
+            schools.loc[alone, ROW].tolist(),
+        )
 
 
 def validate(staged: StagedDelivery) -> None:
@@ -80,8 +111,9 @@ def validate(staged: StagedDelivery) -> None:
     schools_file = folder_file(staged.delivery, config["files"]["schools"])[1]
     pupils_file = folder_file(staged.delivery, config["files"]["pupils"])[1]
     counted_types = config["school_types_counted"]
-    check_reference_date(pupils, pupils_file, FILE_COLUMNS["pupils"]["reference_date"],
-                         "reference date is in November", {11})
+    check_reference_date(
+        pupils, pupils_file, FILE_COLUMNS["pupils"]["reference_date"], "reference date is in November", {11}
+    )
     check_districts(schools, schools_file, FILE_COLUMNS["schools"]["district_name"])
     check_districts(pupils, pupils_file, FILE_COLUMNS["pupils"]["district_name"])
     check(schools, school_expectations(counted_types), schools_file, f"{NAME}.schools", FILE_COLUMNS["schools"])

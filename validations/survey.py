@@ -9,8 +9,14 @@ from barometer.sources.survey import DATE_RULE, NAME
 from barometer.validations.common import check, check_districts, gx_expectations
 
 # Staged columns as the delivered file names them (answer columns keep theirs).
-FILE_COLUMNS = {"respondent_id": "respondent_id", "interview_date": "interviewdato", "weight": "vaegt",
-                "origin_group": "gruppe", "district_name": "bydel", "district": "bydel"}
+FILE_COLUMNS = {
+    "respondent_id": "respondent_id",
+    "interview_date": "interviewdato",
+    "weight": "vaegt",
+    "origin_group": "gruppe",
+    "district_name": "bydel",
+    "district": "bydel",
+}
 
 
 def answer_codes(config: dict) -> tuple[list[str], list[str]]:
@@ -31,17 +37,22 @@ def expectations() -> list:
         E.ExpectColumnValuesToNotBeNull(column="respondent_id", description="respondent_id is given"),
         E.ExpectColumnValuesToBeUnique(column="respondent_id", description="one row per respondent"),
         E.ExpectColumnValuesToNotBeNull(column="interview_date", description=DATE_RULE),
-        E.ExpectColumnValuesToNotBeNull(column="weight",
-                                        description="weight (vaegt) is a number with a decimal comma"),
-        E.ExpectColumnValuesToBeBetween(column="weight", min_value=0, strict_min=True,
-                                        description="weight (vaegt) is positive"),
-        E.ExpectColumnValuesToNotBeNull(column="origin_group",
-                                        description="group (gruppe) is minoritet or majoritet"),
-        *[E.ExpectColumnValuesToBeInSet(column=item, value_set=index_codes,
-                                        description=f"answer code is {', '.join(index_codes)} or empty")
-          for item in config["index_items"]],
-        E.ExpectColumnValuesToBeInSet(column=discrimination, value_set=yes_no_codes,
-                                      description=f"answer code is {', '.join(yes_no_codes)} or empty"),
+        E.ExpectColumnValuesToNotBeNull(column="weight", description="weight (vaegt) is a number with a decimal comma"),
+        E.ExpectColumnValuesToBeBetween(
+            column="weight", min_value=0, strict_min=True, description="weight (vaegt) is positive"
+        ),
+        E.ExpectColumnValuesToNotBeNull(column="origin_group", description="group (gruppe) is minoritet or majoritet"),
+        *[
+            E.ExpectColumnValuesToBeInSet(
+                column=item, value_set=index_codes, description=f"answer code is {', '.join(index_codes)} or empty"
+            )
+            for item in config["index_items"]
+        ],
+        E.ExpectColumnValuesToBeInSet(
+            column=discrimination,
+            value_set=yes_no_codes,
+            description=f"answer code is {', '.join(yes_no_codes)} or empty",
+        ),
     ]
 
 

@@ -8,17 +8,27 @@ from barometer.sources.workforce import MANAGER_FLAGS, NAME, ORIGIN_GROUPS, TABL
 from barometer.validations.common import check, gx_expectations
 
 # Staged columns as the delivered file names them: error messages point into the file.
-FILE_COLUMNS = {"person_id": "medarbejder_nr", "department": "forvaltning", "job_title": "stillingsbetegnelse",
-                "manager_flag": "leder", "is_manager": "leder", "origin": "herkomst", "origin_group": "herkomst",
-                "reference_date": "opgoerelsesdato"}
+FILE_COLUMNS = {
+    "person_id": "medarbejder_nr",
+    "department": "forvaltning",
+    "job_title": "stillingsbetegnelse",
+    "manager_flag": "leder",
+    "is_manager": "leder",
+    "origin": "herkomst",
+    "origin_group": "herkomst",
+    "reference_date": "opgoerelsesdato",
+}
 
 
 def expectations() -> list:
     E = gx_expectations()
     return [
         E.ExpectColumnValuesToBeInSet(column="manager_flag", value_set=MANAGER_FLAGS, description="leder is J or N"),
-        E.ExpectColumnValuesToBeInSet(column="origin", value_set=list(ORIGIN_GROUPS),
-                                      description="herkomst is dansk, vestlig, ikke-vestlig or uoplyst"),
+        E.ExpectColumnValuesToBeInSet(
+            column="origin",
+            value_set=list(ORIGIN_GROUPS),
+            description="herkomst is dansk, vestlig, ikke-vestlig or uoplyst",
+        ),
         E.ExpectColumnValuesToBeUnique(column="person_id", description="one row per employee (medarbejder_nr)"),
     ]
 

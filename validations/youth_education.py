@@ -6,24 +6,39 @@ from __future__ import annotations
 
 from barometer.sources.base import StagedDelivery
 from barometer.sources.youth_education import NAME, STATUSES
-from barometer.validations.common import (check, check_districts, check_reference_date, gx_expectations,
-                                        person_register_expectations)
+from barometer.validations.common import (
+    check,
+    check_districts,
+    check_reference_date,
+    gx_expectations,
+    person_register_expectations,
+)
 
 AGE_BAND = (14, 25)
 # Staged columns as the delivered sheet names them: error messages point into the file.
-FILE_COLUMNS = {"person_id": "CPR", "birth_date": "Fødselsdato", "age": "Fødselsdato", "origin": "Herkomst",
-                "origin_group": "Herkomst", "district_name": "Bydel", "district": "Bydel", "status": "Status",
-                "reference_date": "Opgørelsesdato"}
+FILE_COLUMNS = {
+    "person_id": "CPR",
+    "birth_date": "Fødselsdato",
+    "age": "Fødselsdato",
+    "origin": "Herkomst",
+    "origin_group": "Herkomst",
+    "district_name": "Bydel",
+    "district": "Bydel",
+    "status": "Status",
+    "reference_date": "Opgørelsesdato",
+}
 
 
 def expectations() -> list:
     E = gx_expectations()
     return [
-        E.ExpectColumnValuesToNotBeNull(column="birth_date",
-                                        description="date of birth is a date (or, if empty, the CPR number's)"),
+        E.ExpectColumnValuesToNotBeNull(
+            column="birth_date", description="date of birth is a date (or, if empty, the CPR number's)"
+        ),
         E.ExpectColumnValuesToNotBeNull(column="status", description="status is given"),
-        E.ExpectColumnValuesToBeInSet(column="status", value_set=STATUSES,
-                                      description="status is completed, enrolled or not enrolled"),
+        E.ExpectColumnValuesToBeInSet(
+            column="status", value_set=STATUSES, description="status is completed, enrolled or not enrolled"
+        ),
     ] + person_register_expectations("Herkomst", "person", AGE_BAND)
 
 

@@ -16,11 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from barometer.warehouse.schema import CORE_SCHEMA
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-
-from barometer.warehouse.schema import CORE_SCHEMA
 
 if TYPE_CHECKING:  # Alembic is imported where it is used: readers of the warehouse never need it
     from alembic.config import Config
@@ -36,22 +35,38 @@ FREE_SPACE = "free space on its disk and run the refresh again"
 # say the last two; the others only count in an OperationalError (the connection or the disk).
 ACCESS_PROBLEMS = [
     (("file is not a database",), "is not an SQLite database", f"point {WHERE} at the warehouse file"),
-    (("permission denied",), "refuses this login what a refresh does",
-     "refresh with the warehouse owner's login (analysts' logins only read)"),
+    (
+        ("permission denied",),
+        "refuses this login what a refresh does",
+        "refresh with the warehouse owner's login (analysts' logins only read)",
+    ),
 ]
 OPERATIONAL_PROBLEMS = [
-    (("password authentication failed", "no password supplied", "role \""),
-     "refused the login", "check the user in the URL and its password in ~/.pgpass or PGPASSWORD"),
-    (("database \"",), "has no such database",
-     f"create it (createdb) or correct the database name in {WHERE}"),
-    (("connection refused", "could not translate host name", "name or service not known", "timeout expired",
-      "no route to host", "network is unreachable"),
-     "cannot be reached", f"check the host and port in {WHERE} and that PostgreSQL is running there"),
-    (("database or disk is full", "no space left on device", "disk quota exceeded"), "is out of disk space",
-     FREE_SPACE),
+    (
+        ("password authentication failed", "no password supplied", 'role "'),
+        "refused the login",
+        "check the user in the URL and its password in ~/.pgpass or PGPASSWORD",
+    ),
+    (('database "',), "has no such database", f"create it (createdb) or correct the database name in {WHERE}"),
+    (
+        (
+            "connection refused",
+            "could not translate host name",
+            "name or service not known",
+            "timeout expired",
+            "no route to host",
+            "network is unreachable",
+        ),
+        "cannot be reached",
+        f"check the host and port in {WHERE} and that PostgreSQL is running there",
+    ),
+    (
+        ("database or disk is full", "no space left on device", "disk quota exceeded"),
+        "is out of disk space",
+        FREE_SPACE,
+    ),
     (("attempt to write a readonly database", "read-only file system"), "is read-only", MAKE_WRITABLE),
-    (("unable to open database file",), "cannot be opened (its folder is missing or not writable)",
-     MAKE_WRITABLE),
+    (("unable to open database file",), "cannot be opened (its folder is missing or not writable)", MAKE_WRITABLE),
     *ACCESS_PROBLEMS,
 ]
 FILE_PROBLEMS = {  # errno of a refused file operation beside an SQLite warehouse
@@ -128,8 +143,9 @@ def explained_faults(url: str) -> Iterator[None]:
         if not operational:
             raise
         first_line = str(error.orig or error).strip().splitlines()[0]
-        raise WarehouseUnavailable(url, f"could not be used ({first_line})",
-                                   f"check {WHERE} and this login's access") from None
+        raise WarehouseUnavailable(
+            url, f"could not be used ({first_line})", f"check {WHERE} and this login's access"
+        ) from None
     except OSError as error:
         if error.errno not in FILE_PROBLEMS:
             raise
@@ -157,12 +173,12 @@ def _check_sqlite_folder(url: str, database: Path) -> None:
     """SQLite writes the file and, beside it, its journal; the refresh lock lives there too."""
     folder = database.absolute().parent
     if not folder.is_dir():
-        raise WarehouseUnavailable(url, f"cannot be written: {folder} {FILE_PROBLEMS[errno.ENOENT][0]}",
-                                   FILE_PROBLEMS[errno.ENOENT][1])
+        raise WarehouseUnavailable(
+            url, f"cannot be written: {folder} {FILE_PROBLEMS[errno.ENOENT][0]}", FILE_PROBLEMS[errno.ENOENT][1]
+        )
     for path, access in ((folder, os.W_OK | os.X_OK), (database, os.R_OK | os.W_OK)):
         if path.exists() and not os.access(path, access):
-            raise WarehouseUnavailable(url, f"cannot be written: {path} is read-only for this user",
-                                       MAKE_WRITABLE)
+            raise WarehouseUnavailable(url, f"cannot be written: {path} is read-only for this user", MAKE_WRITABLE)
 
 
 def head_revision() -> str:

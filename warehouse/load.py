@@ -12,12 +12,11 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Date, Engine, Float, delete, insert, inspect, select, text
-
 from barometer.config import Catalogue, Districts, period_code
 from barometer.transforms.common import KEY
 from barometer.warehouse import schema
 from barometer.warehouse.database import internal_schema, warehouse_exists
+from sqlalchemy import Connection, Date, Engine, Float, delete, insert, inspect, select, text
 
 VALUE_COLUMNS = ["value", "numerator", "denominator", "n", "ci_low", "ci_high"]
 DECIMALS = 10  # stored precision: keeps re-runs bit-identical across float noise
@@ -54,10 +53,16 @@ def load(engine: Engine, request: LoadRequest, edition_entries) -> None:
         entries = edition_entries(stored)
         _write_edition(connection, request.edition, entries, request.run_id)
         _write_source_inputs(connection, request.source_inputs, request.run_id)
-        connection.execute(insert(schema.run).values(
-            run_id=request.run_id, edition_code=request.edition, started_at=request.started_at,
-            finished_at=datetime.now(request.started_at.tzinfo), status=request.status,
-            summary=request.summary))
+        connection.execute(
+            insert(schema.run).values(
+                run_id=request.run_id,
+                edition_code=request.edition,
+                started_at=request.started_at,
+                finished_at=datetime.now(request.started_at.tzinfo),
+                status=request.status,
+                summary=request.summary,
+            )
+        )
 
 
 def _replace_all(connection: Connection, table, rows: list[dict]) -> None:
@@ -67,26 +72,54 @@ def _replace_all(connection: Connection, table, rows: list[dict]) -> None:
 
 
 def _write_dimensions(connection: Connection, catalogue: Catalogue, districts: Districts) -> None:
-    _replace_all(connection, schema.goal, [
-        {"goal": int(number), **{k: g[k] for k in ("name_da", "name_en", "policy_area")}}
-        for number, g in catalogue.goals.items()])
-    _replace_all(connection, schema.indicator, [_indicator_row(code, ind) for code, ind in catalogue.indicators.items()])
-    _replace_all(connection, schema.population_group, [
-        {"group_code": code, "name_da": g["name_da"], "name_en": g["name_en"]} for code, g in catalogue.groups.items()])
+    _replace_all(
+        connection,
+        schema.goal,
+        [
+            {"goal": int(number), **{k: g[k] for k in ("name_da", "name_en", "policy_area")}}
+            for number, g in catalogue.goals.items()
+        ],
+    )
+    _replace_all(
+        connection, schema.indicator, [_indicator_row(code, ind) for code, ind in catalogue.indicators.items()]
+    )
+    _replace_all(
+        connection,
+        schema.population_group,
+        [
+            {"group_code": code, "name_da": g["name_da"], "name_en": g["name_en"]}
+            for code, g in catalogue.groups.items()
+        ],
+    )
     city = {"area_code": districts.municipality_code, "name": "København", "level": "municipality"}
-    _replace_all(connection, schema.area, [city] + [
-        {"area_code": districts.area_code(number), "name": name, "level": "district"}
-        for number, name in sorted(districts.names.items())])
+    _replace_all(
+        connection,
+        schema.area,
+        [city]
+        + [
+            {"area_code": districts.area_code(number), "name": name, "level": "district"}
+            for number, name in sorted(districts.names.items())
+        ],
+    )
 
 
 def _indicator_row(code: str, ind: dict) -> dict:
     target = ind.get("target") or {}
     return {
-        "indicator_code": code, "goal": ind["goal"], "name_da": ind["name_da"], "name_en": ind["name_en"],
-        "unit": ind["unit"], "direction": ind["direction"], "source": ind["source"],
-        "frequency": ind["frequency"], "reference_date": ind.get("reference_date"),
-        "method": ind.get("method"), "target_value": target.get("value"), "target_year": target.get("year"),
-        "target_group": target.get("group"), "measured": bool(ind.get("measured", True)),
+        "indicator_code": code,
+        "goal": ind["goal"],
+        "name_da": ind["name_da"],
+        "name_en": ind["name_en"],
+        "unit": ind["unit"],
+        "direction": ind["direction"],
+        "source": ind["source"],
+        "frequency": ind["frequency"],
+        "reference_date": ind.get("reference_date"),
+        "method": ind.get("method"),
+        "target_value": target.get("value"),
+        "target_year": target.get("year"),
+        "target_group": target.get("group"),
+        "measured": bool(ind.get("measured", True)),
     }
 
 
@@ -122,9 +155,14 @@ def _read(connection: Connection, table, *where) -> pd.DataFrame:
 def read_edition(engine: Engine, edition: str, area_code: str) -> pd.DataFrame:
     """One edition's entries for one area, as the public view shows them."""
     with engine.connect() as connection:
-        return pd.read_sql(text("SELECT * FROM barometer_edition WHERE edition_code = :edition "
-                                "AND area_code = :area ORDER BY indicator_code, group_code"),
-                           connection, params={"edition": edition, "area": area_code})
+        return pd.read_sql(
+            text(
+                "SELECT * FROM barometer_edition WHERE edition_code = :edition "
+                "AND area_code = :area ORDER BY indicator_code, group_code"
+            ),
+            connection,
+            params={"edition": edition, "area": area_code},
+        )
 
 
 def read_observations(connection: Connection) -> pd.DataFrame:
@@ -134,8 +172,7 @@ def read_observations(connection: Connection) -> pd.DataFrame:
 def _carry_run_ids(new: pd.DataFrame, old: pd.DataFrame, keys: list[str], run_id: str) -> pd.Series:
     """The old row's run id where a row is unchanged, this run's id where it is new or changed."""
     compared = [c for c in new.columns if c not in keys and c != "run_id"]
-    merged = new[keys + compared].merge(old[keys + compared + ["run_id"]], on=keys, how="left",
-                                        suffixes=("", "_old"))
+    merged = new[keys + compared].merge(old[keys + compared + ["run_id"]], on=keys, how="left", suffixes=("", "_old"))
     same = merged["run_id"].notna().to_numpy().copy()
     for column in compared:
         a, b = merged[column], merged[f"{column}_old"]
@@ -167,16 +204,28 @@ def _write_observations(connection: Connection, request: LoadRequest) -> None:
     columns = [c.name for c in table.columns if c.name != "run_id"]
     for code, rows in new.groupby("indicator_code"):
         dates = sorted(rows["reference_date"].unique())
-        _replace_rows(connection, table, rows[columns], KEY, request.run_id,
-                      table.c.indicator_code == code, table.c.reference_date.in_(dates))
+        _replace_rows(
+            connection,
+            table,
+            rows[columns],
+            KEY,
+            request.run_id,
+            table.c.indicator_code == code,
+            table.c.reference_date.in_(dates),
+        )
 
 
 def _write_edition(connection: Connection, edition: str, entries: pd.DataFrame, run_id: str) -> None:
     table = schema.edition_entry
     entries = entries.assign(edition_code=edition)
-    _replace_rows(connection, table, entries[[c.name for c in table.columns if c.name != "run_id"]],
-                  ["edition_code", "indicator_code", "group_code", "area_code"], run_id,
-                  table.c.edition_code == edition)
+    _replace_rows(
+        connection,
+        table,
+        entries[[c.name for c in table.columns if c.name != "run_id"]],
+        ["edition_code", "indicator_code", "group_code", "area_code"],
+        run_id,
+        table.c.edition_code == edition,
+    )
 
 
 def _write_source_inputs(connection: Connection, inputs: dict[str, tuple[str, str]], run_id: str) -> None:
@@ -188,8 +237,7 @@ def _write_source_inputs(connection: Connection, inputs: dict[str, tuple[str, st
         if old is not None and (old.fingerprint, old.outcome) == (fingerprint, outcome):
             continue
         connection.execute(delete(table).where(table.c.source == source))
-        connection.execute(insert(table).values(source=source, fingerprint=fingerprint, outcome=outcome,
-                                                run_id=run_id))
+        connection.execute(insert(table).values(source=source, fingerprint=fingerprint, outcome=outcome, run_id=run_id))
 
 
 def read_source_inputs(engine: Engine) -> dict[str, tuple[str, str]]:

@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from barometer.warehouse.database import connect, explained_faults
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-
-from barometer.warehouse.database import connect, explained_faults
 
 ADVISORY_KEY = 0x6261726F  # 'baro'
 
@@ -27,7 +26,8 @@ class WarehouseBusy(Exception):
         super().__init__(
             f"Another refresh is running against this warehouse (waited {waited:.0f} s). Refreshes never "
             "interleave: wait for it to finish (see the Prefect UI or `prefect flow-run ls`) and run "
-            "again, or set BAROMETER_LOCK_WAIT_SECONDS to wait longer.")
+            "again, or set BAROMETER_LOCK_WAIT_SECONDS to wait longer."
+        )
 
     def text(self) -> str:
         """What the CLI prints for a refresh that could not start, as for a RefreshReport."""
@@ -38,9 +38,12 @@ class CommittedMeanwhile(WarehouseBusy):
     """Another refresh loaded this warehouse between this one's start and its load."""
 
     def __init__(self) -> None:
-        Exception.__init__(self, "Another refresh committed to this warehouse while this one was reading its "
-                           "inputs. Nothing was written, so that older results never replace newer ones: "
-                           "run the refresh again.")
+        Exception.__init__(
+            self,
+            "Another refresh committed to this warehouse while this one was reading its "
+            "inputs. Nothing was written, so that older results never replace newer ones: "
+            "run the refresh again.",
+        )
 
 
 def _poll(try_lock, wait_seconds: float) -> None:
@@ -64,12 +67,14 @@ def refresh_lock(url: str, wait_seconds: float = 0.0) -> Iterator[None]:
         with explained_faults(url):
             handle = path.open("a")
         with handle:
+
             def try_lock() -> bool:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     return True
                 except BlockingIOError:
                     return False
+
             _poll(try_lock, wait_seconds)
             try:
                 yield
@@ -81,9 +86,12 @@ def refresh_lock(url: str, wait_seconds: float = 0.0) -> Iterator[None]:
         with explained_faults(url):
             connection = engine.connect()
         with connection:
+
             def try_lock() -> bool:
-                return bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                               {"key": ADVISORY_KEY}).scalar())
+                return bool(
+                    connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
+                )
+
             _poll(try_lock, wait_seconds)
             try:
                 yield

@@ -8,10 +8,9 @@ whitelisted with `safe_identifier`; the one value (a role name in a lookup) is a
 
 from __future__ import annotations
 
+from barometer.warehouse.schema import CORE_SCHEMA, PUBLIC_VIEWS, safe_identifier
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
-
-from barometer.warehouse.schema import CORE_SCHEMA, PUBLIC_VIEWS, safe_identifier
 
 ANALYST_ROLE = "barometer_analyst"
 PUBLIC_SCHEMA = "public"
@@ -58,6 +57,7 @@ def create_role(connection: Connection, role: str) -> None:
             raise PermissionError(
                 f"The warehouse user may not create the role {role}. Have a database administrator run "
                 f"`CREATE ROLE {role} NOLOGIN;` once (or grant the user CREATEROLE), then refresh again; "
-                "see docs/privacy.md.") from None
+                "see docs/privacy.md."
+            ) from None
         if state not in ROLE_EXISTS:
             raise

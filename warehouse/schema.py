@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table,
-                        Text)
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text
 
 CORE_SCHEMA = "barometer_core"
 PUBLIC_VIEWS = ["barometer_observation", "barometer_edition", "barometer_delivery", "indicator_catalogue"]
@@ -18,7 +17,8 @@ PUBLIC_VIEWS = ["barometer_observation", "barometer_edition", "barometer_deliver
 metadata = MetaData(schema=CORE_SCHEMA)
 
 goal = Table(
-    "goal", metadata,
+    "goal",
+    metadata,
     Column("goal", Integer, primary_key=True),
     Column("name_da", Text, nullable=False),
     Column("name_en", Text, nullable=False),
@@ -26,7 +26,8 @@ goal = Table(
 )
 
 indicator = Table(
-    "indicator", metadata,
+    "indicator",
+    metadata,
     Column("indicator_code", String(8), primary_key=True),
     Column("goal", Integer, nullable=False),
     Column("name_da", Text, nullable=False),
@@ -44,21 +45,24 @@ indicator = Table(
 )
 
 population_group = Table(
-    "population_group", metadata,
+    "population_group",
+    metadata,
     Column("group_code", String(16), primary_key=True),
     Column("name_da", Text, nullable=False),
     Column("name_en", Text, nullable=False),
 )
 
 area = Table(
-    "area", metadata,
+    "area",
+    metadata,
     Column("area_code", String(16), primary_key=True),
     Column("name", Text, nullable=False),
     Column("level", String(16), nullable=False),  # municipality | district
 )
 
 run = Table(
-    "run", metadata,
+    "run",
+    metadata,
     Column("run_id", String(64), primary_key=True),
     Column("edition_code", String(8), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
@@ -68,7 +72,8 @@ run = Table(
 )
 
 delivery = Table(
-    "delivery", metadata,
+    "delivery",
+    metadata,
     Column("delivery_id", String(32), primary_key=True),
     Column("source", String(32), nullable=False),
     Column("name", Text, nullable=False),
@@ -82,7 +87,8 @@ delivery = Table(
 )
 
 observation = Table(
-    "observation", metadata,
+    "observation",
+    metadata,
     Column("indicator_code", String(8), primary_key=True),
     Column("measure", String(32), primary_key=True),
     Column("group_code", String(16), primary_key=True),
@@ -101,7 +107,8 @@ observation = Table(
 )
 
 edition_entry = Table(
-    "edition_entry", metadata,
+    "edition_entry",
+    metadata,
     Column("edition_code", String(8), primary_key=True),
     Column("indicator_code", String(8), primary_key=True),
     Column("group_code", String(16), primary_key=True),
@@ -127,7 +134,8 @@ edition_entry = Table(
 )
 
 source_input = Table(
-    "source_input", metadata,
+    "source_input",
+    metadata,
     Column("source", String(32), primary_key=True),
     Column("fingerprint", String(64), nullable=False),  # flows/inputs.py: what it was computed from
     Column("outcome", Text, nullable=False),  # its deliveries and rejections, as last reported (JSON)

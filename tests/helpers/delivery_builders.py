@@ -11,12 +11,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from barometer.config import source_config
 from openpyxl import Workbook
 
-from barometer.config import source_config
-
-
 # --- valid deliveries in the real formats ---------------------------------------------------
+
 
 @dataclass
 class File:
@@ -80,84 +79,143 @@ YOUNG = ["150395-1234", "010794-2345", "241296-3456"]
 SCHOOL_CHILDREN = ["010503-4001", "120604-4012", "230905-4023", "050706-4034"]
 CHILDREN = ["120608-4012", "030910-4021", "150511-4033", "010102-4045"]
 CPRS = PUPILS + YOUNG + SCHOOL_CHILDREN + CHILDREN
-GRADE_COLUMNS = ["cpr", "institutionsnummer", "skoleaar", "fag", "karakter", "tosproget", "foraeldre_uddannelse",
-                 "foraeldre_beskaeftigelse", "husstandsindkomst_decil"]
+GRADE_COLUMNS = [
+    "cpr",
+    "institutionsnummer",
+    "skoleaar",
+    "fag",
+    "karakter",
+    "tosproget",
+    "foraeldre_uddannelse",
+    "foraeldre_beskaeftigelse",
+    "husstandsindkomst_decil",
+]
 
 
 def grades(name: str = "karakterer.csv", school_year: str = "2011/12") -> Spec:
     exams = [("Dansk, læsning", "12", "10", "7", "4"), ("Matematik, færdighedsregning", "7", "02", "4", "IM")]
     flags = ["N", "N", "J", "J"]
-    rows = [[cpr, "101001", school_year, subject, marks[i], flags[i], "Gymnasial", "Beskæftiget", "5"]
-            for subject, *marks in exams for i, cpr in enumerate(PUPILS)]
+    rows = [
+        [cpr, "101001", school_year, subject, marks[i], flags[i], "Gymnasial", "Beskæftiget", "5"]
+        for subject, *marks in exams
+        for i, cpr in enumerate(PUPILS)
+    ]
     return Spec("grades", name, {name: File(list(GRADE_COLUMNS), rows, encoding="cp1252")})
 
 
 def youth_education() -> Spec:
     on = date(2012, 10, 1)
-    rows = [[YOUNG[0], date(1995, 3, 15), "Dansk oprindelse", "Østerbro", "Gennemført ungdomsuddannelse", on],
-            [YOUNG[1], date(1994, 7, 1), "Efterkommer, ikke-vestlig", "Nørrebro", "I gang med ungdomsuddannelse", on],
-            [YOUNG[2], None, "Indvandrer, vestlig", "Vesterbro/Kgs. Enghave", "Ikke i gang", on]]
+    rows = [
+        [YOUNG[0], date(1995, 3, 15), "Dansk oprindelse", "Østerbro", "Gennemført ungdomsuddannelse", on],
+        [YOUNG[1], date(1994, 7, 1), "Efterkommer, ikke-vestlig", "Nørrebro", "I gang med ungdomsuddannelse", on],
+        [YOUNG[2], None, "Indvandrer, vestlig", "Vesterbro/Kgs. Enghave", "Ikke i gang", on],
+    ]
     header = ["CPR", "Fødselsdato", "Herkomst", "Bydel", "Status", "Opgørelsesdato"]
     return Spec("youth_education", "status.xlsx", {"status.xlsx": File(header, rows, sheet="Status")})
 
 
 def school_enrolment() -> Spec:
-    schools = [["101001", "Skolen ved Søerne", "Østerbro", "Folkeskole"],
-               ["101002", "Nørrebro Park Skole", "Nørrebro", "Folkeskole"],
-               ["280001", "Privatskolen", "", "Privatskole"]]
-    pupils = [[SCHOOL_CHILDREN[0], "101001", "Østerbro", "N", "2012-11-05"],
-              [SCHOOL_CHILDREN[1], "101002", "Nørrebro", "J", "2012-11-05"],
-              [SCHOOL_CHILDREN[2], "280001", "Nørrebro", "J", "2012-11-05"],
-              [SCHOOL_CHILDREN[3], "", "Valby", "N", "2012-11-05"]]
-    return Spec("school_enrolment", "elevudtraek_nov", {
-        "skoler_nov.csv": File(["institutionsnummer", "skolenavn", "bydel", "skoletype"], schools, "utf-8-sig"),
-        "elever_nov.csv": File(["cpr", "institutionsnummer", "bopaelsbydel", "tosproget", "opgoerelsesdato"],
-                               pupils, "utf-8-sig")})
+    schools = [
+        ["101001", "Skolen ved Søerne", "Østerbro", "Folkeskole"],
+        ["101002", "Nørrebro Park Skole", "Nørrebro", "Folkeskole"],
+        ["280001", "Privatskolen", "", "Privatskole"],
+    ]
+    pupils = [
+        [SCHOOL_CHILDREN[0], "101001", "Østerbro", "N", "2012-11-05"],
+        [SCHOOL_CHILDREN[1], "101002", "Nørrebro", "J", "2012-11-05"],
+        [SCHOOL_CHILDREN[2], "280001", "Nørrebro", "J", "2012-11-05"],
+        [SCHOOL_CHILDREN[3], "", "Valby", "N", "2012-11-05"],
+    ]
+    return Spec(
+        "school_enrolment",
+        "elevudtraek_nov",
+        {
+            "skoler_nov.csv": File(["institutionsnummer", "skolenavn", "bydel", "skoletype"], schools, "utf-8-sig"),
+            "elever_nov.csv": File(
+                ["cpr", "institutionsnummer", "bopaelsbydel", "tosproget", "opgoerelsesdato"], pupils, "utf-8-sig"
+            ),
+        },
+    )
 
 
 def childcare() -> Spec:
-    institutions = [["1001", "Børnehuset Mælkebøtten", "Børnehave", "Nørrebro"],
-                    ["1002", "Vuggestuen Solsikken", "Vuggestue", "Østerbro"]]
-    children = [[CHILDREN[0], "2008-06-12", "Dansk oprindelse", "Nørrebro", "1001", "2012-11-01"],
-                [CHILDREN[1], "", "Efterkommer, ikke-vestlig", "Nørrebro", "1001", "2012-11-01"],
-                [CHILDREN[2], "2011-05-15", "Indvandrer, vestlig", "Østerbro", "1002", "2012-11-01"],
-                [CHILDREN[3], "2002-01-01", "Dansk oprindelse", "Østerbro", "", "2012-11-01"]]
-    return Spec("childcare", "pladsanvisning_nov", {
-        "institutioner_nov.csv": File(["institution_id", "navn", "type", "bydel"], institutions, sep=",",
-                                      quoted=True),
-        "boern_nov.csv": File(["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id",
-                               "opgoerelsesdato"], children, sep=",", quoted=True)})
+    institutions = [
+        ["1001", "Børnehuset Mælkebøtten", "Børnehave", "Nørrebro"],
+        ["1002", "Vuggestuen Solsikken", "Vuggestue", "Østerbro"],
+    ]
+    children = [
+        [CHILDREN[0], "2008-06-12", "Dansk oprindelse", "Nørrebro", "1001", "2012-11-01"],
+        [CHILDREN[1], "", "Efterkommer, ikke-vestlig", "Nørrebro", "1001", "2012-11-01"],
+        [CHILDREN[2], "2011-05-15", "Indvandrer, vestlig", "Østerbro", "1002", "2012-11-01"],
+        [CHILDREN[3], "2002-01-01", "Dansk oprindelse", "Østerbro", "", "2012-11-01"],
+    ]
+    return Spec(
+        "childcare",
+        "pladsanvisning_nov",
+        {
+            "institutioner_nov.csv": File(
+                ["institution_id", "navn", "type", "bydel"], institutions, sep=",", quoted=True
+            ),
+            "boern_nov.csv": File(
+                ["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id", "opgoerelsesdato"],
+                children,
+                sep=",",
+                quoted=True,
+            ),
+        },
+    )
 
 
 def survey() -> Spec:
-    header = ["respondent_id", "interviewdato", "vaegt", "gruppe", "bydel", "q_tillid_naboer", "q_tillid_kommune",
-              "q_indflydelse", "q_hoerer_til", "q_diskrimination_omfang", "q_diskrimineret_12m"]
-    rows = [["501", "2012-10-02", "1,0", "minoritet", "Nørrebro", "1", "2", "3", "4", "5", "1"],
-            ["502", "2012-11-20", "1,25", "majoritet", "", "5", "9", "", "4", "1", "2"],
-            ["503", "2012-10-15", "0,8", "majoritet", "Valby", "3", "3", "3", "3", "3", "9"]]
+    header = [
+        "respondent_id",
+        "interviewdato",
+        "vaegt",
+        "gruppe",
+        "bydel",
+        "q_tillid_naboer",
+        "q_tillid_kommune",
+        "q_indflydelse",
+        "q_hoerer_til",
+        "q_diskrimination_omfang",
+        "q_diskrimineret_12m",
+    ]
+    rows = [
+        ["501", "2012-10-02", "1,0", "minoritet", "Nørrebro", "1", "2", "3", "4", "5", "1"],
+        ["502", "2012-11-20", "1,25", "majoritet", "", "5", "9", "", "4", "1", "2"],
+        ["503", "2012-10-15", "0,8", "majoritet", "Valby", "3", "3", "3", "3", "3", "9"],
+    ]
     return Spec("survey", "besvarelser.csv", {"besvarelser.csv": File(header, rows)})
 
 
 def safety() -> Spec:
     header = ["Område-ID", "Område", "Bydel", "År", "Indeks", "Anmeldelser pr. 1.000 indb.", "Utryghed (%)"]
-    rows = [["A01", "Indre By Nord", "Indre By", 2012, 132.4, 45.1, 20.5],
-            ["A02", "Mjølnerparken", "Nørrebro", 2012, "151,2", 60.0, 31.0],
-            ["A03", "Valby Syd", "Valby", 2012, 88, 20.3, 9.9]]
+    rows = [
+        ["A01", "Indre By Nord", "Indre By", 2012, 132.4, 45.1, 20.5],
+        ["A02", "Mjølnerparken", "Nørrebro", 2012, "151,2", 60.0, 31.0],
+        ["A03", "Valby Syd", "Valby", 2012, 88, 20.3, 9.9],
+    ]
     above = [["Tryghedsindeks 2012"], ["Kilde: Center for Kriminalforebyggelse"], [None]]
-    return Spec("safety", "tryghedsindeks.xlsx", {"tryghedsindeks.xlsx": File(header, rows, sheet="Tryghedsindeks",
-                                                                            above=above)})
+    return Spec(
+        "safety",
+        "tryghedsindeks.xlsx",
+        {"tryghedsindeks.xlsx": File(header, rows, sheet="Tryghedsindeks", above=above)},
+    )
 
 
 def workforce() -> Spec:
     header = ["medarbejder_nr", "forvaltning", "stillingsbetegnelse", "leder", "herkomst", "opgoerelsesdato"]
-    rows = [["104711", "BUF", "Pædagog", "N", "dansk", "2012-10-01"],
-            ["104712", "BUF", "Afdelingsleder", "J", "ikke-vestlig", "2012-10-01"],
-            ["104713", "SUF", "Sygeplejerske", "N", "uoplyst", "2012-10-01"]]
+    rows = [
+        ["104711", "BUF", "Pædagog", "N", "dansk", "2012-10-01"],
+        ["104712", "BUF", "Afdelingsleder", "J", "ikke-vestlig", "2012-10-01"],
+        ["104713", "SUF", "Sygeplejerske", "N", "uoplyst", "2012-10-01"],
+    ]
     return Spec("workforce", "personale.csv", {"personale.csv": File(header, rows)})
 
 
-VALID = {spec().source: spec for spec in (grades, youth_education, school_enrolment, childcare, survey, safety,
-                                          workforce)}
+VALID = {
+    spec().source: spec for spec in (grades, youth_education, school_enrolment, childcare, survey, safety, workforce)
+}
 
 
 # --- ways to break them ---------------------------------------------------------------------
@@ -171,9 +229,11 @@ def the_file(spec: Spec, name: str | None) -> File:
 
 def cell(row: int, column: str, value, name: str | None = None) -> Change:
     """Row `row` (0 = the first data row, file row 2) gets `value` in `column`."""
+
     def change(spec: Spec) -> None:
         file = the_file(spec, name)
         file.rows[row][file.header.index(column)] = value
+
     return change
 
 
@@ -182,17 +242,20 @@ def every_row(column: str, value, name: str | None = None) -> Change:
         file = the_file(spec, name)
         for row in file.rows:
             row[file.header.index(column)] = value
+
     return change
 
 
 def extra_row(copy_of: int, name: str | None = None, **values) -> Change:
     """A copy of row `copy_of` added at the end, with some columns changed."""
+
     def change(spec: Spec) -> None:
         file = the_file(spec, name)
         row = list(file.rows[copy_of])
         for column, value in values.items():
             row[file.header.index(column)] = value
         file.rows.append(row)
+
     return change
 
 
@@ -203,6 +266,7 @@ def without_column(column: str, name: str | None = None) -> Change:
         file.header.pop(index)
         for row in file.rows:
             row.pop(index)
+
     return change
 
 
@@ -212,8 +276,10 @@ def without_file(name: str) -> Change:
 
 def written(name: str | None = None, **options) -> Change:
     """The file written another way: another encoding, separator, sheet name, header rows, …"""
+
     def change(spec: Spec) -> None:
         spec.files[name or next(iter(spec.files))] = replace(the_file(spec, name), **options)
+
     return change
 
 
@@ -247,7 +313,6 @@ def corrupt_sheet(path: Path) -> None:
     with zipfile.ZipFile(path, "w") as rewritten:
         for name, content in parts.items():
             rewritten.writestr(name, content)
-
 
 
 def assert_safe(output: str) -> None:

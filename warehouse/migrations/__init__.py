@@ -8,7 +8,6 @@ replaced as a whole, so every revision states exactly what analysts see from the
 from __future__ import annotations
 
 from alembic import op
-
 from barometer.warehouse.database import internal_schema
 
 

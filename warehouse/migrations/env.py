@@ -2,19 +2,21 @@
 `warehouse.database.alembic_config` hands over, inside the caller's transaction."""
 
 from alembic import context
-from sqlalchemy import MetaData
-
 from barometer.warehouse.database import internal_schema
 from barometer.warehouse.schema import metadata
+from sqlalchemy import MetaData
 
 if context.is_offline_mode():
-    raise SystemExit("The warehouse is migrated online only: run `barometer refresh`, or call "
-                     "warehouse.database.initialise(connect(URL)).")
+    raise SystemExit(
+        "The warehouse is migrated online only: run `barometer refresh`, or call "
+        "warehouse.database.initialise(connect(URL))."
+    )
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise SystemExit("No connection to migrate: build the configuration with "
-                     "warehouse.database.alembic_config(connection).")
+    raise SystemExit(
+        "No connection to migrate: build the configuration with warehouse.database.alembic_config(connection)."
+    )
 schema = internal_schema(connection)
 
 

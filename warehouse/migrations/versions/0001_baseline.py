@@ -6,11 +6,11 @@ Create Date: 2026-05-08
 
 A warehouse made by the pre-migration code holds exactly this and is stamped at this revision.
 """
+
 # Frozen once released: spell out tables and views here, never import them from warehouse.schema,
 # so that replaying this revision always builds what it built when it was written.
 import sqlalchemy as sa
 from alembic import op
-
 from barometer.warehouse.migrations import core_schema, create_views, drop_views
 
 revision = "0001"
@@ -53,7 +53,8 @@ def _tables() -> dict[str, list[sa.Column]]:
             sa.Column("goal", sa.Integer, primary_key=True),
             sa.Column("name_da", sa.Text, nullable=False),
             sa.Column("name_en", sa.Text, nullable=False),
-            sa.Column("policy_area", sa.Text, nullable=False)],
+            sa.Column("policy_area", sa.Text, nullable=False),
+        ],
         "indicator": [
             sa.Column("indicator_code", sa.String(8), primary_key=True),
             sa.Column("goal", sa.Integer, nullable=False),
@@ -68,22 +69,26 @@ def _tables() -> dict[str, list[sa.Column]]:
             sa.Column("target_value", sa.Float),
             sa.Column("target_year", sa.Integer),
             sa.Column("target_group", sa.String(16)),
-            sa.Column("measured", sa.Boolean, nullable=False)],
+            sa.Column("measured", sa.Boolean, nullable=False),
+        ],
         "population_group": [
             sa.Column("group_code", sa.String(16), primary_key=True),
             sa.Column("name_da", sa.Text, nullable=False),
-            sa.Column("name_en", sa.Text, nullable=False)],
+            sa.Column("name_en", sa.Text, nullable=False),
+        ],
         "area": [
             sa.Column("area_code", sa.String(16), primary_key=True),
             sa.Column("name", sa.Text, nullable=False),
-            sa.Column("level", sa.String(16), nullable=False)],
+            sa.Column("level", sa.String(16), nullable=False),
+        ],
         "run": [
             sa.Column("run_id", sa.String(64), primary_key=True),
             sa.Column("edition_code", sa.String(8), nullable=False),
             sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("status", sa.String(16), nullable=False),
-            sa.Column("summary", sa.Text, nullable=False)],
+            sa.Column("summary", sa.Text, nullable=False),
+        ],
         "delivery": [
             sa.Column("delivery_id", sa.String(32), primary_key=True),
             sa.Column("source", sa.String(32), nullable=False),
@@ -94,7 +99,8 @@ def _tables() -> dict[str, list[sa.Column]]:
             sa.Column("status", sa.String(16), nullable=False),
             sa.Column("message", sa.Text),
             sa.Column("key_version", sa.String(16)),
-            sa.Column("run_id", sa.String(64), nullable=False)],
+            sa.Column("run_id", sa.String(64), nullable=False),
+        ],
         "observation": [
             sa.Column("indicator_code", sa.String(8), primary_key=True),
             sa.Column("measure", sa.String(32), primary_key=True),
@@ -110,7 +116,8 @@ def _tables() -> dict[str, list[sa.Column]]:
             sa.Column("ci_high", sa.Float),
             sa.Column("obs_status", sa.String(16), nullable=False),
             sa.Column("delivery_id", sa.String(32)),
-            sa.Column("run_id", sa.String(64), nullable=False)],
+            sa.Column("run_id", sa.String(64), nullable=False),
+        ],
         "edition_entry": [
             sa.Column("edition_code", sa.String(8), primary_key=True),
             sa.Column("indicator_code", sa.String(8), primary_key=True),
@@ -133,7 +140,8 @@ def _tables() -> dict[str, list[sa.Column]]:
             sa.Column("trend_per_year", sa.Float),
             sa.Column("gap", sa.Float),
             sa.Column("years_to_parity", sa.Float),
-            sa.Column("run_id", sa.String(64), nullable=False)],
+            sa.Column("run_id", sa.String(64), nullable=False),
+        ],
     }
 
 

@@ -9,6 +9,7 @@ districts lived in internal tables: reports, exports and maps could show codes o
 gain group_name_da, group_name_en, area_name and area_level as their last columns, so queries
 that select the existing columns are unaffected.
 """
+
 # Frozen once released: spell out tables and views here, never import them from warehouse.schema,
 # so that replaying this revision always builds what it built when it was written.
 from barometer.warehouse.migrations import create_views, drop_views, replace_views, views_of

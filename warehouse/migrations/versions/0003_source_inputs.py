@@ -9,10 +9,10 @@ observations from (deliveries, configuration, code and key versions) and what it
 them. A later refresh whose checksum matches reuses the stored observations instead of reading
 the files again. Internal only: no public view changes.
 """
+
 # Frozen once released: the table is spelled out here, never imported from warehouse.schema.
 import sqlalchemy as sa
 from alembic import op
-
 from barometer.warehouse.migrations import core_schema
 
 revision = "0003"
