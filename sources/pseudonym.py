@@ -17,6 +17,8 @@ import pyarrow as pa
 from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError, MissingKeyError
 
+from barometer import timing
+
 PERSON_COLUMNS = ("person_id", "cpr_birth_date", "sex")  # what split_cpr derives from a CPR number
 HEX_LENGTH = 2 * hashlib.sha256().digest_size  # a pseudonym's length in hex digits
 
@@ -77,6 +79,11 @@ def split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series, key: Pseu
 
     Malformed numbers are a DeliveryError naming the rows, never the values.
     """
+    with timing.stage("pseudonymise"):
+        return _split_cpr(raw, file, column, rows, key)
+
+
+def _split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series, key: PseudonymKey) -> pd.DataFrame:
     text = raw.astype("string").str.strip()
     well_formed = text.str.fullmatch(r"\d{6}-?\d{4}").fillna(False).astype(bool).to_numpy()
     digits = text.str.replace("-", "", regex=False).where(well_formed, "0101000000")
