@@ -19,11 +19,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings are paragraphs: their line breaks are not kept
 )
 
 Edition = Annotated[
     Optional[str],
-    typer.Option("--edition", "-e", help="Half-year edition, e.g. 2012-S2. [default: the latest complete half-year]"),
+    typer.Option("--edition", "-e", help="Half-year edition, e.g. 2012-S2 (default: the latest complete half-year)."),
 ]
 Verbose = Annotated[
     bool,
