@@ -129,12 +129,12 @@ def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statb
 
 def set_verbosity(verbose: bool) -> None:
     """--verbose: the pipeline's and Prefect's log lines on the terminal; without it Prefect
-    logs to its API (the UI) and only warnings reach the terminal."""
+    logs to its API (the UI) only: the summary at the end says what happened."""
     if verbose:
         os.environ["BAROMETER_VERBOSE"] = "1"
         return
     for handler in ("CONSOLE", "CONSOLE_FLOW_RUNS", "CONSOLE_TASK_RUNS"):
-        os.environ.setdefault(f"PREFECT_LOGGING_HANDLERS_{handler}_LEVEL", "WARNING")
+        os.environ.setdefault(f"PREFECT_LOGGING_HANDLERS_{handler}_LEVEL", "CRITICAL")
 
 
 def quiet_logs() -> None:
