@@ -76,16 +76,6 @@ def require_key() -> None:
         )
 
 
-def latest_edition() -> str:
-    """The latest complete half-year today in Copenhagen: what a scheduled run refreshes."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from barometer.config import latest_complete_edition
-
-    return latest_complete_edition(datetime.now(ZoneInfo("Europe/Copenhagen")).date())
-
-
 def orchestration() -> str:
     return os.environ.get("BAROMETER_ORCHESTRATION", "auto")
 
@@ -94,10 +84,10 @@ def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statb
     """Run the refresh, as a Prefect flow when a Prefect API is configured (or
     BAROMETER_ORCHESTRATION=prefect), else in this process; returns its report, or exits with a
     one-paragraph explanation."""
-    from barometer.config import parse_edition
+    from barometer.config import edition_or_default, parse_edition
     from barometer.flows.steps import use_prefect
 
-    edition = edition or latest_edition()
+    edition = edition_or_default(edition)
     try:
         parse_edition(edition)
         prefect = use_prefect(orchestration())
@@ -337,10 +327,11 @@ def report(
     """Write one edition as a self-contained Danish web page: goals, statuses, targets, a chart
     per indicator, district maps and the data it was built from. Opens offline and prints; needs
     only read access to the warehouse's public views."""
+    from barometer.config import edition_or_default
     from barometer.export import WarehouseReadError
     from barometer.report import build_report
 
-    edition = edition or latest_edition()
+    edition = edition_or_default(edition)
     try:
         typer.echo(build_report(warehouse_url(warehouse), edition, out))
     except WarehouseReadError as error:
@@ -364,9 +355,10 @@ def export(
 ) -> None:
     """Write an edition and every observation up to its end as tidy tables, names and units beside
     the codes, suppressed values as empty cells with their status. Needs only read access."""
+    from barometer.config import edition_or_default
     from barometer.export import WarehouseReadError, export_edition
 
-    edition = edition or latest_edition()
+    edition = edition_or_default(edition)
     try:
         for path in export_edition(warehouse_url(warehouse), edition, file_format, out):
             typer.echo(path)

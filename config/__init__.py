@@ -6,6 +6,7 @@ from barometer.config.districts import Districts, load_districts
 from barometer.config.settings import (
     Settings,
     edition_end,
+    edition_or_default,
     edition_start,
     editions_between,
     latest_complete_edition,
@@ -20,6 +21,7 @@ __all__ = [
     "edition_end",
     "edition_start",
     "editions_between",
+    "edition_or_default",
     "latest_complete_edition",
     "load_catalogue",
     "load_districts",

@@ -73,6 +73,15 @@ def latest_complete_edition(today: date) -> str:
     return f"{today.year}-S1" if today.month >= 7 else f"{today.year - 1}-S2"
 
 
+def edition_or_default(edition: str | None) -> str:
+    """The edition asked for, else the latest complete half-year today in Copenhagen (what a
+    scheduled run, which leaves the parameter empty, refreshes)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return edition or latest_complete_edition(datetime.now(ZoneInfo("Europe/Copenhagen")).date())
+
+
 def period_code(reference_date: date) -> str:
     """The half-year a reference date belongs to, SDMX style ('2012-S2')."""
     return f"{reference_date.year}-S{1 if reference_date.month <= 6 else 2}"

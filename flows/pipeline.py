@@ -13,14 +13,13 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from barometer.config import (
     Settings,
     edition_end,
+    edition_or_default,
     editions_between,
-    latest_complete_edition,
     load_catalogue,
     load_districts,
     parse_edition,
@@ -47,8 +46,6 @@ from barometer.warehouse.load import LoadRequest, load, read_edition, read_sourc
 from barometer.warehouse.lock import CommittedMeanwhile, refresh_lock
 
 from barometer import timing
-
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 
 
 @dataclass
@@ -101,12 +98,6 @@ class RefreshReport:
 
     def _unchanged(self, source: str) -> str:
         return " (unchanged since the last load: not read again)" if source in self.reused else ""
-
-
-def edition_or_default(edition: str | None) -> str:
-    """The edition asked for, else the latest complete half-year today in Copenhagen (what a
-    scheduled run, which leaves the parameter empty, refreshes)."""
-    return edition or latest_complete_edition(datetime.now(COPENHAGEN).date())
 
 
 def indicator_sources(code: str) -> list[str]:

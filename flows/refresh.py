@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from barometer.config import Settings
+from barometer.config import Settings, edition_or_default
 from barometer.flows.ingest import pseudonym_key
-from barometer.flows.pipeline import edition_or_default, refresh
+from barometer.flows.pipeline import refresh
 from barometer.flows.steps import PrefectSteps
 from barometer.warehouse.database import WarehouseUnavailable
 from barometer.warehouse.lock import WarehouseBusy
