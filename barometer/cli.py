@@ -54,6 +54,56 @@ StatBankURL = Annotated[
 ]
 
 
+Municipality = Annotated[
+    Optional[str],
+    typer.Option(
+        "--municipality",
+        "-m",
+        help="Which municipalities to refresh: a code (101), several (101,147,751) or all (the 98 of "
+        "config/municipalities.csv). Several read from `landing/CODE/SOURCE/`; one also from the "
+        "single-municipality layout `landing/SOURCE/`. (env BAROMETER_MUNICIPALITY; default 101)",
+    ),
+]
+DaskAddress = Annotated[
+    Optional[str],
+    typer.Option(
+        "--dask-address",
+        help="Run each municipality's read, validate and compute on the existing Dask cluster whose "
+        "scheduler is at this address, e.g. tcp://10.0.0.5:8786. Its workers need barometer installed "
+        "and the pseudonym key (env or Secret block). (env BAROMETER_DASK_ADDRESS)",
+    ),
+]
+DaskWorkers = Annotated[
+    Optional[int],
+    typer.Option(
+        "--dask-workers",
+        min=1,
+        help="Start a local Dask cluster of this many worker processes for the run. Without either "
+        "Dask option, several municipalities run in local processes, one per core. "
+        "(env BAROMETER_DASK_WORKERS)",
+    ),
+]
+
+
+def place_municipalities(municipality: str | None, dask_address: str | None, dask_workers: int | None) -> None:
+    """The options as the environment the run's settings are read from (a Prefect flow run in
+    this process reads the same), checked first."""
+    from barometer.config.municipalities import parse_municipalities
+
+    if municipality is not None:
+        try:
+            parse_municipalities(municipality)
+        except ValueError as error:
+            fail(f"--municipality {municipality}: {error}. Give codes separated by commas, or all.", 2)
+        os.environ["BAROMETER_MUNICIPALITY"] = municipality
+    if dask_address and dask_workers:
+        fail("Give --dask-address (an existing cluster) or --dask-workers (a local one), not both.", 2)
+    if dask_address:
+        os.environ["BAROMETER_DASK_ADDRESS"] = dask_address
+    if dask_workers:
+        os.environ["BAROMETER_DASK_WORKERS"] = str(dask_workers)
+
+
 def fail(message: str, code: int = 1) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(code)
@@ -97,6 +147,10 @@ def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statb
             "BAROMETER_ORCHESTRATION as auto, prefect or local.",
             2,
         )
+    if prefect:  # a temporary Prefect server must not outlive this process, even killed
+        from barometer.flows.prefect_server import tie_temporary_server
+
+        tie_temporary_server()
     require_key()
     from barometer.warehouse.database import WarehouseUnavailable, check_writable
 
@@ -127,24 +181,11 @@ def set_verbosity(verbose: bool) -> None:
         os.environ.setdefault(f"PREFECT_LOGGING_HANDLERS_{handler}_LEVEL", "CRITICAL")
 
 
-def quiet_logs() -> None:
-    """A local run's log lines go to the terminal only with BAROMETER_VERBOSE=1: the summary at
-    the end says what happened."""
-    import logging
-
-    logger = logging.getLogger("barometer")
-    if os.environ.get("BAROMETER_VERBOSE", "0") not in ("", "0") and not logger.handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(message)s")
-    elif not logger.handlers:
-        logger.addHandler(logging.NullHandler())
-        logger.propagate = False
-
-
 def refresh_locally(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
     from barometer import timing
     from barometer.config import Settings
     from barometer.flows.pipeline import refresh
-    from barometer.flows.steps import LocalSteps
+    from barometer.flows.steps import LocalSteps, quiet_logs
     from barometer.progress import Progress
     from barometer.warehouse.database import WarehouseUnavailable
     from barometer.warehouse.lock import WarehouseBusy
@@ -193,17 +234,26 @@ def refresh(
     landing: Landing = None,
     warehouse: Warehouse = None,
     statbank_url: StatBankURL = None,
+    municipality: Municipality = None,
+    dask_address: DaskAddress = None,
+    dask_workers: DaskWorkers = None,
     verbose: Verbose = False,
 ) -> None:
     """Refresh one half-yearly edition: read, validate and stage every source, compute the
     indicators and load the warehouse in one transaction. Needs BAROMETER_PSEUDONYM_KEY (or the
     Prefect Secret block named in config/sources.yaml `privacy`).
 
+    With several municipalities (--municipality 101,147 or all) each one's sources are read,
+    validated and computed side by side (local processes, or Dask), StatBank is asked once for
+    all of them, and one load replaces exactly those municipalities' rows; the others' stay as
+    they are.
+
     Runs as the Prefect flow barometer-refresh when a Prefect API is configured (PREFECT_API_URL)
     or BAROMETER_ORCHESTRATION=prefect; otherwise in this process, without a Prefect server.
     Sources whose deliveries, configuration and code are unchanged since the last load are not
     read again."""
     set_verbosity(verbose)
+    place_municipalities(municipality, dask_address, dask_workers)
     report = run_refresh(edition, landing, warehouse, statbank_url)
     typer.echo(report.text())
 
@@ -247,6 +297,9 @@ def backfill(
     landing: Landing = None,
     warehouse: Warehouse = None,
     statbank_url: StatBankURL = None,
+    municipality: Municipality = None,
+    dask_address: DaskAddress = None,
+    dask_workers: DaskWorkers = None,
     verbose: Verbose = False,
 ) -> None:
     """Refresh every edition from --from to --to, oldest first, each exactly as the scheduled
@@ -257,6 +310,7 @@ def backfill(
     from barometer.flows.steps import use_prefect
 
     set_verbosity(verbose)
+    place_municipalities(municipality, dask_address, dask_workers)
     try:
         editions_between(first, last)
     except ValueError as error:
@@ -282,7 +336,7 @@ def backfill_locally(
 ) -> str:
     from barometer.config import Settings
     from barometer.flows.pipeline import backfill as run_backfill
-    from barometer.flows.steps import LocalSteps
+    from barometer.flows.steps import LocalSteps, quiet_logs
     from barometer.progress import Progress
 
     settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
@@ -303,7 +357,9 @@ def backfill_with_prefect(
     first: str, last: str, landing: Path | None, warehouse: str | None, statbank_url: str | None
 ) -> str:
     from barometer.flows.backfill import barometer_backfill
+    from barometer.flows.prefect_server import tie_temporary_server
 
+    tie_temporary_server()
     state = barometer_backfill(
         first, last, str(landing) if landing else None, warehouse, statbank_url, return_state=True
     )

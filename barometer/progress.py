@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.text import Text
 
 
 class Progress:
@@ -37,7 +38,7 @@ class Progress:
         if self.console.is_terminal:
             self.console.print(text, highlight=False)
         else:
-            print(text, file=sys.stderr, flush=True)
+            print(Text.from_markup(text).plain, file=sys.stderr, flush=True)
 
     @contextmanager
     def live(self, title: str) -> Iterator["Progress"]:

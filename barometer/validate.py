@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -52,9 +52,9 @@ def validate_delivery(path: Path, source: str | None = None) -> Verdict:
     try:
         if delivery.problem:
             raise delivery.problem
-        staged = module("sources", delivery.source).read(
-            delivery, key_for_validation(), Settings.from_env().municipality_code
-        )
+        municipality_code = Settings.from_env().municipality_code
+        staged = module("sources", delivery.source).read(delivery, key_for_validation(), municipality_code)
+        staged = replace(staged, municipality_code=municipality_code)
         module("validations", delivery.source).validate(staged)
     except DeliveryError as error:
         return Verdict(delivery, error)

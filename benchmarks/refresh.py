@@ -223,8 +223,17 @@ def measured(command: list[str], env: dict[str, str], log: Path) -> Run:
     return Run(wall, max(cpu, sum(sampler.cpu.values())), sampler.peak / 2**20)
 
 
-def refresh_run(workdir: Path, landing: Path, warehouse: Path, statbank_url: str, edition: str, name: str) -> Run:
-    """`barometer refresh` as a user runs it, in its own process, writing its stage times."""
+def refresh_run(
+    workdir: Path,
+    landing: Path,
+    warehouse: Path,
+    statbank_url: str,
+    edition: str,
+    name: str,
+    options: tuple[str, ...] = (),
+) -> Run:
+    """`barometer refresh` as a user runs it, in its own process, writing its stage times;
+    `options` are further command-line options (the national benchmark's municipalities)."""
     timings = workdir / f"{name}.stages.json"
     timings.unlink(missing_ok=True)
     env = {
@@ -245,6 +254,7 @@ def refresh_run(workdir: Path, landing: Path, warehouse: Path, statbank_url: str
         f"sqlite:///{warehouse}",
         "--statbank-url",
         statbank_url,
+        *options,
     ]
     run = measured(command, env, workdir / f"{name}.log")
     if timings.exists():
@@ -252,28 +262,38 @@ def refresh_run(workdir: Path, landing: Path, warehouse: Path, statbank_url: str
     return run
 
 
-def bound_run(workdir: Path, landing: Path, edition: str, name: str) -> tuple[Run, list[dict]]:
-    """The DuckDB bound in a fresh Python process; its observations come back as JSON."""
+def bound_run(
+    workdir: Path, landing: Path, edition: str, name: str, municipalities: list[str] | None = None
+) -> tuple[Run, list[dict]]:
+    """The DuckDB bound in a fresh Python process; its observations come back as JSON. With
+    `municipalities`, the landing zone is national (`landing/<code>/<source>/`) and the bound
+    computes each municipality's indicators in turn."""
     parameters, out = workdir / "bound_parameters.json", workdir / f"{name}.json"
     if not parameters.exists():
-        parameters.write_text(json.dumps(bound_parameters(edition), ensure_ascii=False))
+        if municipalities is None:
+            content = bound_parameters(edition)
+        else:
+            content = {"municipalities": {code: bound_parameters(edition, code) for code in municipalities}}
+        parameters.write_text(json.dumps(content, ensure_ascii=False))
     env = {**os.environ, "BAROMETER_PSEUDONYM_KEY": KEY}
     command = [sys.executable, str(Path(__file__).resolve()), "--bound", str(landing), str(parameters), str(out)]
     run = measured(command, env, workdir / f"{name}.log")
     return run, json.loads(out.read_text())
 
 
-def bound_parameters(edition: str) -> dict:
+def bound_parameters(edition: str, municipality: str = "101") -> dict:
     """The project's configuration as the bound needs it, so the bound's process imports no
-    pandas and no barometer code: names, codes, thresholds and district spellings."""
+    pandas and no barometer code: names, codes, thresholds and district spellings (none where
+    the demo's deliveries have no districts: there the bound leaves 1.3 and 1.4 out)."""
     from barometer.config import edition_end, load_districts, source_config
+    from barometer.demo.common import has_districts
     from barometer.sources import workforce, youth_education
     from barometer.sources.origin import ORIGIN_GROUPS
 
     return {
-        "municipality": "101",
+        "municipality": municipality,
         "until": edition_end(edition).isoformat(),
-        "districts": load_districts("101").lookup(),
+        "districts": load_districts(municipality).lookup() if has_districts(municipality) else {},
         "origins": ORIGIN_GROUPS,
         "staff_origins": workforce.ORIGIN_GROUPS,
         "youth": {
@@ -395,7 +415,8 @@ def stage_tables(con, landing: Path, parameters: dict) -> None:
     """Read, pseudonymise and type each source's persons; check one row per person and
     well-formed CPR numbers."""
     con.execute("CREATE TABLE districts (key VARCHAR, number INT)")
-    con.executemany("INSERT INTO districts VALUES (?, ?)", list(parameters["districts"].items()))
+    if parameters["districts"]:  # none: the municipality is published as a whole
+        con.executemany("INSERT INTO districts VALUES (?, ?)", list(parameters["districts"].items()))
     con.execute("CREATE TABLE origins (category VARCHAR, grp VARCHAR)")
     con.executemany("INSERT INTO origins VALUES (?, ?)", list(parameters["origins"].items()))
     read_persons(con, landing, parameters)
@@ -564,21 +585,32 @@ def run_bound(landing: Path, parameters_file: Path, out: Path) -> None:
     except ImportError:
         raise SystemExit(INSTALL_HINT) from None
     parameters = json.loads(parameters_file.read_text())
+    national = parameters.get("municipalities")
+    if national is None:
+        rows = bound_rows(duckdb, landing, parameters)
+    else:
+        rows = [row for code, each in national.items() for row in bound_rows(duckdb, landing / code, each)]
+    columns = ["indicator_code", "measure", "group_code", "area_code", "reference_date", "value"]
+    out.write_text(json.dumps([dict(zip(columns, (*row[:4], row[4].isoformat(), row[5]))) for row in rows]))
+
+
+def bound_rows(duckdb, landing: Path, parameters: dict) -> list[tuple]:
+    """One municipality's observations, in a connection of its own."""
     con = duckdb.connect()
     for macro in [pseudonym_macro(os.environ["BAROMETER_PSEUDONYM_KEY"]), *MACROS]:
         con.execute(macro)
     stage_tables(con, landing, parameters)
-    rows = con.execute(indicator_sql(parameters)).fetchall()
-    columns = ["indicator_code", "measure", "group_code", "area_code", "reference_date", "value"]
-    out.write_text(json.dumps([dict(zip(columns, (*row[:4], row[4].isoformat(), row[5]))) for row in rows]))
+    return con.execute(indicator_sql(parameters)).fetchall()
 
 
 # --- comparing and reporting --------------------------------------------------------------------
 
 
-def check(bound: list[dict], warehouse: Path) -> tuple[list[str], bool]:
+def check(bound: list[dict], warehouse: Path, bound_areas_only: bool = False) -> tuple[list[str], bool]:
     """Each indicator's bound values against the warehouse's barometer_observation: equal within
-    TOLERANCE where published, none missing on either side (suppressed cells are not compared)."""
+    TOLERANCE where published, none missing on either side (suppressed cells are not compared);
+    `bound_areas_only`: of each indicator, only the areas the bound computes (the national
+    bound leaves 1.3 and 1.4 out where there are no districts)."""
     key = ("indicator_code", "measure", "group_code", "area_code", "reference_date")
     computed = {tuple(row[k] for k in key): row["value"] for row in bound}
     measures = {(k[0], k[1]) for k in computed}
@@ -587,7 +619,12 @@ def check(bound: list[dict], warehouse: Path) -> tuple[list[str], bool]:
             f"SELECT {', '.join(key)}, value FROM barometer_observation "
             f"WHERE indicator_code IN ({sql_text(BOUND_INDICATORS)})"
         ).fetchall()
-    published = {tuple(str(v) for v in row[:5]): row[5] for row in stored if (row[0], row[1]) in measures}
+    areas = {(k[0], k[3]) for k in computed}
+    published = {
+        tuple(str(v) for v in row[:5]): row[5]
+        for row in stored
+        if (row[0], row[1]) in measures and (not bound_areas_only or (row[0], row[3]) in areas)
+    }
     lines, honest = [], True
     for indicator in BOUND_INDICATORS:
         ours = {k: v for k, v in computed.items() if k[0] == indicator}
@@ -610,14 +647,14 @@ def median(runs: list[Run], attribute: str) -> float:
     return statistics.median(getattr(run, attribute) for run in runs)
 
 
-def stage_table(first: list[Run], again: list[Run]) -> list[str]:
+def stage_table(first: list[Run], again: list[Run], labels: tuple[str, str] = ("first", "re-run")) -> list[str]:
     names = STAGES + sorted({n for run in first + again for n in run.stages} - set(STAGES))
 
     def cell(runs: list[Run], name: str) -> str:
         values = [run.stages[name] for run in runs if name in run.stages]
         return f"{statistics.median(values):10.2f}" if values else f"{'n/a':>10}"
 
-    lines = [f"  {'stage (wall s, median)':<24}{'first':>10}{'re-run':>10}"]
+    lines = [f"  {'stage (wall s, median)':<24}{labels[0]:>10}{labels[1]:>10}"]
     lines += [f"  {name:<24}{cell(first, name)}{cell(again, name)}" for name in names]
     return lines
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 MUNICIPALITIES_CSV = Path(__file__).parent / "municipalities.csv"
-ALL_DENMARK = "000"  # StatBank's code for the whole country
+ALL_DENMARK = "000"  # StatBank's code for the whole country: the area and municipality of national rows
+ALL_DENMARK_NAME = "Hele landet"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ def municipality(code: str) -> Municipality:
         raise ValueError(
             f"{code!r} is not a Danish municipality code (see {MUNICIPALITIES_CSV.name}: 101 is København)"
         ) from None
+
+
+def name_of(code: str) -> str:
+    """A municipality's name, or the country's for ALL_DENMARK."""
+    return ALL_DENMARK_NAME if code == ALL_DENMARK else municipality(code).name
 
 
 def parse_municipalities(text: str) -> list[str]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from barometer.config.municipalities import parse_municipalities
+
 DEFAULT_STATBANK_URL = "https://api.statbank.dk/v1"
 DEFAULT_WAREHOUSE_URL = "sqlite:///barometer.sqlite"
 
@@ -19,16 +21,27 @@ class Settings:
     """Where a refresh reads from and writes to.
 
     Environment variables (all optional): BAROMETER_LANDING_DIR, BAROMETER_WAREHOUSE_URL,
-    BAROMETER_STATBANK_URL, BAROMETER_MUNICIPALITY, BAROMETER_DATA_DOCS_DIR,
-    BAROMETER_LOCK_WAIT_SECONDS (how long a refresh waits for another one on the same warehouse).
+    BAROMETER_STATBANK_URL, BAROMETER_MUNICIPALITY (a code, several as '101,147', or 'all'),
+    BAROMETER_DATA_DOCS_DIR, BAROMETER_LOCK_WAIT_SECONDS (how long a refresh waits for another one
+    on the same warehouse), BAROMETER_DASK_ADDRESS (run the municipalities on that Dask cluster),
+    BAROMETER_DASK_WORKERS (start a local Dask cluster of that many workers).
     """
 
     landing_dir: Path = Path("landing")
     warehouse_url: str = DEFAULT_WAREHOUSE_URL
     statbank_url: str = DEFAULT_STATBANK_URL
-    municipality_code: str = "101"
+    municipality_code: str = "101"  # the first of municipality_codes: reports and exports default to it
     data_docs_dir: Path = Path("data_docs")
     lock_wait_seconds: float = 0.0
+    municipality_codes: tuple[str, ...] = ()  # empty: just municipality_code
+    dask_address: str | None = None
+    dask_workers: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.municipality_codes:
+            object.__setattr__(self, "municipality_codes", (self.municipality_code,))
+        elif self.municipality_code not in self.municipality_codes:
+            object.__setattr__(self, "municipality_code", self.municipality_codes[0])
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -38,11 +51,17 @@ class Settings:
             landing_dir=Path(env.get("BAROMETER_LANDING_DIR", "landing")),
             warehouse_url=env.get("BAROMETER_WAREHOUSE_URL", DEFAULT_WAREHOUSE_URL),
             statbank_url=env.get("BAROMETER_STATBANK_URL", DEFAULT_STATBANK_URL),
-            municipality_code=env.get("BAROMETER_MUNICIPALITY", "101"),
+            municipality_codes=tuple(parse_municipalities(env.get("BAROMETER_MUNICIPALITY", "101"))),
             data_docs_dir=Path(env.get("BAROMETER_DATA_DOCS_DIR", "data_docs")),
             lock_wait_seconds=float(env.get("BAROMETER_LOCK_WAIT_SECONDS", "0")),
+            dask_address=env.get("BAROMETER_DASK_ADDRESS") or None,
+            dask_workers=int(env["BAROMETER_DASK_WORKERS"]) if env.get("BAROMETER_DASK_WORKERS") else None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
+        if isinstance(given.get("municipality_codes"), str):
+            given["municipality_codes"] = tuple(parse_municipalities(given["municipality_codes"]))
+        if "municipality_codes" in given:
+            given["municipality_code"] = given["municipality_codes"][0]
         if "landing_dir" in given:
             given["landing_dir"] = Path(given["landing_dir"])
         if "data_docs_dir" in given:

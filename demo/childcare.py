@@ -23,7 +23,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from barometer.config import load_districts, source_config
-from barometer.demo.common import apportion, birth_dates, cpr_numbers, landing_folder, spell
+from barometer.demo.common import (
+    COPENHAGEN,
+    apportion,
+    birth_dates,
+    cpr_numbers,
+    has_districts,
+    landing_folder,
+    place_name,
+    spell,
+)
 from barometer.sources.childcare import CHILD_COLUMNS, INSTITUTION_COLUMNS, NAME
 from barometer.sources.origin import ORIGIN_GROUPS
 
@@ -144,19 +153,34 @@ BIRTH_DATE_GIVEN = 0.9  # the rest leave `foedselsdato` empty: age comes from th
 HYPHENATED = 0.6
 
 
-def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
+def write(
+    landing: Path,
+    seed: int = 2013,
+    size: float = 1.0,
+    *,
+    municipality: str = COPENHAGEN,
+    targets: dict = TARGETS,
+    deviating: dict = DEVIATING,
+    districts: dict = DISTRICTS,
+    daycare_institutions: int = DAYCARE_INSTITUTIONS,
+) -> None:
     """One folder per reference date, named as a sender might, with the two files inside.
-    `size` multiplies the number of children (benchmarks); the institutions stay the same."""
+    `size` multiplies the number of children (benchmarks); the institutions stay the same.
+    Another municipality's `targets`, `deviating` and `districts` (in TARGETS', DEVIATING's and
+    DISTRICTS' form) and its number of day-care institutions give it its own levels and layout;
+    its institution ids are its own and its district cells empty."""
     rng = np.random.default_rng(seed)
     folder = landing_folder(landing, NAME)
-    institutions = institution_list(rng)
+    institutions = institution_list(rng, municipality, districts, daycare_institutions)
+    calibrated = municipality == COPENHAGEN
     for reference_date in REFERENCE_DATES:
         token = rng.bytes(3).hex()
         delivery = folder / f"pladsanvisning_{token}"
         delivery.mkdir(exist_ok=True)
-        children = placed_children(institutions, reference_date, size)
-        write_csv(institution_rows(institutions, rng), delivery / f"institutioner_{token}.csv")
-        write_csv(child_rows(children, reference_date, rng), delivery / f"boern_{token}.csv")
+        counts = district_counts(reference_date, size, targets, calibrated, districts)
+        children = placed_children(institutions, counts, deviating[reference_date], exact=calibrated and size == 1.0)
+        write_csv(institution_rows(institutions, rng, municipality), delivery / f"institutioner_{token}.csv")
+        write_csv(child_rows(children, reference_date, rng, municipality), delivery / f"boern_{token}.csv")
 
 
 def bands() -> dict[str, dict]:
@@ -164,9 +188,10 @@ def bands() -> dict[str, dict]:
     return {"infants": INFANTS, **source_config(NAME)["services"]}
 
 
-def band_counts(size: int, minority: float, danish: float, everyone: float) -> dict[str, int]:
+def band_counts(size: int, minority: float, danish: float, everyone: float, exact: bool = True) -> dict[str, int]:
     """Children and enrolled children of each group, for the minority/Danish split of `size`
-    children that brings all three percentages closest to their targets."""
+    children that brings all three percentages closest to their targets (within 0.1 if `exact`:
+    a few children cannot hit them)."""
     residents = np.arange(1, size)
     enrolled_minority = np.rint(minority * residents / 100)
     enrolled_danish = np.rint(danish * (size - residents) / 100)
@@ -178,7 +203,7 @@ def band_counts(size: int, minority: float, danish: float, everyone: float) -> d
         ]
     )
     best = int(np.argmin(error))
-    assert error[best] < 0.1, "the band's three targets are reachable with whole children"
+    assert error[best] < 0.1 or not exact, "the band's three targets are reachable with whole children"
     return {
         "minority": int(residents[best]),
         "danish": int(size - residents[best]),
@@ -187,13 +212,17 @@ def band_counts(size: int, minority: float, danish: float, everyone: float) -> d
     }
 
 
-def district_counts(reference_date: date, size: float = 1.0) -> pd.DataFrame:
-    """Residents and enrolled children per band, district and group, exact counts."""
-    population, propensity = (np.array(values) for values in zip(*DISTRICTS.values()))
+def district_counts(
+    reference_date: date, size: float = 1.0, targets: dict = TARGETS, exact: bool = True, districts: dict = DISTRICTS
+) -> pd.DataFrame:
+    """Residents and enrolled children per band, district and group, exact counts (hitting the
+    targets within 0.1 if `exact`: Copenhagen's, calibrated; at least two children a band)."""
+    population, propensity = (np.array(values) for values in zip(*districts.values()))
     weights = {"minority": population * propensity, "danish": population * (1 - propensity)}
     rows = []
     for band in bands():
-        counts = band_counts(round(BAND_SIZES[band] * size), *TARGETS[band][reference_date])
+        children = max(round(BAND_SIZES[band] * size), 2)
+        counts = band_counts(children, *targets[band][reference_date], exact)
         for group, weight in weights.items():
             residents = apportion(counts[group], weight)
             enrolled = apportion(counts[f"{group}_enrolled"], residents)
@@ -202,7 +231,7 @@ def district_counts(reference_date: date, size: float = 1.0) -> pd.DataFrame:
                 pd.DataFrame(
                     {
                         "band": band,
-                        "district": list(DISTRICTS),
+                        "district": list(districts),
                         "group": group,
                         "residents": residents,
                         "enrolled": enrolled,
@@ -212,23 +241,30 @@ def district_counts(reference_date: date, size: float = 1.0) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def institution_list(rng: np.random.Generator) -> pd.DataFrame:
+def institution_list(
+    rng: np.random.Generator,
+    municipality: str = COPENHAGEN,
+    districts: dict = DISTRICTS,
+    daycare_institutions: int = DAYCARE_INSTITUTIONS,
+) -> pd.DataFrame:
     """Every institution, the same in each delivery: day care per district (cycling through the
     types), one after-school centre, KKFO and youth club per district, and one nursery that never
     has any children (it counts for no indicator)."""
-    population = [share for share, _ in DISTRICTS.values()]
-    per_district = apportion(DAYCARE_INSTITUTIONS, population)
+    population = [share for share, _ in districts.values()]
+    per_district = apportion(daycare_institutions, population)
     rows = [
         (district, DAYCARE_CYCLE[i % len(DAYCARE_CYCLE)], True)
-        for district, count in zip(DISTRICTS, per_district)
+        for district, count in zip(districts, per_district)
         for i in range(count)
     ]
-    rows += [(district, kind, False) for district in DISTRICTS for kind in SERVICE_TYPES]
+    rows += [(district, kind, False) for district in districts for kind in SERVICE_TYPES]
     rows.append((2, "Vuggestue", False))
     frame = pd.DataFrame(rows, columns=["district", "type", "daycare"])
-    frame["institution_id"] = rng.choice(np.arange(100_000, 1_000_000), len(frame), replace=False).astype(str)
+    frame["institution_id"] = rng.choice(institution_ids(municipality), len(frame), replace=False).astype(str)
     prefix, place = frame["type"].map(NAMES), pd.Series(rng.choice(PLACE_NAMES, len(frame)))
-    branch = ", afd. " + frame["district"].map(load_districts().names)  # commas and quotes in
+    branch = ", afd. " + (  # commas and quotes in
+        frame["district"].map(load_districts().names) if has_districts(municipality) else place_name(municipality)
+    )
     frame["name"] = np.select(
         [frame.index % 7 == 3, frame.index % 11 == 5],  # names test the quoting
         [prefix + " " + place + branch, prefix + ' "' + place + '"'],
@@ -237,13 +273,21 @@ def institution_list(rng: np.random.Generator) -> pd.DataFrame:
     return frame
 
 
-def placed_children(institutions: pd.DataFrame, reference_date: date, size: float = 1.0) -> pd.DataFrame:
-    """One row per child: band, district, group and institution (<NA>: none)."""
-    counts = district_counts(reference_date, size)
+def institution_ids(municipality: str) -> np.ndarray:
+    """The ids to draw from: Copenhagen's six digits, another municipality's its code and four
+    digits (seven in all), so no two municipalities share one."""
+    if municipality == COPENHAGEN:
+        return np.arange(100_000, 1_000_000)
+    return int(municipality) * 10_000 + np.arange(10_000)
+
+
+def placed_children(institutions: pd.DataFrame, counts: pd.DataFrame, deviating: int, exact: bool) -> pd.DataFrame:
+    """One row per child: band, district, group and institution (<NA>: none), for the
+    `district_counts`, with `deviating` institutions (at most, unless `exact`)."""
     daycare = institutions[institutions["daycare"]]
     placed = pd.concat(
         [
-            daycare_places(daycare, counts, DEVIATING[reference_date], exact=size == 1.0),
+            daycare_places(daycare, counts, deviating, exact),
             service_places(institutions, counts),
         ],
         ignore_index=True,
@@ -416,19 +460,21 @@ def service_places(institutions: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
     return places.assign(children=children)[["band", "district", "group", "institution_id", "children"]]
 
 
-def institution_rows(institutions: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def institution_rows(institutions: pd.DataFrame, rng: np.random.Generator, municipality: str) -> pd.DataFrame:
     listed = institutions.sample(frac=1, random_state=rng, ignore_index=True)
     return pd.DataFrame(
         {
             "institution_id": listed["institution_id"],
             "navn": listed["name"],
             "type": listed["type"],
-            "bydel": spell(listed["district"], rng),
+            "bydel": spell(listed["district"], rng, municipality=municipality),
         }
     )[INSTITUTION_COLUMNS]
 
 
-def child_rows(children: pd.DataFrame, reference_date: date, rng: np.random.Generator) -> pd.DataFrame:
+def child_rows(
+    children: pd.DataFrame, reference_date: date, rng: np.random.Generator, municipality: str
+) -> pd.DataFrame:
     children = children.sample(frac=1, random_state=rng, ignore_index=True)
     ages = {band: service["ages"] for band, service in bands().items()}
     low, high = (
@@ -441,7 +487,7 @@ def child_rows(children: pd.DataFrame, reference_date: date, rng: np.random.Gene
             "cpr": cpr_numbers(birth, rng, HYPHENATED),
             "foedselsdato": np.where(given, np.datetime_as_string(birth.to_numpy(), unit="D"), ""),
             "herkomst": origins(children["group"], rng),
-            "bopaelsbydel": spell(children["district"], rng),
+            "bopaelsbydel": spell(children["district"], rng, municipality=municipality),
             "institution_id": children["institution_id"].fillna(""),
             "opgoerelsesdato": reference_date.isoformat(),
         }

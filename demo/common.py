@@ -10,7 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from barometer.config import source_config
+from barometer.config.municipalities import municipalities
 from numpy.typing import ArrayLike
+
+# The municipality the demo's deliveries are calibrated to, and the only one they have districts
+# for: others are written with their district cells empty (published city-wide only).
+COPENHAGEN = "101"
 
 # Ways deliveries have spelled each district (district number -> spellings, the official first).
 SPELLINGS = {
@@ -83,10 +88,24 @@ def cpr_numbers(birth: pd.Series, rng: np.random.Generator, hyphen_share: float)
     return hyphenated(cpr_digits(birth, rng), rng.random(len(birth)) < hyphen_share)
 
 
-def spell(districts: ArrayLike, rng: np.random.Generator, missing: str | None = "") -> np.ndarray:
+def has_districts(municipality: str) -> bool:
+    return municipality == COPENHAGEN
+
+
+def place_name(municipality: str) -> str:
+    """The municipality's name, for the names of its schools and institutions."""
+    return municipalities()[municipality].name
+
+
+def spell(
+    districts: ArrayLike, rng: np.random.Generator, missing: str | None = "", municipality: str = COPENHAGEN
+) -> np.ndarray:
     """District names for district numbers as senders spell them, mixed even within a file;
-    any other number (0: none known) gets `missing`, the sender's empty cell."""
+    any other number (0: none known) gets `missing`, the sender's empty cell, and so does every
+    row of a municipality without districts (the column is still delivered)."""
     numbers = np.asarray(districts)
+    if not has_districts(municipality):
+        return np.full(len(numbers), missing, dtype=object)
     spelled = np.full(len(numbers), missing, dtype=object)
     for district, spellings in SPELLINGS.items():
         here = numbers == district

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from barometer.config import source_config
-from barometer.demo.common import apportion, cpr_digits, hyphenated, landing_folder
+from barometer.demo.common import COPENHAGEN, apportion, cpr_digits, hyphenated, landing_folder
 from barometer.sources.grades import COLUMNS
 from barometer.transforms.grades import fit, pupil_means
 from scipy.optimize import brentq
@@ -69,17 +69,29 @@ SHIFT_BRACKET = (-3.0, 3.0)  # grade points added to bilingual pupils' latent gr
 SHIFT_PRECISION = 1e-3
 
 
-def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
+def write(
+    landing: Path,
+    seed: int = 2013,
+    size: float = 1.0,
+    *,
+    municipality: str = COPENHAGEN,
+    bilingual_shift: float | None = None,
+) -> None:
     """One exam file per school year; `size` multiplies the pupils (benchmarks), each year's
-    grades still calibrated to its target."""
+    grades still calibrated to its target. Another municipality's schools are numbered in its
+    own thousand (its code first), and a `bilingual_shift` (grade points) sets its level instead
+    of the calibration, which a few pupils cannot carry."""
     folder = landing_folder(landing, NAME)
     rng = np.random.default_rng(seed)
-    schools = rng.choice(np.arange(101000, 102000), size=46, replace=False).astype(str)
+    first_school = int(municipality) * 1000
+    schools = rng.choice(np.arange(first_school, first_school + 1000), size=46, replace=False).astype(str)
     school_weights = rng.gamma(4.0, size=len(schools))
     for file_name, (year, target) in zip(FILE_NAMES, TARGETS.items()):
         pupils = make_pupils(rng, year, round(PUPILS[year] * size), schools, school_weights / school_weights.sum())
         exams = make_exams(rng, pupils)
-        exams["karakter"] = calibrated_grades(exams, year, target)
+        exams["karakter"] = (
+            calibrated_grades(exams, year, target) if bilingual_shift is None else grades_at(exams, bilingual_shift)
+        )
         exams[COLUMNS].to_csv(folder / file_name, sep=";", index=False, encoding="cp1252", lineterminator="\r\n")
 
 

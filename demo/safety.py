@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from barometer.config import source_config
-from barometer.demo.common import landing_folder, spell
+from barometer.demo.common import COPENHAGEN, landing_folder, spell
 from barometer.sources.safety import COLUMNS, NAME
 from openpyxl import Workbook
 
@@ -75,18 +75,29 @@ FILE_NAMES = [
 ]
 
 
-def write(landing: Path, seed: int = 2013) -> None:
+def write(
+    landing: Path,
+    seed: int = 2013,
+    *,
+    municipality: str = COPENHAGEN,
+    level_counts: dict[int, list[int]] = LEVEL_COUNTS,
+    areas: list[tuple[str, int]] = AREAS,
+) -> None:
+    """One workbook per year. Another municipality's `level_counts` and `areas` (in
+    LEVEL_COUNTS' and AREAS' form) give it its own; its district cells are empty."""
     rng = np.random.default_rng(seed)
     folder = landing_folder(landing, NAME)
-    for (year, counts), file_name in zip(LEVEL_COUNTS.items(), FILE_NAMES):
-        _write_workbook(folder / file_name, year, _areas(year, counts, rng))
+    for (year, counts), file_name in zip(level_counts.items(), FILE_NAMES):
+        _write_workbook(folder / file_name, year, _areas(year, counts, areas, rng, municipality))
 
 
-def _areas(year: int, counts: list[int], rng: np.random.Generator) -> pd.DataFrame:
+def _areas(
+    year: int, counts: list[int], catalogue: list[tuple[str, int]], rng: np.random.Generator, municipality: str
+) -> pd.DataFrame:
     """The year's areas with scores inside their levels' bands: the most needy areas take the
     top two levels in catalogue order, a random draw of the others the remaining levels."""
     top = counts[0] + counts[1]
-    others = rng.choice(np.arange(top, len(AREAS)), size=sum(counts) - top, replace=False)
+    others = rng.choice(np.arange(top, len(catalogue)), size=sum(counts) - top, replace=False)
     chosen = np.concatenate([np.arange(top), others])
     levels = np.repeat(np.arange(len(counts)), counts)
     levels[top:] = rng.permutation(levels[top:])
@@ -94,14 +105,14 @@ def _areas(year: int, counts: list[int], rng: np.random.Generator) -> pd.DataFra
     index = rng.uniform(low[levels] + 0.5, high[levels] - 0.5).round(1)
     areas = pd.DataFrame(
         {
-            "name": [AREAS[i][0] for i in chosen],
-            "district": [AREAS[i][1] for i in chosen],
+            "name": [catalogue[i][0] for i in chosen],
+            "district": [catalogue[i][1] for i in chosen],
             "score": index,
             "reports": (index * rng.uniform(0.7, 1.0, len(index))).round(1),
             "insecure": (index / 8 + rng.uniform(-3, 3, len(index))).clip(1, 60).round(1),
         }
     ).sort_values(["district", "name"], ignore_index=True)
-    areas["spelling"] = spell(areas["district"], rng)
+    areas["spelling"] = spell(areas["district"], rng, municipality=municipality)
     return areas
 
 

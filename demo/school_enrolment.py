@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from barometer.config import load_districts
-from barometer.demo.common import birth_dates, cpr_numbers, landing_folder, spell
+from barometer.demo.common import (
+    COPENHAGEN,
+    birth_dates,
+    cpr_numbers,
+    has_districts,
+    landing_folder,
+    place_name,
+    spell,
+)
 from barometer.sources.school_enrolment import NAME
 
 REFERENCE_DATES = [date(2010, 11, 5), date(2011, 11, 4), date(2012, 11, 5), date(2013, 11, 5)]
@@ -68,39 +76,69 @@ DELIVERIES = [
 ]
 
 
-def write(landing: Path, seed: int = 2013, size: float = 1.0, public_schools: float = 1.0) -> None:
+def write(
+    landing: Path,
+    seed: int = 2013,
+    size: float = 1.0,
+    public_schools: float = 1.0,
+    *,
+    municipality: str = COPENHAGEN,
+    deviating: dict[int, int] = DEVIATING,
+    districts: dict[int, tuple[int, float]] = DISTRICTS,
+) -> None:
     """One folder per November. For benchmarks, `size` multiplies the number of pupils and
     `public_schools` the number of public schools (and of those that deviate); only the default
-    sizes reproduce the published figures."""
+    sizes reproduce the published figures. Another municipality's `deviating` and `districts`
+    (DEVIATING's and DISTRICTS' form, districts numbered from 1) give it its own levels and
+    layout; its schools are numbered in its own thousand (its code first) and named after it,
+    its district cells empty."""
     rng = np.random.default_rng(seed)
     folder = landing_folder(landing, NAME)
-    schools = _school_list(rng, public_schools, size / public_schools)
+    schools = _school_list(rng, public_schools, size / public_schools, municipality, districts)
     order = rng.permutation(schools.index[(schools["type"] == "Folkeskole") & ~schools["closing"]])
     for reference_date, (delivery, schools_file, pupils_file) in zip(REFERENCE_DATES, DELIVERIES):
         year = reference_date.year
         listed = schools[~schools["closing"] | (year <= CLOSING_YEAR)]
-        deviating = set(order[: round(DEVIATING[year] * public_schools)])
-        pupils = _pupils(rng, listed, deviating, year, round(UNKNOWN_HOME * size))
-        _write_delivery(rng, folder / delivery, schools_file, pupils_file, listed, pupils, reference_date)
+        deviators = set(order[: round(deviating[year] * public_schools)])
+        pupils = _pupils(rng, listed, deviators, year, _district_shares(districts, year), round(UNKNOWN_HOME * size))
+        _write_delivery(
+            rng, folder / delivery, (schools_file, pupils_file), listed, pupils, reference_date, municipality
+        )
 
 
-def _school_list(rng: np.random.Generator, public_schools: float, pupils_per_school: float) -> pd.DataFrame:
+def _school_list(
+    rng: np.random.Generator,
+    public_schools: float,
+    pupils_per_school: float,
+    municipality: str,
+    districts: dict[int, tuple[int, float]],
+) -> pd.DataFrame:
     """Every school ever listed: public schools per district (at least one), then private and
     special schools; the multipliers scale the public schools' number and everyone's size."""
-    official = load_districts().names
     public = [
-        (f"{official[d]} {_school_suffix(i)} Skole", "Folkeskole", d)
-        for d, (count, _) in DISTRICTS.items()
+        ("Folkeskole", d, i)
+        for d, (count, _) in districts.items()
         for i in range(max(1, round(count * public_schools)))
     ]
     other = [(name, kind, int(rng.integers(1, 11))) for kind, names in OTHER_SCHOOLS.items() for name in names]
-    schools = pd.DataFrame(public + other, columns=["name", "type", "district"])
-    numbers = np.arange(101001, max(101999, 101001 + 2 * len(schools)))  # room to draw from
+    schools = pd.DataFrame(_named(public, municipality) + other, columns=["name", "type", "district"])
+    first = int(municipality) * 1000 + 1
+    numbers = np.arange(first, max(first + 998, first + 2 * len(schools)))  # room to draw from
     schools["number"] = rng.choice(numbers, len(schools), replace=False).astype(str)
     schools["size"] = np.rint(rng.integers(230, 430, len(schools)) * pupils_per_school).astype(int)
     schools["closing"] = False
     schools.loc[rng.choice(len(public)), "closing"] = True
     return schools
+
+
+def _named(public: list[tuple[str, int, int]], municipality: str) -> list[tuple[str, str, int]]:
+    """(type, district, number in district) -> (name, type, district): named after the district,
+    or where there are none, after the municipality, numbered through."""
+    if has_districts(municipality):
+        official = load_districts().names
+        return [(f"{official[d]} {_school_suffix(i)} Skole", kind, d) for kind, d, i in public]
+    place = place_name(municipality)
+    return [(f"{place} {_school_suffix(i)} Skole", kind, d) for i, (kind, d, _) in enumerate(public)]
 
 
 def _school_suffix(index: int) -> str:
@@ -109,15 +147,14 @@ def _school_suffix(index: int) -> str:
     return suffix if index < len(NAME_SUFFIXES) else f"{suffix} {index // len(NAME_SUFFIXES) + 1}"
 
 
-def _district_shares(year: int) -> pd.Series:
-    return pd.Series({d: share + SHARE_DRIFT * (year - 2010) for d, (_, share) in DISTRICTS.items()})
+def _district_shares(districts: dict[int, tuple[int, float]], year: int) -> pd.Series:
+    return pd.Series({d: share + SHARE_DRIFT * (year - 2010) for d, (_, share) in districts.items()})
 
 
 def _pupils(
-    rng: np.random.Generator, listed: pd.DataFrame, deviating: set, year: int, unknown_home: int
+    rng: np.random.Generator, listed: pd.DataFrame, deviating: set, year: int, shares: pd.Series, unknown_home: int
 ) -> pd.DataFrame:
     """Columns school (number or ''), district (number or 0 for none known) and bilingual."""
-    shares = _district_shares(year)
     public = listed[(listed["type"] == "Folkeskole") & ~(listed["closing"] & (year == CLOSING_YEAR))]
     enrolled = _public_pupils(rng, public, shares, deviating)
     outside = _outside_pupils(rng, enrolled, shares, listed[listed["type"] != "Folkeskole"])
@@ -137,13 +174,15 @@ def _public_pupils(rng: np.random.Generator, public: pd.DataFrame, shares: pd.Se
         sign * rng.uniform(0.14, 0.22, len(public)),
         rng.uniform(-0.05, 0.05, len(public)),
     )
-    size = public["size"].to_numpy() + rng.integers(-20, 21, len(public))
+    size = np.maximum(public["size"].to_numpy() + rng.integers(-20, 21, len(public)), 1)
     bilingual = np.rint(np.clip(district_share + offset, 0, 1) * size).astype(int)
     school = np.repeat(public.index.to_numpy(), size)
     rank = pd.Series(school).groupby(school).cumcount().to_numpy()
     home = np.repeat(public["district"].to_numpy(), size)
     away = rng.random(len(school)) < AWAY_SHARE
-    home[away] = (home[away] + rng.integers(1, 10, away.sum()) - 1) % 10 + 1  # any other district
+    districts = len(shares)
+    if districts > 1:  # numbered from 1
+        home[away] = (home[away] + rng.integers(1, districts, away.sum()) - 1) % districts + 1  # any other district
     return pd.DataFrame(
         {
             "school": public.loc[school, "number"].to_numpy(),
@@ -182,12 +221,13 @@ def _outside_pupils(
 def _write_delivery(
     rng: np.random.Generator,
     folder: Path,
-    schools_file: str,
-    pupils_file: str,
+    files: tuple[str, str],
     schools: pd.DataFrame,
     pupils: pd.DataFrame,
     reference_date: date,
+    municipality: str,
 ) -> None:
+    schools_file, pupils_file = files
     folder.mkdir(parents=True, exist_ok=True)
     school_rows = schools.sample(frac=1, random_state=rng)
     _write_csv(
@@ -195,7 +235,7 @@ def _write_delivery(
             {
                 "institutionsnummer": school_rows["number"],
                 "skolenavn": school_rows["name"],
-                "bydel": spell(school_rows["district"], rng),
+                "bydel": spell(school_rows["district"], rng, municipality=municipality),
                 "skoletype": school_rows["type"],
             }
         ),
@@ -208,7 +248,7 @@ def _write_delivery(
             {
                 "cpr": cpr_numbers(birth, rng, HYPHENATED),
                 "institutionsnummer": pupil_rows["school"],
-                "bopaelsbydel": spell(pupil_rows["district"], rng),
+                "bopaelsbydel": spell(pupil_rows["district"], rng, municipality=municipality),
                 "tosproget": np.where(pupil_rows["bilingual"], "J", "N"),
                 "opgoerelsesdato": reference_date.isoformat(),
             }

@@ -6,6 +6,8 @@ answer) and `<TABLE>.bulk.csv` (the table's full BULK answer, codes, lang=da). L
 matches variable ids in any case, selects exact codes or `*`, requires every variable in BULK,
 writes decimal commas for lang=da and points for lang=en, and answers a bad request with HTTP
 400 and a JSON error body. Only the formats the barometer uses exist: tableinfo JSON, data BULK.
+Tables named `unavailable` answer every request with HTTP 500, as an API having trouble with one
+table would (tests of one table failing while the others answer).
 
     python -m demo.statbank_server DATA_DIR --port 8765   # then BAROMETER_STATBANK_URL=http://127.0.0.1:8765/v1
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -66,7 +68,12 @@ class Table:
         self.info = json.loads(info_file.read_text(encoding="utf-8"))
         lines = bulk_path(data_dir, table).read_text(encoding="utf-8").splitlines()
         self.header = lines[0]
-        self.rows = [line.split(";") for line in lines[1:] if line]
+        # Rows by their first variable's code (the area): a request names a few of many areas.
+        self.rows: dict[str, list[list[str]]] = {}
+        for line in lines[1:]:
+            if line:
+                row = line.split(";")
+                self.rows.setdefault(row[0], []).append(row)
 
     def select(self, selection: dict[str, list[str]], lang: str) -> str:
         """BULK text of the selected cells, in the table's variable order."""
@@ -90,7 +97,9 @@ class Table:
                 "REQUEST-MISSING", f"BULK needs values selected for every variable: {', '.join(unselected)}"
             )
         allowed = [chosen[variable["id"].casefold()] for variable in variables]
-        kept = [row for row in self.rows if all(field in codes for field, codes in zip(row, allowed))]
+        first = [value["id"] for value in variables[0]["values"] if value["id"] in allowed[0]]
+        candidates = (row for code in first for row in self.rows.get(code, []))
+        kept = [row for row in candidates if all(field in codes for field, codes in zip(row[1:], allowed[1:]))]
         decimal = "," if lang == "da" else "."
         lines = [";".join(row[:-1] + [row[-1].replace(",", decimal)]) for row in kept]
         return "\n".join([self.header, *lines]) + "\n"
@@ -133,9 +142,13 @@ class StatBankHandler(BaseHTTPRequestHandler):
             self._send(404, "text/plain; charset=utf-8", b"Not found\n")
             return
         request = {**request, **dict(zip(("table", "format"), segments))}
+        self.server.received.append((endpoint, str(request.get("table", "")).upper()))
         try:
             if str(request.get("format", "")).upper() != FORMATS[endpoint]:
                 raise RequestError("REQUEST-MISSING", "Format not found or not valid.")
+            if str(request.get("table", "")).upper() in self.server.unavailable:
+                self._send(500, "text/plain; charset=utf-8", b"Internal Server Error\n")
+                return
             table = self.server.table(str(request.get("table", "")))
             if endpoint == "tableinfo":
                 body = json.dumps(table.info, ensure_ascii=False).encode("utf-8")
@@ -173,9 +186,11 @@ def _selection(request: dict[str, Any]) -> dict[str, list[str]]:
 class StandInServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, data_dir: Path, host: str, port: int) -> None:
+    def __init__(self, data_dir: Path, host: str, port: int, unavailable: Iterable[str] = ()) -> None:
         super().__init__((host, port), StatBankHandler)
         self.data_dir = Path(data_dir)
+        self.unavailable = {table.upper() for table in unavailable}
+        self.received: list[tuple[str, str]] = []  # (endpoint, table) of each request, in order
         self._tables = cache(lambda table: Table(self.data_dir, table))
 
     def table(self, table: str) -> Table:
@@ -188,9 +203,11 @@ class StandInServer(ThreadingHTTPServer):
         return f"http://{host}:{port}{BASE_PATH}"
 
 
-def start(data_dir: Path, port: int = 0, host: str = "127.0.0.1") -> tuple[StandInServer, str]:
+def start(
+    data_dir: Path, port: int = 0, host: str = "127.0.0.1", unavailable: Iterable[str] = ()
+) -> tuple[StandInServer, str]:
     """Serve in a background thread; stop with server.shutdown() and server.server_close()."""
-    server = StandInServer(data_dir, host, port)
+    server = StandInServer(data_dir, host, port, unavailable)
     threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
@@ -201,9 +218,10 @@ def start(data_dir: Path, port: int = 0, host: str = "127.0.0.1") -> tuple[Stand
 
 
 @contextmanager
-def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """The stand-in's base URL (…/v1) while the block runs; port 0 picks a free port."""
-    server, url = start(data_dir, port, host)
+def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 0, unavailable: Iterable[str] = ()) -> Iterator[str]:
+    """The stand-in's base URL (…/v1) while the block runs; port 0 picks a free port; the
+    `unavailable` tables answer HTTP 500."""
+    server, url = start(data_dir, port, host, unavailable)
     try:
         yield url
     finally:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from barometer.config import source_config
-from barometer.demo.common import apportion, landing_folder, spell
+from barometer.demo.common import COPENHAGEN, apportion, landing_folder, spell
 from barometer.sources.survey import FIXED_COLUMNS, NAME, questions
 
 
@@ -81,20 +81,30 @@ DISTRICT_SHARES = {
 NO_DISTRICT_SHARE = 0.04
 
 
-def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
-    """One file per survey; `size` multiplies the post-stratification cells (benchmarks)."""
+def write(
+    landing: Path,
+    seed: int = 2013,
+    size: float = 1.0,
+    *,
+    municipality: str = COPENHAGEN,
+    surveys: list[Survey] = SURVEYS,
+) -> None:
+    """One file per survey; `size` multiplies the post-stratification cells (benchmarks).
+    Another municipality's `surveys` give it its own targets; its district cells are empty."""
     rng = np.random.default_rng(seed)
     config = source_config(NAME)
     folder = landing_folder(landing, NAME)
     cells = {group: max(1, round(count * size)) for group, count in CELLS.items()}
-    for survey in SURVEYS:
+    for survey in surveys:
         path = folder / survey.file_name
-        _respondents(survey, config, cells, rng).to_csv(path, sep=";", index=False, encoding="utf-8")
+        _respondents(survey, config, cells, rng, municipality).to_csv(path, sep=";", index=False, encoding="utf-8")
         delivered = datetime.combine(survey.last_interview, datetime.min.time()).timestamp() + 14 * 86400
         os.utime(path, (delivered, delivered))  # deliveries arrive in survey order
 
 
-def _respondents(survey: Survey, config: dict, cell_counts: dict[str, int], rng: np.random.Generator) -> pd.DataFrame:
+def _respondents(
+    survey: Survey, config: dict, cell_counts: dict[str, int], rng: np.random.Generator, municipality: str
+) -> pd.DataFrame:
     """The survey's respondents, cell by cell, then shuffled."""
     cells = _cells(survey, cell_counts, rng)
     people = cells.loc[cells.index.repeat(CELL_SIZE)].reset_index(names="cell")
@@ -110,7 +120,7 @@ def _respondents(survey: Survey, config: dict, cell_counts: dict[str, int], rng:
     frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
     frame.insert(0, "respondent_id", rng.choice(np.arange(100_000, 1_000_000), len(frame), replace=False))
     frame.insert(1, "interviewdato", _interview_dates(survey, len(frame), rng))
-    frame.insert(4, "bydel", _districts(frame["gruppe"], rng))
+    frame.insert(4, "bydel", _districts(frame["gruppe"], rng, municipality))
     return frame[FIXED_COLUMNS + questions(config)]
 
 
@@ -226,11 +236,11 @@ def _interview_dates(survey: Survey, count: int, rng: np.random.Generator) -> pd
     return (pd.Timestamp(survey.first_interview) + pd.to_timedelta(offsets, unit="D")).strftime("%Y-%m-%d")
 
 
-def _districts(groups: pd.Series, rng: np.random.Generator) -> pd.Series:
+def _districts(groups: pd.Series, rng: np.random.Generator, municipality: str) -> pd.Series:
     """District names as respondents' addresses were coded: spelled several ways, some empty."""
     numbers = pd.Series(0, index=groups.index)
     for group, shares in DISTRICT_SHARES.items():
         members = groups == group
         numbers[members] = rng.choice(np.arange(1, 11), size=members.sum(), p=shares)
     numbers[rng.random(len(groups)) < NO_DISTRICT_SHARE] = 0
-    return pd.Series(spell(numbers, rng), index=groups.index)
+    return pd.Series(spell(numbers, rng, municipality=municipality), index=groups.index)

@@ -51,15 +51,16 @@ FILE_NAMES = ["HR-udtraek.csv", "medarbejdere_eksport.csv", "eksport løn (1).cs
 STAFF_TURNOVER = 400  # employee numbers that leave the pool each year
 
 
-def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
+def write(landing: Path, seed: int = 2013, size: float = 1.0, *, counts: dict = COUNTS) -> None:
     """One extract per year; `size` multiplies every count (benchmarks: employee numbers have
-    six digits, so at most about 100 times the demo's staff)."""
+    six digits, so at most about 100 times the demo's staff). Another municipality's `counts`
+    (COUNTS' form) give it its own levels (the extract has no district)."""
     rng = np.random.default_rng(seed)
     folder = landing_folder(landing, NAME)
     scale = max(size, 1.0)
     numbers = rng.choice(np.arange(100_000, 1_000_000), size=round(10_000 * scale), replace=False)
-    for position, ((year, counts), file_name) in enumerate(zip(COUNTS.items(), FILE_NAMES)):
-        scaled = {name: round(count * size) for name, count in counts.items()}
+    for position, ((year, year_counts), file_name) in enumerate(zip(counts.items(), FILE_NAMES)):
+        scaled = {name: round(count * size) for name, count in year_counts.items()}
         extract = _extract(year, scaled, numbers[position * round(STAFF_TURNOVER * scale) :], rng)
         extract.to_csv(folder / file_name, sep=";", index=False, encoding="utf-8", lineterminator="\n")
 

@@ -20,7 +20,15 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 import numpy as np
 import pandas as pd
 from barometer.config import source_config
-from barometer.demo.common import apportion, birth_dates, cpr_numbers, landing_folder, spell
+from barometer.demo.common import (
+    COPENHAGEN,
+    apportion,
+    birth_dates,
+    cpr_numbers,
+    has_districts,
+    landing_folder,
+    spell,
+)
 from barometer.sources.youth_education import NAME, STATUSES
 
 # (completed, enrolled, persons) among the 15-19 year-olds of each origin group: for 2010-2012 the
@@ -73,24 +81,35 @@ XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 FILE_NAMES = ["UU-udtræk.xlsx", "status_eksport_endelig.xlsx", "Statusliste (2).xlsx", "uu data.xlsx"]
 
 
-def write(landing: Path, seed: int = 2013, size: float = 1.0) -> None:
+def write(
+    landing: Path, seed: int = 2013, size: float = 1.0, *, municipality: str = COPENHAGEN, cohorts: dict = COHORTS
+) -> None:
     """One workbook per 1 October into the source's landing folder, each stamped with its send time.
     `size` multiplies the number of residents (benchmarks); only size 1 reproduces the published
-    figures, other sizes keep the shares of each group."""
+    figures, other sizes keep the shares of each group. Another municipality's `cohorts` (COHORTS'
+    form) give it its own levels; its district cells are empty."""
     rng = np.random.default_rng(seed)
     config = source_config(NAME)
     folder = landing_folder(landing, NAME)
-    for year, file_name in zip(COHORTS, FILE_NAMES):
+    for year, file_name in zip(cohorts, FILE_NAMES):
         reference_date = date(year, 10, 1)
-        persons = pd.concat([_calibrated(year, rng, size), _left_out(rng, size)], ignore_index=True)
-        rows = _register_rows(persons.sample(frac=1, random_state=rng, ignore_index=True), reference_date, rng)
+        persons = pd.concat(
+            [_calibrated(cohorts[year], year, rng, size, has_districts(municipality)), _left_out(rng, size)],
+            ignore_index=True,
+        )
+        rows = _register_rows(
+            persons.sample(frac=1, random_state=rng, ignore_index=True), reference_date, rng, municipality
+        )
         _write_xlsx(rows, folder / file_name, config["sheet"], sent=datetime(year, 11, 3, 9, 30))
 
 
-def _calibrated(year: int, rng: np.random.Generator, size: float) -> pd.DataFrame:
-    """The 15-19 year-olds of the two reported groups, with their exact status counts."""
+def _calibrated(
+    cohort: dict[str, tuple[int, int, int]], year: int, rng: np.random.Generator, size: float, small_cell: bool
+) -> pd.DataFrame:
+    """The 15-19 year-olds of the two reported groups, with their exact status counts (and
+    SMALL_CELL, where there are districts)."""
     parts = []
-    for group, counts in COHORTS[year].items():
+    for group, counts in cohort.items():
         completed, enrolled, persons = (round(count * size) for count in counts)
         statuses = np.repeat(STATUSES, [completed, enrolled, persons - completed - enrolled])
         parts.append(
@@ -98,7 +117,7 @@ def _calibrated(year: int, rng: np.random.Generator, size: float) -> pd.DataFram
                 {
                     "age": rng.integers(15, 20, persons),
                     "origin": _draw(ORIGINS[group], persons, rng),
-                    "district": np.repeat(np.arange(11), _district_sizes(year, group, persons)),
+                    "district": np.repeat(np.arange(11), _district_sizes(year, group, persons, small_cell)),
                     "status": rng.permutation(statuses),
                 }
             )
@@ -138,10 +157,10 @@ def _shares(weights: list[float]) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _district_sizes(year: int, group: str, persons: int) -> np.ndarray:
+def _district_sizes(year: int, group: str, persons: int, small_cell: bool) -> np.ndarray:
     """Persons per district (index 0: none known), adding up to `persons` exactly."""
     weights = _shares(DISTRICT_WEIGHTS[group])
-    if (year, group) != (SMALL_CELL["year"], SMALL_CELL["group"]):
+    if not small_cell or (year, group) != (SMALL_CELL["year"], SMALL_CELL["group"]):
         return apportion(persons, weights)
     weights[SMALL_CELL["district"]] = 0
     sizes = apportion(persons - SMALL_CELL["persons"], weights)
@@ -149,7 +168,9 @@ def _district_sizes(year: int, group: str, persons: int) -> np.ndarray:
     return sizes
 
 
-def _register_rows(persons: pd.DataFrame, reference_date: date, rng: np.random.Generator) -> pd.DataFrame:
+def _register_rows(
+    persons: pd.DataFrame, reference_date: date, rng: np.random.Generator, municipality: str
+) -> pd.DataFrame:
     """The register's columns: a birth date that gives each person their age on the reference
     date, a CPR number that agrees with it, a district spelling (none known: an empty cell) and
     the reference date."""
@@ -159,7 +180,7 @@ def _register_rows(persons: pd.DataFrame, reference_date: date, rng: np.random.G
             "CPR": cpr_numbers(birth, rng, HYPHENATED),
             "Fødselsdato": birth,
             "Herkomst": persons["origin"],
-            "Bydel": spell(persons["district"], rng, missing=None),
+            "Bydel": spell(persons["district"], rng, missing=None, municipality=municipality),
             "Status": persons["status"],
             "Opgørelsesdato": pd.Timestamp(reference_date),
         }

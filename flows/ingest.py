@@ -15,9 +15,10 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from barometer.config import source_config
@@ -28,6 +29,9 @@ from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import module
 
 from barometer import timing
+
+if TYPE_CHECKING:
+    from barometer.sources.employment import StatBankAnswer, TableAnswer
 
 log = logging.getLogger("barometer")
 
@@ -140,6 +144,7 @@ def read_and_validate(delivery: Delivery, key: PseudonymKey, municipality_code: 
         raise delivery.problem
     with timing.stage("read"):
         staged = module("sources", delivery.source).read(delivery, key, municipality_code)
+        staged = replace(staged, municipality_code=municipality_code)
         verify_unchanged(delivery)
     with timing.stage("validate"):
         module("validations", delivery.source).validate(staged)
@@ -150,7 +155,7 @@ def read_and_validate(delivery: Delivery, key: PseudonymKey, municipality_code: 
 # or the demo refreshes edition after edition from the same inputs. Memory only, and only inside
 # `reuse_staged()`; StatBank's answers are aggregate counts, never person-level data.
 _staged_in_process: dict[tuple, tuple[StagedDelivery | None, DeliveryError | None]] | None = None
-_statbank_in_process: dict[tuple, bytes | DeliveryError] | None = None
+_statbank_in_process: dict[tuple, TableAnswer | DeliveryError] | None = None
 
 
 @contextmanager
@@ -227,42 +232,34 @@ def ingest_file_source(
     return result
 
 
-def fetch_employment(statbank_url: str, municipality_code: str, until: date) -> StagedDelivery:
-    """KAS201 from StatBank, checked against tableinfo, within one deadline for the whole fetch
-    (the client's retries included; sources/statbank.py). Validated by `validate_employment`, in
-    the refresh's own thread: Great Expectations' context is not for several threads at once.
+def fetch_employment(statbank_url: str, municipality_codes: str | list[str], until: date) -> StatBankAnswer:
+    """The municipalities' StatBank cells up to `until` (one request per table for all of them;
+    include '000' for all Denmark), each configured table that covers those years checked against
+    its tableinfo, within one deadline for the whole fetch (the client's retries included;
+    sources/statbank.py). Each table's delivery is validated by `validate_employment`.
 
-    Inside `reuse_staged()` (a backfill, the demo) StatBank is asked once, for every year it has,
-    and each edition is staged from that answer; a failed fetch is remembered, not repeated."""
-    from barometer.sources.employment import fetch, fetch_bulk, open_client, staged_delivery
+    Inside `reuse_staged()` (a backfill, the demo) each table is asked once, for every year it
+    has, and each edition is staged from that answer; a failed table is remembered, not asked
+    again edition after edition."""
+    from barometer.sources.employment import fetch, open_client
 
-    if _statbank_in_process is None:
-        with open_client(statbank_url) as client:
-            return fetch(client, municipality_code, until)
-    memo = (statbank_url, municipality_code)
-    if memo not in _statbank_in_process:
-        try:
-            with open_client(statbank_url) as client:
-                _statbank_in_process[memo] = fetch_bulk(client, municipality_code, date.max)
-        except DeliveryError as error:
-            _statbank_in_process[memo] = error
-    answer = _statbank_in_process[memo]
-    if isinstance(answer, DeliveryError):
-        raise answer
-    return staged_delivery(answer, until)
+    with open_client(statbank_url) as client:
+        return fetch(client, municipality_codes, until, answers=_statbank_in_process)
 
 
 def validate_employment(staged: StagedDelivery) -> StagedDelivery:
+    """One table's delivery ('StatBank RAS201') through its suite; a broken rule rejects that
+    table only, as a failed fetch does."""
     with timing.stage("validate"):
         module("validations", "employment").validate(staged)
     return staged
 
 
-def employment_result(staged: StagedDelivery | None, error: DeliveryError | None, until: date) -> SourceResult:
+def employment_result(answer: StatBankAnswer | None, error: DeliveryError | None, until: date) -> SourceResult:
+    """Each table's delivery staged (lineage per table), each failed table rejected by name."""
     result = SourceResult("employment")
-    if error:
-        name = f"StatBank {source_config('employment')['table']}"
-        reject(result, Delivery("employment", None, name, "", 0.0), error, None)
-    else:
-        stage(result, [staged], until)
+    for failure in [error] if error else answer.failures:
+        reject(result, Delivery("employment", None, failure.file, "", 0.0), failure, None)
+    if answer:
+        stage(result, answer.staged, until)
     return result

@@ -21,31 +21,20 @@ from barometer.config import (
     edition_or_default,
     editions_between,
     load_catalogue,
-    load_districts,
     parse_edition,
-    source_config,
 )
-from barometer.flows.ingest import (
-    SourceResult,
-    employment_result,
-    fetch_employment,
-    ingest_file_source,
-    pseudonym_key,
-    source_deliveries,
-    validate_employment,
-)
-from barometer.flows.inputs import fingerprint
+from barometer.config.municipalities import ALL_DENMARK, municipality
+from barometer.flows.fanout import Placement, Pool, municipality_pool
+from barometer.flows.ingest import SourceResult, employment_result, fetch_employment
+from barometer.flows.municipality import MunicipalityPart, MunicipalityWork, dependencies, landing_for
 from barometer.flows.steps import LocalSteps
-from barometer.sources.registry import STATBANK_SOURCES, file_sources, module
+from barometer.sources.registry import STATBANK_SOURCES, file_sources
 from barometer.transforms.common import KEY
-from barometer.transforms.disclosure import suppress
 from barometer.transforms.editions import edition_entries
 from barometer.validations import data_docs
 from barometer.warehouse.database import check_writable, connect, explained_faults, initialise
 from barometer.warehouse.load import LoadRequest, load, read_edition, read_source_inputs
 from barometer.warehouse.lock import CommittedMeanwhile, refresh_lock
-
-from barometer import timing
 
 
 @dataclass
@@ -59,6 +48,28 @@ class RefreshReport:
     reused: list[str] = field(default_factory=list)  # sources whose inputs were unchanged
     observations: int = 0
     seconds: float = 0.0
+    # Where several municipalities ran, the sources above are labelled '147 grades' and the
+    # summary has one line per municipality.
+    municipalities: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, edition: str, parts: list[MunicipalityPart]) -> "RefreshReport":
+        several = len(parts) > 1
+        report = cls(edition, municipalities=[p.municipality_code for p in parts] if several else [])
+        for part in parts:
+            prefix = f"{part.municipality_code} " if several else ""
+            for name, result in part.results.items():
+                if result.in_force:
+                    report.loaded[prefix + name] = result.in_force
+                elif not result.errors:
+                    report.skipped.append(prefix + name)
+                if result.reused:
+                    report.reused.append(prefix + name)
+                labelled = [m if name in STATBANK_SOURCES else prefix + m for m in result.errors]
+                report.rejected += [m for m in labelled if m not in report.rejected]  # StatBank's: once
+            report.rejected += [prefix + failure for failure in part.failures]
+            report.observations += len(part.observations)
+        return report
 
     @property
     def failed(self) -> bool:
@@ -83,157 +94,98 @@ class RefreshReport:
 
     def text(self) -> str:
         lines = [f"Edition {self.edition}: {self.observations} observations published in {self.seconds:.1f} s."]
+        if self.municipalities:
+            lines += [f"  {self.municipality_line(code)}" for code in self.municipalities]
+            lines += [f"  REJECTED {message}" for message in self.rejected]
+            return "\n".join(lines + self._advice())
         lines += [
             f"  loaded   {source}: {count} deliveries in force{self._unchanged(source)}"
             for source, count in self.loaded.items()
         ]
         lines += [f"  no data  {source}: no delivery found" for source in self.skipped]
         lines += [f"  REJECTED {message}" for message in self.rejected]
-        if self.rejected:
-            lines.append(
-                "Rejected deliveries were not loaded; the warehouse keeps the previous good data for "
-                "them. Fix or re-send the named files and run the refresh again."
-            )
-        return "\n".join(lines)
+        return "\n".join(lines + self._advice())
+
+    def _advice(self) -> list[str]:
+        if not self.rejected:
+            return []
+        return [
+            "Rejected deliveries were not loaded; the warehouse keeps the previous good data for "
+            "them. Fix or re-send the named files and run the refresh again."
+        ]
+
+    def municipality_line(self, code: str) -> str:
+        """'147 Frederiksberg: 7 sources loaded (2 unchanged), 1 without delivery, 1 rejected'."""
+        mine = [label for label in self.loaded if label.startswith(f"{code} ")]
+        unchanged = sum(label in self.reused for label in mine)
+        skipped = sum(label.startswith(f"{code} ") for label in self.skipped)
+        rejected = sum(message.startswith(f"{code} ") for message in self.rejected)
+        name = "all Denmark" if code == ALL_DENMARK else municipality(code).name
+        text = f"{code} {name}: {len(mine)} sources loaded"
+        text += f" ({unchanged} unchanged)" if unchanged else ""
+        text += f", {skipped} without delivery" if skipped else ""
+        return text + (f", {rejected} rejected" if rejected else "")
 
     def _unchanged(self, source: str) -> str:
         return " (unchanged since the last load: not read again)" if source in self.reused else ""
 
 
-def indicator_sources(code: str) -> list[str]:
-    return load_catalogue().sources_of(code)
-
-
-def dependencies(source: str) -> list[str]:
-    """The other sources whose tables `source`'s indicators need (3.1 needs employment's)."""
-    needed = {s for code in module("transforms", source).INDICATORS for s in indicator_sources(code)}
-    return sorted(needed - {source})
-
-
-def indicators(source: str, results: dict[str, SourceResult], municipality_code: str) -> pd.DataFrame:
-    """A source's indicators from its tables (plus any other source's tables they need), with
-    lineage and disclosure control; indicators whose other sources failed are left out."""
-    transform = module("transforms", source)
-    usable = [code for code in transform.INDICATORS if all(results[s].staged for s in indicator_sources(code))]
-    if not usable:
-        return pd.DataFrame()
-    tables = {}
-    for needed in {s for code in usable for s in indicator_sources(code)}:
-        tables.update(results[needed].tables())
-    with timing.stage("compute"):
-        observations = transform.compute(tables, municipality_code)
-    observations = observations[observations["indicator_code"].isin(usable)]
-    disclosure = source_config("disclosure")
-    with timing.stage("suppress"):
-        observations = suppress(observations, disclosure["min_persons"], disclosure["partitions"])
-    lineage = results[source].delivery_of()
-    observations["delivery_id"] = observations["reference_date"].map(lineage)
-    return observations
-
-
-@dataclass
-class Plan:
-    """Per file source: its deliveries, and the checksum of its inputs."""
-
-    deliveries: dict[str, list] = field(default_factory=dict)
-    fingerprints: dict[str, str | None] = field(default_factory=dict)
-
-
-def ingest_all(steps: LocalSteps, settings: Settings, until: date, stored: dict[str, tuple[str, str]]):
-    """Every source's deliveries: StatBank in the background while the files are read; a source
-    whose checksum matches the last load's is taken from the warehouse's record instead."""
-    key = pseudonym_key()
-    table = source_config("employment")["table"]
+def ingest_and_compute(
+    steps: LocalSteps, pool: Pool, settings: Settings, until: date, stored: dict[str, dict[str, tuple[str, str]]]
+) -> list[MunicipalityPart]:
+    """Every municipality's sources. StatBank is asked once, for all of them, in the background
+    while the file sources that do not draw on it are read; then its cells and the sources that
+    need them. Each municipality's work runs where the pool puts it."""
+    codes, several = list(settings.municipality_codes), len(settings.municipality_codes) > 1
+    # Where several municipalities run, StatBank's all-Denmark cells give the national employment.
+    statbank_areas = codes + [ALL_DENMARK] if several else codes
     fetch = steps.submit(
-        f"fetch StatBank {table}",
-        "statbank",
-        lambda: fetch_employment(settings.statbank_url, settings.municipality_code, until),
+        "fetch StatBank", "statbank", lambda: fetch_employment(settings.statbank_url, statbank_areas, until)
     )
-    plan, results = Plan(), {}
+    independent = [s for s in file_sources() if not dependencies(s)]
+    later = STATBANK_SOURCES + [s for s in file_sources() if dependencies(s)]
 
-    def ingest(source: str) -> SourceResult:
-        result, _ = steps.run(
-            f"ingest {source}",
-            "read",
-            lambda: ingest_file_source(source, plan.deliveries[source], key, settings.municipality_code, until),
+    def work(code: str, sources: list[str], statbank: SourceResult | None = None) -> MunicipalityWork:
+        landing = landing_for(settings.landing_dir, code, several)
+        own = replace(settings, landing_dir=landing, municipality_code=code, municipality_codes=(code,))
+        return MunicipalityWork(code, own, until, stored.get(code, {}), sources, statbank, several)
+
+    first = [(w, pool.submit(w)) for w in (work(code, independent) for code in codes)]
+    staged, error = fetch.result()
+    answer = employment_result(staged, error, until)
+    second = [
+        (w, pool.submit(w))
+        for w in (
+            work(code, later if code != ALL_DENMARK else STATBANK_SOURCES, statbank_slice(answer, code))
+            for code in statbank_areas
         )
-        return result or SourceResult(source)
-
-    def employment(reuse: bool = True) -> SourceResult:
-        """StatBank's answer once it has come: reused when it is what the last load computed
-        from, else validated (here, in the refresh's own thread)."""
-        if "employment" in results and (reuse or not results["employment"].reused):
-            return results["employment"]
-        staged, error = fetch.result()
-        checksum = staged and fingerprint(
-            "employment", [replace(staged.delivery, modified=0.0)], until, settings.municipality_code, key.version, {}
-        )
-        plan.fingerprints["employment"] = checksum
-        if reuse and checksum and stored.get("employment", ("",))[0] == checksum:
-            results["employment"] = SourceResult.from_outcome("employment", stored["employment"][1])
-            return results["employment"]
-        if not error:
-            staged, error = steps.run(f"validate StatBank {table}", "validate", lambda: validate_employment(staged))
-        results["employment"] = employment_result(staged, error, until)
-        return results["employment"]
-
-    # Sources that draw on others go last, when those others' checksums are known.
-    for source in sorted(file_sources(), key=lambda s: bool(dependencies(s))):
-        for needed in dependencies(source):
-            if needed in STATBANK_SOURCES:
-                employment()
-        with timing.stage("read"):
-            deliveries = source_deliveries(source, settings.landing_dir)
-        plan.deliveries[source] = deliveries
-        checksum = fingerprint(
-            source,
-            deliveries,
-            until,
-            settings.municipality_code,
-            key.version,
-            {needed: plan.fingerprints.get(needed) for needed in dependencies(source)},
-        )
-        plan.fingerprints[source] = checksum
-        if source in stored and stored[source][0] == checksum:
-            results[source] = SourceResult.from_outcome(source, stored[source][1])
-            steps.notice(f"{source}: inputs unchanged since the last load, not read again")
-        elif deliveries:
-            results[source] = ingest(source)
-        else:
-            steps.logger.warning(
-                "%s: no delivery in %s", source, settings.landing_dir / source_config(source)["landing"]
-            )
-            results[source] = SourceResult(source)
-    employment()
-    results = {name: results[name] for name in [*file_sources(), *STATBANK_SOURCES]}
-    # A source recomputed from another whose inputs were unchanged needs that one's tables too.
-    for source in [s for s, r in results.items() if not r.reused]:
-        for needed in dependencies(source):
-            if results[needed].reused:
-                results[needed] = employment(reuse=False) if needed in STATBANK_SOURCES else ingest(needed)
-    return plan, results
+    ]
+    parts = {code: MunicipalityPart(code) for code in statbank_areas}
+    for w, handle in first + second:
+        parts[w.municipality_code] = merged(parts[w.municipality_code], pool.collect(handle, w))
+    return list(parts.values())
 
 
-def compute_all(
-    steps: LocalSteps, results: dict[str, SourceResult], municipality_code: str
-) -> tuple[pd.DataFrame, list, list]:
-    """Each recomputed source's observations; a failing transform is reported and its source's
-    old values kept. Returns the observations, each source's outcome and the failures."""
-    frames, failures, computed = [], [], []
-    for name, result in results.items():
-        if result.reused:
-            continue
-        frame, failure = steps.run(
-            f"compute {name} indicators", "compute", lambda n=name: indicators(n, results, municipality_code)
-        )
-        if failure:
-            failures.append(failure.summary())
-            continue
-        computed.append(name)
-        if not frame.empty:
-            frames.append(frame)
-    observations = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KEY)
-    return observations, computed, failures
+def statbank_slice(answer: SourceResult, code: str) -> SourceResult:
+    """StatBank's answer as one municipality's share of it (its own cells only)."""
+    staged = [
+        replace(s, tables={name: t[t["area_code"] == code].reset_index(drop=True) for name, t in s.tables.items()})
+        for s in answer.staged
+    ]
+    return replace(answer, staged=staged)
+
+
+def merged(part: MunicipalityPart, more: MunicipalityPart) -> MunicipalityPart:
+    """One municipality's two halves (the sources read at once, the ones after StatBank)."""
+    frames = [f for f in (part.observations, more.observations) if not f.empty]
+    return MunicipalityPart(
+        part.municipality_code,
+        results={**part.results, **more.results},
+        observations=pd.concat(frames, ignore_index=True) if frames else more.observations,
+        computed=part.computed + more.computed,
+        failures=part.failures + more.failures,
+        fingerprints={**part.fingerprints, **more.fingerprints},
+    )
 
 
 def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: str | None = None) -> RefreshReport:
@@ -245,19 +197,15 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
     check_writable(settings.warehouse_url)  # a read-only disk or refused login: before any reading
     engine = connect(settings.warehouse_url)
     try:
+        codes = settings.municipality_codes
         with explained_faults(settings.warehouse_url):
-            stored = read_source_inputs(engine)
-        with data_docs.recording() as validated:
-            plan, results = ingest_all(steps, settings, until, stored)
-        observations, computed, failures = compute_all(steps, results, settings.municipality_code)
-        report = RefreshReport(
-            edition=edition,
-            loaded={n: r.in_force for n, r in results.items() if r.in_force},
-            rejected=[message for r in results.values() for message in r.errors] + failures,
-            skipped=[n for n, r in results.items() if not r.in_force and not r.errors],
-            reused=[n for n, r in results.items() if r.reused],
-            observations=len(observations),
-        )
+            stored = stored_inputs(engine, codes)
+        placement = Placement.of(settings)
+        with data_docs.recording() as validated, municipality_pool(steps, placement, len(codes), steps.prefect) as pool:
+            if len(codes) > 1:
+                steps.notice(f"{len(codes)} municipalities, {placement.describe(len(codes))}")
+            parts = ingest_and_compute(steps, pool, settings, until, stored)
+        report = RefreshReport.of(edition, parts)
         report.seconds = time.monotonic() - clock
         request = LoadRequest(
             run_id=run_id or str(uuid.uuid4()),
@@ -267,13 +215,14 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
             status="failed" if report.failed else "completed",
             summary=report.text(),
             catalogue=load_catalogue(),
-            districts=load_districts(settings.municipality_code),
-            deliveries=[row for r in results.values() for row in r.deliveries],
-            observations=observations,
+            municipality_codes=list(codes),
+            deliveries=delivery_rows(parts),
+            observations=observations_of(parts),
             source_inputs={
-                name: (plan.fingerprints[name], results[name].outcome_json())
-                for name in computed
-                if name in plan.fingerprints and plan.fingerprints[name]
+                (part.municipality_code, name): (part.fingerprints[name], part.results[name].outcome_json())
+                for part in parts
+                for name in part.computed
+                if part.fingerprints.get(name)
             },
         )
         with explained_faults(settings.warehouse_url):
@@ -284,6 +233,28 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
     write_data_docs(steps, settings, validated, edition)
     steps.logger.info(report.text())
     return report
+
+
+def stored_inputs(engine, codes: tuple[str, ...]) -> dict[str, dict[str, tuple[str, str]]]:
+    """Per municipality of the run (and all Denmark's StatBank cells where several run), what
+    its last load computed each source from."""
+    areas = [*codes, ALL_DENMARK] if len(codes) > 1 else list(codes)
+    return {code: read_source_inputs(engine, code) for code in areas}
+
+
+def delivery_rows(parts: list[MunicipalityPart]) -> list[dict]:
+    """Each municipality's delivery records (StatBank's answer is recorded for each it served)."""
+    return [
+        {**row, "municipality_code": part.municipality_code}
+        for part in parts
+        for result in part.results.values()
+        for row in result.deliveries
+    ]
+
+
+def observations_of(parts: list[MunicipalityPart]) -> pd.DataFrame:
+    frames = [part.observations for part in parts if not part.observations.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=KEY)
 
 
 @dataclass
@@ -337,20 +308,20 @@ def backfill(
 
 
 def load_warehouse(
-    engine, settings: Settings, request: LoadRequest, stored: dict[str, tuple[str, str]]
+    engine, settings: Settings, request: LoadRequest, stored: dict[str, dict[str, tuple[str, str]]]
 ) -> pd.DataFrame:
     """One transaction under the warehouse's refresh lock (taken for the load only, never for
     network waits), after checking that no other refresh committed since this one read `stored`;
     returns the edition as published (city-wide rows)."""
     with refresh_lock(settings.warehouse_url, settings.lock_wait_seconds):
-        if read_source_inputs(engine) != stored:
+        if stored_inputs(engine, settings.municipality_codes) != stored:
             raise CommittedMeanwhile()
         initialise(engine)
-        catalogue = request.catalogue
+        catalogue, codes = request.catalogue, settings.municipality_codes
         load(
             engine,
             request,
-            lambda stored: edition_entries(stored, request.edition, catalogue, settings.municipality_code),
+            lambda stored: edition_entries(stored, request.edition, catalogue, settings.municipality_code, codes),
         )
         return read_edition(engine, request.edition, settings.municipality_code)
 

@@ -59,6 +59,17 @@ def use_prefect(orchestration: str) -> bool:
     return orchestration == "prefect" or (orchestration == "auto" and prefect_api_configured())
 
 
+def quiet_logs() -> None:
+    """A local run's (or a worker's) log lines go to the terminal only with BAROMETER_VERBOSE=1:
+    the summary at the end says what happened."""
+    logger = logging.getLogger("barometer")
+    if os.environ.get("BAROMETER_VERBOSE", "0") not in ("", "0") and not logger.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(message)s")
+    elif not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def unexpected(place: str, error: BaseException) -> DeliveryError:
     """An error nobody anticipated, named by type and place only: its message might quote a cell."""
     frame = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
@@ -84,6 +95,8 @@ def attempt(place: str, function: Callable[[], Any]) -> Outcome:
 
 class LocalSteps:
     """Steps as plain calls; `submit` runs one beside the others in a thread."""
+
+    prefect = False  # whether steps are Prefect task runs (and work elsewhere goes to a task runner)
 
     def __init__(self, progress=None) -> None:
         """`progress` (barometer.progress.Progress) hears of each step's start and end."""
@@ -129,6 +142,8 @@ class LocalSteps:
 
 class PrefectSteps(LocalSteps):
     """Steps as Prefect task runs of the current flow run (never cached, never persisted)."""
+
+    prefect = True
 
     def __init__(self) -> None:
         from prefect import get_run_logger

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from barometer.config import load_districts
 from barometer.sources.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class StagedDelivery:
     reference_date: date
     tables: dict[str, pd.DataFrame]
     key_version: str | None = None
+    municipality_code: str = "101"  # whose delivery: its rules on districts depend on it
 
     @property
     def rows(self) -> int:
@@ -571,19 +573,22 @@ def _find_header(rows, first_cell: str | None, file: str, sheet: str) -> tuple[l
 
 
 def single_reference_date(dates: pd.Series, file: str, column: str, rows: pd.Series) -> date:
-    """A delivery describes one reference date; several, or an unreadable one, is an error."""
-    parsed = pd.to_datetime(dates, errors="coerce", format="ISO8601")  # never guess day-first
-    bad = parsed.isna()
+    """A delivery describes one reference date; several, or an unreadable one, is an error.
+
+    Parsed once per distinct spelling: a column of one repeated date costs no object per row."""
+    codes, spellings = pd.factorize(dates, use_na_sentinel=False)
+    parsed = pd.to_datetime(pd.Series(spellings), errors="coerce", format="ISO8601")  # never guess day-first
+    days = parsed.dt.normalize().to_numpy()[codes]
+    bad = parsed.isna().to_numpy()[codes]
     if bad.any():
         raise DeliveryError(file, "reference date is a date (YYYY-MM-DD)", column, rows[bad].tolist())
-    distinct = parsed.dt.normalize().unique()
+    distinct = pd.unique(days)
     if len(distinct) != 1:
-        first = parsed.dt.normalize().iloc[0]
         raise DeliveryError(
             file,
             "one reference date per delivery",
             column,
-            rows[parsed.dt.normalize() != first].tolist(),
+            rows[days != days[0]].tolist(),
             detail=f"{len(distinct)} different reference dates",
         )
     return pd.Timestamp(distinct[0]).date()
@@ -622,6 +627,17 @@ def stripped(values: pd.Series) -> pd.Series:
 def blank_as_missing(values: pd.Series) -> pd.Series:
     """Stripped text with an empty cell as <NA>: the sender's 'not given', not a value."""
     return stripped(values).replace("", pd.NA)
+
+
+def district_columns(names: pd.Series, municipality_code: str, clean=stripped) -> dict[str, pd.Series]:
+    """`district_name` (as sent, cleaned) and `district` (the official number, nullable). A
+    municipality without a district list (config/districts.py) is published city-wide only:
+    whatever its deliveries say of districts is left out, not an error."""
+    districts = load_districts(municipality_code)
+    if not districts.names:
+        missing = pd.Series(pd.NA, index=names.index, dtype="string")
+        return {"district_name": missing, "district": pd.Series(pd.NA, index=names.index, dtype="Int64")}
+    return {"district_name": clean(names), "district": districts.to_numbers(names)}
 
 
 def decimal_number(values: pd.Series, *, strict: bool = False) -> pd.Series:

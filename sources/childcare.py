@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from barometer.config import load_districts
 from barometer.sources.base import (
     ROW,
     Delivery,
     StagedDelivery,
     age_on,
     blank_as_missing,
+    district_columns,
     folder_file,
     read_csv,
     single_reference_date,
@@ -34,6 +34,7 @@ FILES = {"institutions": "institutioner*.csv", "children": "boern*.csv"}
 INSTITUTION_COLUMNS = ["institution_id", "navn", "type", "bydel"]
 CHILD_COLUMNS = ["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id", "opgoerelsesdato"]
 SEPARATOR = ","
+BIRTH_DATE_UNREADABLE = "_birth_date_unreadable"  # a column of the chunks, dropped once checked
 
 
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
@@ -52,41 +53,57 @@ def read_institutions(delivery: Delivery, reference_date: date, municipality_cod
             "institution_id": stripped(raw["institution_id"]),
             "name": stripped(raw["navn"]),
             "type": stripped(raw["type"]),
-            "district_name": stripped(raw["bydel"]),
-            "district": load_districts(municipality_code).to_numbers(raw["bydel"]),
+            **district_columns(raw["bydel"], municipality_code),
             "reference_date": reference_date,
         }
     )
 
 
 def read_children(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> pd.DataFrame:
+    """The children typed a chunk at a time as the file is read, so that only typed rows
+    accumulate; what needs the whole file (one reference date, the rows of every unreadable date
+    of birth) is checked once all are read."""
     path, file = folder_file(delivery, FILES["children"])
-    raw = read_csv(path, file, CHILD_COLUMNS, sep=SEPARATOR, prepare=pseudonymise_cpr("cpr", file, key))
-    reference_date = single_reference_date(raw["opgoerelsesdato"], file, "opgoerelsesdato", raw[ROW])
-    birth_date = _birth_dates(raw, file)
-    return pd.DataFrame(
-        {
-            ROW: raw[ROW],
-            "person_id": raw["person_id"],
-            "birth_date": birth_date.dt.date,
-            "age": age_on(birth_date, reference_date),
-            "origin": stripped(raw["herkomst"]),
-            "origin_group": origin_group(raw["herkomst"]),
-            "district_name": stripped(raw["bopaelsbydel"]),
-            "district": load_districts(municipality_code).to_numbers(raw["bopaelsbydel"]),
-            "institution_id": blank_as_missing(raw["institution_id"]),  # empty: in none
-            "reference_date": reference_date,
-        }
-    )
+    pseudonymise = pseudonymise_cpr("cpr", file, key)
 
+    def typed(chunk: pd.DataFrame) -> pd.DataFrame:
+        raw = pseudonymise(chunk)
+        birth_date, unreadable = _birth_dates(raw)
+        return pd.DataFrame(
+            {
+                ROW: raw[ROW],
+                "person_id": raw["person_id"],
+                "birth_date": birth_date,
+                "age": pd.NA,  # placed here, computed once the reference date is known
+                "origin": stripped(raw["herkomst"]),
+                "origin_group": origin_group(raw["herkomst"]),
+                **district_columns(raw["bopaelsbydel"], municipality_code),
+                "institution_id": blank_as_missing(raw["institution_id"]),  # empty: in none
+                "opgoerelsesdato": raw["opgoerelsesdato"].astype("category"),
+                BIRTH_DATE_UNREADABLE: unreadable,
+            }
+        )
 
-def _birth_dates(raw: pd.DataFrame, file: str) -> pd.Series:
-    """`foedselsdato` where given (ISO dates), else the date the CPR number encodes."""
-    given = raw["foedselsdato"].str.strip()
-    parsed = pd.to_datetime(given, format="%Y-%m-%d", errors="coerce")
-    unreadable = (given != "") & parsed.isna()
+    children = read_csv(path, file, CHILD_COLUMNS, sep=SEPARATOR, prepare=typed)
+    dates = children.pop("opgoerelsesdato")
+    reference_date = single_reference_date(dates, file, "opgoerelsesdato", children[ROW])
+    unreadable = children.pop(BIRTH_DATE_UNREADABLE)
     if unreadable.any():
         raise DeliveryError(
-            file, "date of birth is empty or a date (YYYY-MM-DD)", "foedselsdato", raw.loc[unreadable, ROW].tolist()
+            file,
+            "date of birth is empty or a date (YYYY-MM-DD)",
+            "foedselsdato",
+            children.loc[unreadable, ROW].tolist(),
         )
-    return parsed.fillna(pd.to_datetime(raw["cpr_birth_date"]))
+    children["age"] = age_on(children["birth_date"], reference_date)
+    children["birth_date"] = children["birth_date"].dt.date
+    children["reference_date"] = reference_date
+    return children
+
+
+def _birth_dates(raw: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """`foedselsdato` where given (ISO dates), else the date the CPR number encodes; and which
+    rows hold a date of birth that is not a date."""
+    given = raw["foedselsdato"].str.strip()
+    parsed = pd.to_datetime(given, format="%Y-%m-%d", errors="coerce")
+    return parsed.fillna(pd.to_datetime(raw["cpr_birth_date"])), (given != "") & parsed.isna()

@@ -8,12 +8,13 @@ only. No personal data: every row is an area.
 from __future__ import annotations
 
 import pandas as pd
-from barometer.config import load_districts, source_config
+from barometer.config import source_config
 from barometer.sources.base import (
     ROW,
     Delivery,
     StagedDelivery,
     decimal_number,
+    district_columns,
     read_xlsx,
     single_reference_date,
     stripped,
@@ -39,8 +40,7 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
             ROW: raw[ROW],
             "area_id": stripped(raw["Område-ID"]),
             "area_name": stripped(raw["Område"]),
-            "district_name": stripped(raw["Bydel"]),
-            "district": load_districts(municipality_code).to_numbers(raw["Bydel"]),
+            **district_columns(raw["Bydel"], municipality_code),
             "year": year,
             "index": decimal_number(raw["Indeks"]),
             "reports_per_1000": decimal_number(raw["Anmeldelser pr. 1.000 indb."]),

@@ -11,13 +11,14 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from barometer.config import Districts, load_districts, source_config
+from barometer.config import source_config
 from barometer.sources.base import (
     ROW,
     Delivery,
     StagedDelivery,
     age_on,
     blank_as_missing,
+    district_columns,
     folder_file,
     read_csv,
     single_reference_date,
@@ -33,16 +34,15 @@ BILINGUAL_CODES = {"J": True, "N": False}
 
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
     config = source_config(NAME)
-    districts = load_districts(municipality_code)
     pupils_path, pupils_file = folder_file(delivery, config["files"]["pupils"])
     schools_path, schools_file = folder_file(delivery, config["files"]["schools"])
-    pupils = _read_pupils(pupils_path, pupils_file, key, config["encoding"], districts)
+    pupils = _read_pupils(pupils_path, pupils_file, key, config["encoding"], municipality_code)
     reference_date = pupils["reference_date"].iloc[0]
-    schools = _read_schools(schools_path, schools_file, config["encoding"], districts, reference_date)
+    schools = _read_schools(schools_path, schools_file, config["encoding"], municipality_code, reference_date)
     return StagedDelivery(delivery, reference_date, {"schools": schools, "pupils": pupils}, key.version)
 
 
-def _read_pupils(path: Path, file: str, key: PseudonymKey, encoding: str, districts: Districts) -> pd.DataFrame:
+def _read_pupils(path: Path, file: str, key: PseudonymKey, encoding: str, municipality_code: str) -> pd.DataFrame:
     raw = read_csv(path, file, PUPIL_COLUMNS, encoding=encoding, prepare=pseudonymise_cpr("cpr", file, key))
     reference_date = single_reference_date(raw["opgoerelsesdato"], file, "opgoerelsesdato", raw[ROW])
     bilingual_code = blank_as_missing(raw["tosproget"])
@@ -53,8 +53,7 @@ def _read_pupils(path: Path, file: str, key: PseudonymKey, encoding: str, distri
             "birth_date": raw["cpr_birth_date"],
             "age": age_on(raw["cpr_birth_date"], reference_date),
             "school_number": blank_as_missing(raw["institutionsnummer"]),
-            "district_name": blank_as_missing(raw["bopaelsbydel"]),
-            "district": districts.to_numbers(raw["bopaelsbydel"]),
+            **district_columns(raw["bopaelsbydel"], municipality_code, blank_as_missing),
             "bilingual_code": bilingual_code,
             "bilingual": bilingual_code.map(BILINGUAL_CODES).astype("boolean"),
             "reference_date": reference_date,
@@ -62,15 +61,14 @@ def _read_pupils(path: Path, file: str, key: PseudonymKey, encoding: str, distri
     )
 
 
-def _read_schools(path: Path, file: str, encoding: str, districts: Districts, reference_date: date) -> pd.DataFrame:
+def _read_schools(path: Path, file: str, encoding: str, municipality_code: str, reference_date: date) -> pd.DataFrame:
     raw = read_csv(path, file, SCHOOL_COLUMNS, encoding=encoding)
     return pd.DataFrame(
         {
             ROW: raw[ROW],
             "school_number": blank_as_missing(raw["institutionsnummer"]),
             "school_name": blank_as_missing(raw["skolenavn"]),
-            "district_name": blank_as_missing(raw["bydel"]),
-            "district": districts.to_numbers(raw["bydel"]),
+            **district_columns(raw["bydel"], municipality_code, blank_as_missing),
             "school_type": blank_as_missing(raw["skoletype"]),
             "reference_date": reference_date,
         }

@@ -9,8 +9,16 @@ instead of it silently becoming 'not answered'; the transform turns them into nu
 from __future__ import annotations
 
 import pandas as pd
-from barometer.config import load_districts, source_config
-from barometer.sources.base import ROW, Delivery, StagedDelivery, blank_as_missing, decimal_number, read_csv
+from barometer.config import source_config
+from barometer.sources.base import (
+    ROW,
+    Delivery,
+    StagedDelivery,
+    blank_as_missing,
+    decimal_number,
+    district_columns,
+    read_csv,
+)
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
 
@@ -42,8 +50,7 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
             "interview_date": interview_date.dt.date,
             "weight": decimal_number(raw["vaegt"], strict=True),
             "origin_group": raw["gruppe"].str.strip().str.lower().map(GROUP_CODES).astype("string"),
-            "district_name": blank_as_missing(raw["bydel"]),
-            "district": load_districts(municipality_code).to_numbers(raw["bydel"]),
+            **district_columns(raw["bydel"], municipality_code, blank_as_missing),
             **{item: blank_as_missing(raw[item]) for item in items},
             "reference_date": reference_date,
         }

@@ -6,8 +6,17 @@ Rows are residents aged 14-25; the transform selects the 15-19 year-olds itself.
 from __future__ import annotations
 
 import pandas as pd
-from barometer.config import load_districts, source_config
-from barometer.sources.base import ROW, Delivery, StagedDelivery, age_on, read_xlsx, single_reference_date, stripped
+from barometer.config import source_config
+from barometer.sources.base import (
+    ROW,
+    Delivery,
+    StagedDelivery,
+    age_on,
+    district_columns,
+    read_xlsx,
+    single_reference_date,
+    stripped,
+)
 from barometer.sources.origin import origin_group
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
 
@@ -35,8 +44,7 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
             "age": age_on(birth_date, reference_date),
             "origin": stripped(raw["Herkomst"]),
             "origin_group": origin_group(raw["Herkomst"]),
-            "district_name": stripped(raw["Bydel"]),
-            "district": load_districts(municipality_code).to_numbers(raw["Bydel"]),
+            **district_columns(raw["Bydel"], municipality_code),
             "status": stripped(raw["Status"]),
             "reference_date": reference_date,
         }

@@ -1,6 +1,7 @@
 """Shared fixtures: one Prefect test server per session, a fresh PostgreSQL database per test
-that asks for one, the demo landing zone, a StatBank stand-in and a scripted StatBank impostor
-on 127.0.0.1, and the demo refreshed once per session for the tests that only read it.
+that asks for one, the demo landing zone, a StatBank stand-in, a scripted StatBank impostor and
+a relay to the stand-in that sees each request, all on 127.0.0.1, and the demo refreshed once per
+session for the tests that only read it.
 
 Test modules never import from each other (pytest runs with --import-mode=importlib): what two
 modules share lives here, as fixtures."""
@@ -14,7 +15,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -149,7 +150,35 @@ def find_demo_cprs(demo_data):
     return lambda text: {m.replace("-", "") for m in CPR_PATTERN.findall(text)} & known
 
 
-# --- a scripted StatBank impostor ------------------------------------------------------------
+# --- a scripted StatBank impostor, and a relay to the stand-in -------------------------------
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` serving on a free port of 127.0.0.1 while the block runs; yields the base URL (…/v1)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def answer(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
 
 @contextmanager
@@ -158,29 +187,16 @@ def scripted_statbank(*answers: tuple[int, str, bytes, float]) -> Iterator[tuple
     answer repeated; yields its base URL and the request bodies it received."""
     received: list[dict] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = self.body()
             received.append(json.loads(body) if body else {})
             status, content_type, answer, delay = answers[min(len(received), len(answers)) - 1]
             time.sleep(delay)
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+            self.answer(status, content_type, answer)
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url, received
 
 
 @pytest.fixture(scope="session")
@@ -188,6 +204,38 @@ def stub_statbank():
     """`with stub_statbank(*answers) as (url, received):` a StatBank impostor on 127.0.0.1 (see
     `scripted_statbank`): scripted failures without the real API."""
     return scripted_statbank
+
+
+@contextmanager
+def relayed_statbank(upstream: str, before: Callable[[str, str], None]) -> Iterator[str]:
+    """A relay on 127.0.0.1 to the StatBank at `upstream` (…/v1) that calls `before(endpoint,
+    table)` ('data', 'KAS201') for each request before passing it on: to count or hold them."""
+    import urllib.error
+    import urllib.request
+
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:
+            body = self.body()
+            endpoint, *segments = self.path.removeprefix("/v1/").split("/")  # /v1/data or /v1/data/KAS201/BULK
+            table = segments[0] if segments else json.loads(body or b"{}").get("table", "")
+            before(endpoint, table.upper())
+            relayed = urllib.request.Request(upstream + self.path.removeprefix("/v1"), data=body, method="POST")
+            relayed.add_header("Content-Type", self.headers.get("Content-Type", "application/json"))
+            try:
+                with urllib.request.urlopen(relayed, timeout=60) as reply:
+                    self.answer(reply.status, reply.headers["Content-Type"], reply.read())
+            except urllib.error.HTTPError as refused:
+                self.answer(refused.code, refused.headers["Content-Type"], refused.read())
+
+    with serving(Handler) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def relay_statbank():
+    """`with relay_statbank(upstream, before) as url:` the real stand-in behind a relay that sees
+    each request first (see `relayed_statbank`)."""
+    return relayed_statbank
 
 
 # --- reading a warehouse ---------------------------------------------------------------------

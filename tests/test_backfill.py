@@ -64,13 +64,14 @@ def test_backfill_refreshes_each_edition_in_order(
     edition = city_edition(warehouse)
     edition["reference_date"] = edition["reference_date"].astype(str).str[:10]
     edition = edition.set_index(["edition_code", "indicator_code"])
-    # S1 takes StatBank's Q1 and the latest annual safety index by 30 June (2011's); S2 takes Q3
-    # and 2012's. Spec: 2.1 = 10.8 in September 2012; 5.1 = 5 and 5.2 = 7 areas in 2012.
+    # Before 2017 StatBank's employment is RAS201's, one status a year at the end of November:
+    # S1 takes the previous year's, S2 its own; the annual safety index likewise (2011's by 30
+    # June). Spec: 2.1 = 10.8 in 2012; 5.1 = 5 and 5.2 = 7 areas in 2012.
     assert edition["reference_date"].to_dict() == {
-        ("2012-S1", "2.1"): "2012-03-31",
+        ("2012-S1", "2.1"): "2011-11-30",
         ("2012-S1", "5.1"): "2011-12-31",
         ("2012-S1", "5.2"): "2011-12-31",
-        ("2012-S2", "2.1"): "2012-09-30",
+        ("2012-S2", "2.1"): "2012-11-30",
         ("2012-S2", "5.1"): "2012-12-31",
         ("2012-S2", "5.2"): "2012-12-31",
     }

@@ -425,9 +425,9 @@ def answering(stub_statbank, status: int, content_type: str, body: bytes) -> Ite
 
 @contextmanager
 def without_variable(statbank_dir: Path, target: Path, variable: str) -> Iterator[str]:
-    """The StatBank stand-in serving KAS201 as if its tableinfo had lost `variable`."""
+    """The StatBank stand-in serving RAS201 as if its tableinfo had lost `variable`."""
     shutil.copytree(statbank_dir, target)
-    info_file = tableinfo_path(target, "KAS201")
+    info_file = tableinfo_path(target, "RAS201")
     info = json.loads(info_file.read_text(encoding="utf-8"))
     info["variables"] = [v for v in info["variables"] if v["id"] != variable]
     info_file.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
@@ -461,7 +461,7 @@ def test_a_statbank_failure_is_rejected_and_employment_stays_published(
     with server(stub_statbank, tmp_path, demo_data) as url:
         code, output = warehouse.refresh(capfd, statbank_url=url)
     assert code == 1, output
-    assert "REJECTED StatBank KAS201: rule '" in output and rule in output
+    assert "REJECTED StatBank RAS201: rule '" in output and rule in output
     assert_clean(output, find_demo_cprs)
     assert warehouse.observations() == before
-    assert rule in warehouse.statuses("StatBank KAS201")["rejected"]
+    assert rule in warehouse.statuses("StatBank RAS201")["rejected"]

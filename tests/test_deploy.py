@@ -206,6 +206,6 @@ def test_deployed_refresh_runs_on_a_worker(tmp_path, demo_data, statbank_url, ps
         "WHERE edition_code = '2012-S2' AND area_code = '101' AND value IS NOT NULL",
     )
     values = {row.indicator_code: (str(row.reference_date)[:10], round(row.value, 1)) for row in edition}
-    # Spec: 5.1 = 5 and 5.2 = 7 areas in 2012; 2.1 = 10.8 % in Q3 2012.
-    assert values == {"2.1": ("2012-09-30", 10.8), "5.1": ("2012-12-31", 5.0), "5.2": ("2012-12-31", 7.0)}
+    # Spec: 5.1 = 5 and 5.2 = 7 areas in 2012; 2.1 = 10.8 % in 2012 (RAS201, end of November).
+    assert values == {"2.1": ("2012-11-30", 10.8), "5.1": ("2012-12-31", 5.0), "5.2": ("2012-12-31", 7.0)}
     assert {row.run_id for row in edition} == {str(flow_run.id)}, "written by the worker's run"

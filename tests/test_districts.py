@@ -61,3 +61,30 @@ def test_normalised_names_fold_case_punctuation_spacing_and_abbreviation():
 def test_area_codes_carry_the_municipality_code():
     assert DISTRICTS.area_code(4) == "101-04"
     assert load_districts("147").area_code(10) == "147-10"
+
+
+def test_a_municipality_without_a_district_map_has_no_districts_and_maps_no_name():
+    frederiksberg = load_districts("147")
+    assert frederiksberg.names == {}
+    numbers = frederiksberg.to_numbers(pd.Series(["Vesterbro", "Nørrebro", None]))  # Copenhagen's spellings too
+    assert str(numbers.dtype) == "Int64" and numbers.isna().all()
+
+
+def test_a_district_map_named_by_the_pattern_is_read(tmp_path, monkeypatch):
+    import json
+
+    from barometer.config import districts
+
+    features = [
+        {"type": "Feature", "properties": {"bydel_nr": n, "navn": name}} for n, name in [(1, "Midtbyen"), (2, "Syd")]
+    ]
+    (tmp_path / "districts_751.geojson").write_text(json.dumps({"features": features}), encoding="utf-8")
+    monkeypatch.setattr(districts, "CONFIG_DIR", tmp_path)
+    load_districts.cache_clear()
+    try:
+        aarhus = load_districts("751")
+        assert aarhus.names == {1: "Midtbyen", 2: "Syd"}
+        assert aarhus.to_numbers(pd.Series(["MIDTBYEN", "syd", "Vesterbro"])).tolist() == [1, 2, pd.NA]
+        assert districts.district_map("101").name == "copenhagen_districts.geojson"
+    finally:
+        load_districts.cache_clear()

@@ -191,3 +191,29 @@ def test_observation_of_an_unknown_indicator_is_refused():
     obs = observations([("9.9", "all", "101", date(2012, 11, 30), 7.0)])
     with pytest.raises(AssertionError, match="9.9"):
         edition_entries(obs, "2012-S2", CATALOGUE)
+
+
+def test_municipalities_side_by_side_each_get_their_own_edition():
+    copenhagen = [
+        ("5.2", "all", "101", date(2010, 12, 31), 12.0),
+        ("5.2", "all", "101", date(2012, 12, 31), 7.0),
+        ("5.2", "all", "101-01", date(2012, 12, 31), 2.0),
+    ]
+    aarhus = [("5.2", "all", "751", date(2010, 12, 31), 4.0), ("5.2", "all", "751", date(2012, 12, 31), 5.0)]
+    alone = edition_entries(observations(copenhagen), "2012-S2", load_catalogue())
+    together = edition_entries(observations(copenhagen + aarhus), "2012-S2", load_catalogue(), "101", ["101", "751"])
+    in_copenhagen = together["area_code"].str.startswith("101")
+    pd.testing.assert_frame_equal(together[in_copenhagen].reset_index(drop=True), alone)
+    city = entry(together, "5.2", "all", "751")
+    assert (city["value"], city["change"], city["status"]) == (5.0, 1.0, "regress")
+    assert np.isnan(city["target_value"])  # the catalogue's targets are Copenhagen's
+    unmeasured = together[together["status"] == "not_measured"]
+    assert set(unmeasured.loc[unmeasured["area_code"] == "751", "indicator_code"]) == set(
+        load_catalogue().indicators
+    ) - {"5.2"}
+
+
+def test_a_municipality_of_the_load_without_observations_is_not_measured_throughout():
+    nothing = observations([("5.2", "all", "101", date(2012, 12, 31), 7.0)]).iloc[:0]
+    entries = edition_entries(nothing, "2012-S2", load_catalogue(), "101", ["147"])
+    assert set(entries["area_code"]) == {"147"} and set(entries["status"]) == {"not_measured"}

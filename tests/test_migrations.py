@@ -132,16 +132,17 @@ def head() -> str:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
-def build_at_baseline(url: str, *, without_version_table: bool = False) -> None:
-    """A warehouse at revision 0001 holding ROWS. Without its version table it is what the code
-    before migrations left: revision 0001 is that code's schema, table for table and view for view."""
+def build_at_baseline(url: str, *, without_version_table: bool = False, revision: str = BASELINE, rows=ROWS) -> None:
+    """A warehouse at revision 0001 (or `revision`) holding ROWS. Without its version table it is
+    what the code before migrations left: revision 0001 is that code's schema, table for table
+    and view for view."""
     engine = connect(url)
     with engine.begin() as connection:
         schema = internal_schema(connection)
         if schema:
             connection.execute(text(f"CREATE SCHEMA {schema}"))
-        command.upgrade(alembic_config(connection), BASELINE)
-        for name, rows in ROWS.items():
+        command.upgrade(alembic_config(connection), revision)
+        for name, rows in rows.items():
             connection.execute(insert(Table(name, MetaData(), autoload_with=connection, schema=schema)), rows)
         if without_version_table:
             connection.execute(text(f"DROP TABLE {schema + '.' if schema else ''}alembic_version"))
@@ -248,3 +249,34 @@ def test_newest_revision_matches_schema_py(warehouse_url):
         tables = set(inspect(connection).get_table_names(schema=internal_schema(connection)))
     engine.dispose()
     assert "alembic_version" in tables, f"the version table lives beside the internal tables ({CORE_SCHEMA})"
+
+
+# What revision 0003 added: a source's recorded inputs.
+SOURCE_INPUT = {"source": "childcare", "fingerprint": "f" * 64, "outcome": "{}", "run_id": "run-1"}
+MUNICIPALITY_COLUMNS = ["municipality_code", "municipality_name"]
+
+
+def test_a_copenhagen_warehouse_at_0003_becomes_one_municipality_of_many_without_loss(warehouse_url, query):
+    build_at_baseline(warehouse_url, revision="0003", rows={**ROWS, "source_input": [SOURCE_INPUT]})
+    before = views_of(query, warehouse_url)
+    engine = connect(warehouse_url)
+    initialise(engine)
+    engine.dispose()
+
+    assert version(query, warehouse_url) == [head()]
+    for view, old in before.items():
+        new = query(warehouse_url, f"SELECT * FROM {view} ORDER BY 1, 2, 3, 4")
+        pd.testing.assert_frame_equal(new[old.columns], old, obj=view)
+    for view in ["barometer_observation", "barometer_edition", "barometer_delivery"]:
+        named = query(warehouse_url, f"SELECT DISTINCT {', '.join(MUNICIPALITY_COLUMNS)} FROM {view}")
+        assert named.values.tolist() == [["101", "København"]], view
+    prefix = "" if warehouse_url.startswith("sqlite") else f"{CORE_SCHEMA}."
+    for table in ["observation", "edition_entry", "delivery", "source_input", "area"]:
+        codes = query(warehouse_url, f"SELECT DISTINCT municipality_code FROM {prefix}{table}")
+        assert codes["municipality_code"].tolist() == ["101"], table
+    assert query(warehouse_url, f"SELECT municipality_codes FROM {prefix}run")["municipality_codes"].tolist() == ["101"]
+    assert query(warehouse_url, "SELECT * FROM barometer_municipality").to_dict("records") == [
+        {"municipality_code": "101", "municipality_name": "København", "region": "Hovedstaden", "districts": 2}
+    ]
+    inputs = query(warehouse_url, f"SELECT source, fingerprint, run_id FROM {prefix}source_input")
+    assert inputs.values.tolist() == [["childcare", "f" * 64, "run-1"]]

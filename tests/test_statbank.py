@@ -1,5 +1,5 @@
 """The StatBank client against real HTTP servers on 127.0.0.1: scripted failures, and the demo
-stand-in serving recorded KAS201 end to end. Nothing here calls api.statbank.dk."""
+stand-in serving recorded tables end to end. Nothing here calls api.statbank.dk."""
 
 from __future__ import annotations
 
@@ -137,44 +137,48 @@ def stand_in(demo_dir):
 
 
 def test_fetch_from_the_stand_in_end_to_end(stand_in):
-    staged = employment.fetch(client(stand_in), "101", date(2012, 11, 15))
-    cells = staged.tables["kas201"]
-    assert staged.reference_date == date(2012, 9, 30)
-    assert staged.delivery.name == "StatBank KAS201" and staged.delivery.path is None
+    answer = employment.fetch(client(stand_in), "101", date(2012, 11, 15))
+    assert not answer.failures and len(answer.staged) == 1
+    staged = answer.staged[0]
+    cells = staged.tables["employment"]
+    assert staged.reference_date == date(2011, 11, 30), "2012's 30 November is after the 15th"
+    assert staged.delivery.name == "StatBank RAS201" and staged.delivery.path is None
     assert len(staged.delivery.sha256) == 64
     assert list(cells.columns) == [
         "_row",
+        "table",
         "area_code",
         "status",
         "origin",
         "age",
         "sex",
-        "quarter",
+        "period",
         "reference_date",
         "count",
     ]
-    # 2 statuses x 3 origins x 10 ages x 1 sex, for 2005K1..2012K3 (31 quarters)
-    assert len(cells) == 2 * 3 * 10 * 31
+    # 2 statuses x 5 origins x 10 ages x 2 sexes, for 2008..2011 (2012 is asked for, not yet due)
+    assert len(cells) == 2 * 5 * 10 * 2 * 4
     assert set(cells["area_code"]) == {"101"} and cells["count"].notna().all()
+    assert set(cells["status"]) == {"employed", "unemployed"}
     assert cells["_row"].min() == 2
-    assert cells.loc[cells["quarter"] == "2012K1", "reference_date"].iloc[0] == date(2012, 3, 31)
+    assert cells.loc[cells["period"] == "2010", "reference_date"].iloc[0] == date(2010, 11, 30)
     validate(staged)
 
 
 def test_a_vanished_variable_is_named(demo_dir, tmp_path):
-    info = json.loads(tableinfo_path(demo_dir, "KAS201").read_text(encoding="utf-8"))
+    info = json.loads(tableinfo_path(demo_dir, "RAS201").read_text(encoding="utf-8"))
     info["variables"] = [v for v in info["variables"] if v["id"] != "ALDER"]
     save_table(tmp_path, info, "OMRÅDE;INDHOLD\n")
     with serve(tmp_path) as url, pytest.raises(StatBankError) as error:
         employment.fetch(client(url), "101", date(2012, 12, 31))
-    assert error.value.rule == "table KAS201 has variable ALDER"
-    assert error.value.file == "StatBank KAS201"
+    assert error.value.rule == "table RAS201 has variable ALDER"
+    assert error.value.file == "StatBank RAS201"
 
 
 def test_an_unknown_municipality_is_named_before_data_is_asked_for(stand_in):
     with pytest.raises(StatBankError) as error:
         employment.fetch(client(stand_in), "999", date(2012, 12, 31))
-    assert error.value.rule == "table KAS201 variable OMRÅDE has value 999"
+    assert error.value.rule == "table RAS201 variable OMRÅDE has value 999"
 
 
 def test_the_stand_in_answers_an_unknown_value_like_the_api(stand_in):

@@ -1,6 +1,7 @@
 """What keeps validation cheap, checked by behaviour (no timings): Great Expectations is not
 imported until something is validated, each table is validated in one suite run on a frame that
-shares the staged columns and holds no personal value, in dtypes GX compares vectorised, and the
+shares the staged columns and holds no personal value, in dtypes GX compares vectorised, the
+suite's result holds counts (only the reported rule is run again, alone, for its rows), and the
 Data Docs keep counts, not lists of rows."""
 
 import subprocess
@@ -95,3 +96,38 @@ def test_a_rule_broken_in_many_rows_names_them_and_the_data_docs_keep_only_count
     [entry] = validated
     [broken] = [outcome for outcome in entry.result.results if not outcome.success]
     assert broken.result["unexpected_count"] == 2000 and "unexpected_index_list" not in broken.result
+
+
+@pytest.fixture
+def suite_runs(monkeypatch) -> list:
+    """Every suite run's expectation types, in order."""
+    runs = []
+    validate = common._validate
+
+    def spy(frame, suite, *result_format):
+        runs.append([expectation.expectation_type for expectation in suite.expectations])
+        return validate(frame, suite, *result_format)
+
+    monkeypatch.setattr(common, "_validate", spy)
+    return runs
+
+
+def test_a_valid_table_is_recorded_with_counts_only(suite_runs):
+    with data_docs.recording() as validated:
+        common.check(youth_table([17, 18, 19]), expectations(), "uu.xlsx", "youth_education")
+    [entry] = validated
+    assert len(suite_runs) == 1
+    for outcome in entry.result.results:
+        assert outcome.success and outcome.result["unexpected_count"] == 0 and outcome.result["element_count"] == 3
+        assert not {"unexpected_index_list", "partial_unexpected_list"} & set(outcome.result)
+
+
+def test_only_the_first_broken_rule_is_run_again_for_its_rows(suite_runs):
+    table = youth_table([99, 17, 12, 18])
+    table.loc[[0, 2], "status"] = "Ukendt"
+    with pytest.raises(DeliveryError) as raised:
+        common.check(table, expectations(), "uu.xlsx", "youth_education", {"status": "Status"})
+    assert raised.value.rule == "status is completed, enrolled or not enrolled", "the first in the suite's order"
+    assert raised.value.column == "Status" and raised.value.rows == [2, 4]
+    assert raised.value.detail == "2 row(s) break it"
+    assert suite_runs[1:] == [["expect_column_values_to_be_in_set"]], "the age rule, broken too, is not re-run"

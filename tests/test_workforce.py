@@ -83,7 +83,7 @@ def test_manager_share_leaves_unknown_origin_out_and_skips_3_1_without_labour_fo
 
 def test_employee_share_against_the_labour_force_of_the_extracts_quarter(tmp_path, monkeypatch):
     labour_force(monkeypatch, [("2012-07-01", "2012-09-30", 50, 100), ("2012-10-01", "2012-12-31", 11, 100)])
-    result = compute({"employees": employees(tmp_path), "kas201": pd.DataFrame()}, "101")
+    result = compute({"employees": employees(tmp_path), "employment": pd.DataFrame()}, "101")
     gap = result[result["indicator_code"] == "3.1"].set_index("measure")
     assert gap.loc["employee_share", ["value", "numerator", "denominator", "n"]].tolist() == [30.0, 3, 10, 10]
     assert gap.loc["labour_force_share", ["value", "numerator", "denominator"]].tolist() == [11.0, 11, 100]
@@ -95,7 +95,7 @@ def test_employee_share_against_the_labour_force_of_the_extracts_quarter(tmp_pat
 
 def test_extract_without_its_quarters_labour_force_gets_no_3_1(tmp_path, monkeypatch):
     labour_force(monkeypatch, [("2012-07-01", "2012-09-30", 11, 100)])
-    result = compute({"employees": employees(tmp_path), "kas201": pd.DataFrame()}, "101")
+    result = compute({"employees": employees(tmp_path), "employment": pd.DataFrame()}, "101")
     assert result["indicator_code"].tolist() == ["3.2"]
 
 
@@ -143,7 +143,7 @@ def test_demo_reproduces_the_published_figures(tmp_path, monkeypatch):
     for delivery in staged:
         validate(delivery)
     labour_force(monkeypatch, [(f"{year}-10-01", f"{year}-12-31", 11_000, 100_000) for year in range(2010, 2014)])
-    tables = {"employees": pd.concat([s.tables["employees"] for s in staged]), "kas201": pd.DataFrame()}
+    tables = {"employees": pd.concat([s.tables["employees"] for s in staged]), "employment": pd.DataFrame()}
     result = compute(tables, "101").set_index(["indicator_code", "measure", "reference_date"])["value"]
     assert result[("3.2", "value", date(2010, 10, 1))] == pytest.approx(1.5, abs=0.1)
     employee_share = result.xs(("3.1", "employee_share"))

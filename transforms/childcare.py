@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 from barometer.config import source_config
+from barometer.config.districts import has_districts
 from barometer.transforms.common import (
     compare_with_districts,
     deviating_share,
@@ -31,7 +32,9 @@ def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataF
         for code, service in config["services"].items()
     ]
     in_deviation_months = pd.to_datetime(children["reference_date"]).dt.month.isin(config["deviation_months"])
-    compared = compare_institutions(children[in_deviation_months], tables["institutions"], config)
+    compared = compare_institutions(
+        children[in_deviation_months], tables["institutions"], config, has_districts(municipality_code)
+    )
     parts.append(deviating_share(compared, DEVIATION, municipality_code))
     return finish(pd.concat(parts, ignore_index=True))
 
@@ -56,9 +59,12 @@ def service_use(
     return share_observations(cells, indicator, municipality_code)
 
 
-def compare_institutions(children: pd.DataFrame, institutions: pd.DataFrame, config: dict) -> pd.DataFrame:
+def compare_institutions(
+    children: pd.DataFrame, institutions: pd.DataFrame, config: dict, by_district: bool = True
+) -> pd.DataFrame:
     """One row per day-care institution with at least one child (of any age), compared with the
-    resident children of `daycare_ages` in its district, wherever enrolled, by non-Danish share."""
+    resident children of `daycare_ages` in its district (or, without districts, the whole
+    municipality), wherever enrolled, by non-Danish share."""
     low, high = config["daycare_ages"]
     flagged = children.assign(non_danish=children["origin_group"] != "danish")
     daycare = institutions[institutions["type"].isin(config["daycare_types"])]
@@ -69,4 +75,5 @@ def compare_institutions(children: pd.DataFrame, institutions: pd.DataFrame, con
         "institution_id",
         "non_danish",
         config["deviation_points"],
+        by_district,
     )

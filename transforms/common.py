@@ -89,7 +89,13 @@ def share_observations(
 
 
 def compare_with_districts(
-    institutions: pd.DataFrame, members: pd.DataFrame, residents: pd.DataFrame, unit: str, flag: str, points: float
+    institutions: pd.DataFrame,
+    members: pd.DataFrame,
+    residents: pd.DataFrame,
+    unit: str,
+    flag: str,
+    points: float,
+    by_district: bool = True,
 ) -> pd.DataFrame:
     """One row per institution with members: its members and flagged members, its district's
     residents and flagged residents, and whether the two flagged shares differ by more than
@@ -100,8 +106,12 @@ def compare_with_districts(
     have `unit` (<NA>: in none), residents district (<NA>: not known, so left out). An
     institution whose district has no residents has nothing to deviate from and is left out.
     The shares are compared cross-multiplied in integers, so a difference of exactly `points` is
-    never tipped over the threshold by floating point.
+    never tipped over the threshold by floating point. Without `by_district` (a municipality
+    without districts) every institution is compared with the whole municipality's residents,
+    and the rows carry no district.
     """
+    if not by_district:
+        institutions, residents = institutions.assign(district=0), residents.assign(district=0)
     counts = {"members": (flag, "size"), flag: (flag, "sum")}
     enrolled = members.groupby(["reference_date", unit], as_index=False).agg(**counts)
     in_district = (
@@ -116,6 +126,8 @@ def compare_with_districts(
         compared[flag] * compared["members_in_district"] - compared[f"{flag}_in_district"] * compared["members"]
     ).abs()
     compared["deviates"] = 100 * gap > points * compared["members"] * compared["members_in_district"]
+    if not by_district:
+        compared["district"] = pd.array([pd.NA] * len(compared), dtype="Int64")
     return compared
 
 

@@ -1,17 +1,22 @@
 """One half-year edition of the barometer: for each indicator, group and area, the latest value
 measured up to the half-year's end and what it means (change, status, trend, target, gap).
 
+Every series is one area's (a municipality's, a district's or the country's '000'), so an
+edition of many municipalities is each one's edition side by side: none depends on another.
+
 Sources are measured at different dates, so every row carries its own reference date and period:
 an edition shows a value with the half-year it was measured in, never as if it were new.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
 import pandas as pd
 from barometer.config import Catalogue, edition_end, period_code
+from barometer.config.districts import municipality_of
 from barometer.transforms.common import KEY, OBS_COLUMNS, require
 
 SERIES = ["indicator_code", "group_code", "area_code"]
@@ -43,13 +48,20 @@ COLUMNS = [
 
 
 def edition_entries(
-    observations: pd.DataFrame, edition: str, catalogue: Catalogue, municipality_code: str = "101"
+    observations: pd.DataFrame,
+    edition: str,
+    catalogue: Catalogue,
+    municipality_code: str = "101",
+    municipality_codes: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The edition's rows (COLUMNS), one per series with a value by the edition's end.
 
-    `observations` are the published rows (OBS_COLUMNS + obs_status) of every reference date.
-    Every catalogue indicator appears: one with nothing measured yet gets a single
-    'not_measured' row for the whole city, so goal 7 is shown rather than left out.
+    `observations` are the published rows (OBS_COLUMNS + obs_status) of every reference date,
+    of any number of municipalities. The catalogue's targets are `municipality_code`'s, shown
+    on its city row only. Every catalogue indicator appears for each municipality observed and
+    each of `municipality_codes` (by default `municipality_code`): one with nothing measured
+    there yet gets a single 'not_measured' row for the whole municipality, so goal 7 is shown
+    rather than left out.
     """
     indicators = _indicator_table(catalogue)
     values = _values_until(observations, edition_end(edition), indicators)
@@ -60,7 +72,8 @@ def edition_entries(
     entries["trend_per_year"] = entries["slope"]
     entries = _with_target(entries, municipality_code)
     entries = _with_gap(entries, _gap_series(values, indicators))
-    unmeasured = _not_measured(indicators, entries, municipality_code)
+    municipalities = {*(municipality_codes or [municipality_code]), *municipality_of(observations["area_code"])}
+    unmeasured = _not_measured(indicators, entries, sorted(municipalities))
     out = pd.concat(
         [_typed(entries.assign(edition_code=edition)), _typed(unmeasured.assign(edition_code=edition))],
         ignore_index=True,
@@ -218,12 +231,16 @@ def _with_gap(entries: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
     return entries
 
 
-def _not_measured(indicators: pd.DataFrame, entries: pd.DataFrame, municipality_code: str) -> pd.DataFrame:
-    """One 'not_measured' city row for each indicator with no value by the edition's end."""
-    missing = indicators.loc[~indicators["indicator_code"].isin(entries["indicator_code"]), "indicator_code"]
-    return pd.DataFrame(
-        {"indicator_code": missing, "group_code": "all", "area_code": municipality_code, "status": "not_measured"}
-    )
+def _not_measured(indicators: pd.DataFrame, entries: pd.DataFrame, municipality_codes: list[str]) -> pd.DataFrame:
+    """One 'not_measured' city row per municipality for each indicator it has no value of by the
+    edition's end."""
+    every = pd.MultiIndex.from_product(
+        [municipality_codes, indicators["indicator_code"]], names=["area_code", "indicator_code"]
+    ).to_frame(index=False)
+    measured = entries[["indicator_code"]].assign(area_code=municipality_of(entries["area_code"]))
+    missing = every.merge(measured.drop_duplicates(), how="left", indicator=True)
+    missing = missing[missing["_merge"] == "left_only"]
+    return missing[["indicator_code", "area_code"]].assign(group_code="all", status="not_measured")
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -3,23 +3,25 @@ labour force (3.1), and of its managers (3.2). Employees of unknown origin ('uop
 neither numerator nor denominator.
 
 3.1 needs the employment source's labour force for the quarter containing the extract's date;
-without the `kas201` table (employment failed or not fetched) only 3.2 is computed.
+without the `employment` table (employment failed or not fetched) only 3.2 is computed.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+from barometer.sources.employment import TABLES as EMPLOYMENT_TABLES
 from barometer.sources.workforce import TABLES
 from barometer.transforms.common import finish, require, share_observations
 
 INDICATORS = ["3.1", "3.2"]
 GROUP = "non_western"
+EMPLOYMENT_TABLE = EMPLOYMENT_TABLES[0]
 
 
 def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataFrame:
     cells = origin_cells(tables[TABLES[0]])
     parts = [share_observations(cells[cells["is_manager"]], "3.2", municipality_code, districts=False)]
-    if "kas201" in tables:
+    if EMPLOYMENT_TABLE in tables:
         from barometer.transforms.employment import labour_force_share  # only 3.1 depends on employment
 
         employee_share = share_observations(cells, "3.1", municipality_code, measure="employee_share", districts=False)

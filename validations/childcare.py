@@ -6,6 +6,7 @@ listed in the institutions file."""
 from __future__ import annotations
 
 import pandas as pd
+from barometer.config.districts import has_districts
 from barometer.sources.base import ROW, StagedDelivery, folder_file
 from barometer.sources.childcare import FILES, NAME
 from barometer.sources.errors import DeliveryError
@@ -42,16 +43,16 @@ FILE_COLUMNS = {
 }
 
 
-def institution_expectations() -> list:
+def institution_expectations(by_district: bool = True) -> list:
     E = gx_expectations()
+    district = [E.ExpectColumnValuesToNotBeNull(column="district", description="institution's district is given")]
     return [
         E.ExpectColumnValuesToNotBeNull(column="institution_id", description="institution id is given"),
         E.ExpectColumnValuesToBeUnique(column="institution_id", description="one row per institution"),
         E.ExpectColumnValuesToBeInSet(
             column="type", value_set=INSTITUTION_TYPES, description="type is one of the six kinds of institution"
         ),
-        E.ExpectColumnValuesToNotBeNull(column="district", description="institution's district is given"),
-    ]
+    ] + (district if by_district else [])
 
 
 def child_expectations() -> list:
@@ -64,7 +65,8 @@ def validate(staged: StagedDelivery) -> None:
     children_file = folder_file(staged.delivery, FILES["children"])[1]
     labels = FILE_COLUMNS["institutions"]
     check_districts(institutions, institutions_file, labels["district_name"])
-    check(institutions, institution_expectations(), institutions_file, f"{NAME}_institutions", labels)
+    by_district = has_districts(staged.municipality_code)
+    check(institutions, institution_expectations(by_district), institutions_file, f"{NAME}_institutions", labels)
     labels = FILE_COLUMNS["children"]
     check_reference_date(
         children, children_file, labels["reference_date"], "reference date is in February or November", {2, 11}

@@ -3,8 +3,9 @@ expectation into a DeliveryError naming file, rule, the column as the file names
 rows.
 
 Results hold no cell values: pseudonyms are swapped for per-delivery integer codes first, and
-the result format keeps only the `_row` numbers of unexpected rows, so results (and the Data
-Docs built from them) can only ever show counts and row numbers.
+the suite's result format keeps counts only, so results (and the Data Docs built from them) can
+only ever show counts. Row numbers cost a metric per expectation: only the broken expectation
+that is reported is run again for the `_row` numbers of its unexpected rows.
 
 Great Expectations takes seconds to import: it is imported on the first validation, never when
 a suite module is imported. Each table is validated in one run of its whole suite, on a frame
@@ -21,6 +22,8 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError
 from barometer.sources.origin import ORIGIN_GROUPS
@@ -29,7 +32,8 @@ from barometer.validations import data_docs
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 PERSONAL_COLUMNS = ("person_id", "respondent_id")
-RESULT_FORMAT = {
+COUNTS_FORMAT = {"result_format": "BASIC", "exclude_unexpected_values": True, "partial_unexpected_count": 0}
+ROWS_FORMAT = {
     "result_format": "COMPLETE",
     "unexpected_index_column_names": [ROW],
     "exclude_unexpected_values": True,
@@ -63,7 +67,7 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole")
 
 
-def _validate(frame: pd.DataFrame, suite):
+def _validate(frame: pd.DataFrame, suite, result_format: dict = COUNTS_FORMAT):
     """The suite's result on `frame`, the batch loaded once (`Batch.validate` loads it a second
     time, fingerprinting every column again). The engine's batch cache is emptied afterwards so
     that it keeps no staged data alive."""
@@ -71,7 +75,7 @@ def _validate(frame: pd.DataFrame, suite):
 
     definition = _batch_definition()
     try:
-        return Validator(definition, RESULT_FORMAT, {"dataframe": frame}).validate_expectation_suite(suite)
+        return Validator(definition, result_format, {"dataframe": frame}).validate_expectation_suite(suite)
     finally:
         batches = definition.data_asset.datasource.get_execution_engine().batch_manager
         batches.reset_batch_cache()
@@ -107,7 +111,7 @@ def _comparable(series: pd.Series) -> np.ndarray | pd.Series | None:
     """The column as the suite should see it; None where the staged column will do."""
     dtype = series.dtype
     if series.name in PERSONAL_COLUMNS:
-        return pd.factorize(series)[0]
+        return _codes(series)
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and (
         pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype)
     ):
@@ -115,6 +119,16 @@ def _comparable(series: pd.Series) -> np.ndarray | pd.Series | None:
     if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(series, skipna=True) == "date":
         return pd.to_datetime(series)
     return None
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """Each distinct value as an integer code (Arrow's dictionary encoding, quicker than pandas'
+    factorize), missing ones kept missing (NaN): "is given" and "one row per" see what the
+    values they replace would show them."""
+    values = pa.array(series, from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
 
 
 def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str, labels: dict[str, str] | None = None):
@@ -125,31 +139,36 @@ def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str, l
     """
     import great_expectations as gx
 
-    suite = gx.ExpectationSuite(name=suite_name, expectations=[e.copy() for e in expectations])
-    result = _validate(batch_frame(frame, expectations), suite)
-    error = _first_broken(result, expectations, file, labels or {})
+    batch = batch_frame(frame, expectations)
+    result = _validate(batch, gx.ExpectationSuite(name=suite_name, expectations=[e.copy() for e in expectations]))
     data_docs.record(file, result)
-    if error:
-        raise error
+    broken = _first_broken(result, expectations)
+    if broken is not None:
+        raise _error(broken, batch, file, labels or {})
     return result
 
 
-def _first_broken(result, expectations: list, file: str, labels: dict[str, str]) -> DeliveryError | None:
+def _first_broken(result, expectations: list):
+    """The outcome of the first expectation, in the suite's order, that is broken; or None."""
     order = {_identity(e.configuration): position for position, e in enumerate(expectations)}
-    broken = sorted(
-        (o for o in result.results if not o.success),
-        key=lambda o: order.get(_identity(o.expectation_config), len(order)),
-    )
-    if not broken:
-        return None
-    config, outcome = broken[0].expectation_config, broken[0].result
-    rows = _rows(outcome)
+    broken = (outcome for outcome in result.results if not outcome.success)
+    return min(broken, key=lambda o: order.get(_identity(o.expectation_config), len(order)), default=None)
+
+
+def _error(broken, batch: pd.DataFrame, file: str, labels: dict[str, str]) -> DeliveryError:
+    """The broken rule as the file's reader needs it: run once more, alone, for its rows."""
+    import great_expectations as gx
+
+    config = broken.expectation_config
+    suite = gx.ExpectationSuite(name="broken", expectations=[config.to_domain_obj()])
+    [outcome] = _validate(batch, suite, ROWS_FORMAT).results
+    rows = _rows(outcome.result)
     return DeliveryError(
         file,
         config.description or config.type.replace("expect_", "").replace("_", " "),
         _column(config.kwargs, labels),
         rows,
-        f"{outcome.get('unexpected_count', 0)} row(s) break it" if rows else "",
+        f"{outcome.result.get('unexpected_count', 0)} row(s) break it" if rows else "",
     )
 
 

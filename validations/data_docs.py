@@ -3,10 +3,10 @@
 delivered file, which rules held and which broke in how many rows (the refresh's summary names
 the rows).
 
-Results hold no cell values: `validations.common` validates with `exclude_unexpected_values`
-(only `_row` numbers are kept, and dropped when recorded) and with pseudonyms swapped for
-integer codes, so no page can show a value. Results are collected while `recording()` runs and
-written once, at the end of the refresh, by `build()`.
+Results hold no cell values: `validations.common` validates for counts only, with
+`exclude_unexpected_values` and with pseudonyms swapped for integer codes, so no page can show a
+value. Results are collected while `recording()` runs and written once, at the end of the
+refresh, by `build()`.
 """
 
 from __future__ import annotations
@@ -45,11 +45,9 @@ def recording() -> Iterator[list[Validated]]:
 
 
 def record(file: str, result: Any) -> None:
-    """Keep a suite's result for the pages, which show counts: its lists of unexpected row
-    numbers (named in the refresh's summary) are dropped, so that a rule broken in a million
-    rows costs no more to keep and to render than one broken in one."""
-    for outcome in result.results:
-        outcome.result.pop("unexpected_index_list", None)
+    """Keep a suite's result for the pages. It holds counts, not lists of rows (the refresh's
+    summary names the rows), so a rule broken in a million rows costs no more to keep and to
+    render than one broken in one."""
     if _recording is not None:
         _recording.append(Validated(file, result))
 

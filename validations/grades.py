@@ -82,23 +82,25 @@ def validate(staged: StagedDelivery) -> None:
 
 
 def check_one_per_pupil(table: pd.DataFrame, file: str) -> None:
-    """A pupil's school and background are pupil-level facts: differing rows are named."""
+    """A pupil's school and background are pupil-level facts: differing rows are named (all
+    columns counted in one grouping, the first rule broken reported)."""
+    distinct = table.groupby("person_id")[list(ONE_PER_PUPIL)].transform("nunique", dropna=False)
     for column, rule in ONE_PER_PUPIL.items():
-        distinct = table.groupby("person_id")[column].transform("nunique", dropna=False)
-        if (distinct > 1).any():
+        differs = distinct[column] > 1
+        if differs.any():
             raise DeliveryError(
                 file,
                 rule,
                 FILE_COLUMNS[column],
-                table.loc[distinct > 1, ROW].tolist(),
-                detail=f"{table.loc[distinct > 1, 'person_id'].nunique()} pupil(s) differ",
+                table.loc[differs, ROW].tolist(),
+                detail=f"{table.loc[differs, 'person_id'].nunique()} pupil(s) differ",
             )
 
 
 def check_both_languages_graded(table: pd.DataFrame, file: str, scale: list[str]) -> None:
     """Indicator 1.1 compares bilingual with monolingual pupils: a school year without graded
     pupils of one kind (a flag column blanked or defaulted) cannot be compared."""
-    graded = set(table.loc[table["grade"].isin(scale), "bilingual"])
+    graded = set(table.loc[table["grade"].isin(scale), "bilingual"].unique())
     missing = [flag for flag in ("J", "N") if flag not in graded]
     if missing:
         raise DeliveryError(

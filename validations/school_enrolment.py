@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 from barometer.config import source_config
+from barometer.config.districts import has_districts
 from barometer.sources.base import ROW, StagedDelivery, folder_file
 from barometer.sources.errors import DeliveryError
 from barometer.sources.school_enrolment import BILINGUAL_CODES, NAME
@@ -39,8 +40,18 @@ FILE_COLUMNS = {
 }
 
 
-def school_expectations(counted_types: list[str]) -> list:
+def school_expectations(counted_types: list[str], by_district: bool = True) -> list:
+    """Without districts (a municipality published city-wide) schools are compared with the
+    whole municipality, so none needs a district."""
     E = gx_expectations()
+    district = [
+        E.ExpectColumnValuesToNotBeNull(
+            column="district",
+            row_condition=f"school_type in {counted_types!r}",
+            condition_parser="pandas",
+            description="a school whose pupils are compared with its district has a district",
+        )
+    ]
     return [
         E.ExpectColumnValuesToNotBeNull(column="school_number", description="school number is given"),
         E.ExpectColumnValuesToBeUnique(column="school_number", description="one row per school"),
@@ -50,13 +61,7 @@ def school_expectations(counted_types: list[str]) -> list:
             value_set=SCHOOL_TYPES,
             description="school type is Folkeskole, Privatskole or Specialskole",
         ),
-        E.ExpectColumnValuesToNotBeNull(
-            column="district",
-            row_condition=f"school_type in {counted_types!r}",
-            condition_parser="pandas",
-            description="a school whose pupils are compared with its district has a district",
-        ),
-    ]
+    ] + (district if by_district else [])
 
 
 def pupil_expectations() -> list:
@@ -93,9 +98,11 @@ def check_districts_have_pupils(
     schools: pd.DataFrame, pupils: pd.DataFrame, counted_types: list[str], file: str
 ) -> None:
     """Indicator 1.3 compares a school with the pupils living in its district: a compared school
-    whose district is nobody's home district (bopaelsbydel blanked or wrong) cannot be compared."""
-    compared = schools["school_type"].isin(counted_types) & schools["school_number"].isin(pupils["school_number"])
-    alone = compared & ~schools["district"].isin(pupils["district"].dropna())
+    whose district is nobody's home district (bopaelsbydel blanked or wrong) cannot be compared.
+    The pupils' distinct values are looked up: a text column's `isin` loops over its argument."""
+    attended = pupils["school_number"].dropna().unique()
+    compared = schools["school_type"].isin(counted_types) & schools["school_number"].isin(attended)
+    alone = compared & ~schools["district"].isin(pupils["district"].dropna().unique())
     if alone.any():
         raise DeliveryError(
             file,
@@ -116,7 +123,15 @@ def validate(staged: StagedDelivery) -> None:
     )
     check_districts(schools, schools_file, FILE_COLUMNS["schools"]["district_name"])
     check_districts(pupils, pupils_file, FILE_COLUMNS["pupils"]["district_name"])
-    check(schools, school_expectations(counted_types), schools_file, f"{NAME}.schools", FILE_COLUMNS["schools"])
+    by_district = has_districts(staged.municipality_code)
+    check(
+        schools,
+        school_expectations(counted_types, by_district),
+        schools_file,
+        f"{NAME}.schools",
+        FILE_COLUMNS["schools"],
+    )
     check(pupils, pupil_expectations(), pupils_file, f"{NAME}.pupils", FILE_COLUMNS["pupils"])
     check_schools_listed(pupils, schools, pupils_file)
-    check_districts_have_pupils(schools, pupils, counted_types, schools_file)
+    if by_district:
+        check_districts_have_pupils(schools, pupils, counted_types, schools_file)

@@ -3,16 +3,27 @@
 On PostgreSQL the tables live in schema `barometer_core`, which analysts cannot read; the public
 views live in `public`, so both databases reach them without a schema prefix. On SQLite (one
 file, no schemas) the same tables are created unprefixed via SQLAlchemy's schema translation.
+
+Every row that belongs to a municipality names it (`municipality_code`, Statistics Denmark's
+code; '000' for the national rows), so one warehouse holds any number of municipalities and a
+load can replace one municipality's rows without touching another's.
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 
 CORE_SCHEMA = "barometer_core"
-PUBLIC_VIEWS = ["barometer_observation", "barometer_edition", "barometer_delivery", "indicator_catalogue"]
+PUBLIC_VIEWS = [
+    "barometer_observation",
+    "barometer_edition",
+    "barometer_delivery",
+    "indicator_catalogue",
+    "barometer_municipality",
+    "barometer_comparison",
+]
 
 metadata = MetaData(schema=CORE_SCHEMA)
 
@@ -57,7 +68,10 @@ area = Table(
     metadata,
     Column("area_code", String(16), primary_key=True),
     Column("name", Text, nullable=False),
-    Column("level", String(16), nullable=False),  # municipality | district
+    Column("level", String(16), nullable=False),  # country | municipality | district
+    # Columns added by a revision come last, as the revision adds them.
+    Column("municipality_code", String(3), nullable=False),  # '000' for the country
+    Column("region", Text),  # the municipality's region; NULL for the country
 )
 
 run = Table(
@@ -69,12 +83,13 @@ run = Table(
     Column("finished_at", DateTime(timezone=True), nullable=False),
     Column("status", String(16), nullable=False),  # completed | failed
     Column("summary", Text, nullable=False),
+    Column("municipality_codes", Text, nullable=False),  # the set it loaded, comma-separated
 )
 
 delivery = Table(
     "delivery",
     metadata,
-    Column("delivery_id", String(32), primary_key=True),
+    Column("delivery_id", String(32), primary_key=True),  # with municipality_code: a StatBank table serves several
     Column("source", String(32), nullable=False),
     Column("name", Text, nullable=False),
     Column("reference_date", Date),
@@ -84,6 +99,7 @@ delivery = Table(
     Column("message", Text),
     Column("key_version", String(16)),
     Column("run_id", String(64), nullable=False),  # the run that first saw it
+    Column("municipality_code", String(3), primary_key=True),
 )
 
 observation = Table(
@@ -104,6 +120,11 @@ observation = Table(
     Column("obs_status", String(16), nullable=False),
     Column("delivery_id", String(32)),
     Column("run_id", String(64), nullable=False),  # the run that first produced this value
+    Column("municipality_code", String(3), nullable=False),  # the area's; '000' for national rows
+    # National rows summed over municipalities: how many the sum covers. NULL on every other row
+    # (a municipality's own, or a national figure delivered as such, e.g. StatBank's '000').
+    Column("municipalities_covered", Integer),
+    Index("observation_by_municipality", "municipality_code", "indicator_code", "reference_date"),
 )
 
 edition_entry = Table(
@@ -131,6 +152,7 @@ edition_entry = Table(
     Column("gap", Float),
     Column("years_to_parity", Float),
     Column("run_id", String(64), nullable=False),
+    Column("municipality_code", String(3), nullable=False),
 )
 
 source_input = Table(
@@ -140,6 +162,7 @@ source_input = Table(
     Column("fingerprint", String(64), nullable=False),  # flows/inputs.py: what it was computed from
     Column("outcome", Text, nullable=False),  # its deliveries and rejections, as last reported (JSON)
     Column("run_id", String(64), nullable=False),
+    Column("municipality_code", String(3), primary_key=True),
 )
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

@@ -1,0 +1,204 @@
+"""One municipality's file sources: read → validate → stage → compute, wherever that runs.
+
+This is the unit a refresh fans out (flows/fanout.py): the refresh's own process for one
+municipality, else a local worker process or a Dask worker. Person-level tables live and die
+inside it. What it returns (`MunicipalityPart`) holds aggregates only, the observations after
+disclosure control, and delivery records: the only things that cross to the flow process. The
+pseudonym key is looked up where the work runs (environment or Prefect Secret block), never
+passed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from barometer.config import Settings, load_catalogue, source_config
+from barometer.flows.ingest import (
+    SourceResult,
+    ingest_file_source,
+    pseudonym_key,
+    reject,
+    source_deliveries,
+    stage,
+    validate_employment,
+)
+from barometer.flows.inputs import fingerprint
+from barometer.flows.steps import LocalSteps
+from barometer.sources.base import Delivery, StagedDelivery
+from barometer.sources.errors import DeliveryError
+from barometer.sources.registry import STATBANK_SOURCES, module
+from barometer.transforms.common import KEY
+from barometer.transforms.disclosure import suppress
+
+from barometer import timing
+
+
+@dataclass
+class MunicipalityWork:
+    """What a worker needs for one municipality: no person-level data, no key."""
+
+    municipality_code: str
+    settings: Settings  # its landing_dir is this municipality's landing zone
+    until: date
+    stored: dict[str, tuple[str, str]]  # source -> (checksum, outcome) as this municipality's last load left them
+    sources: list[str]  # StatBank sources first: the file sources after them may draw on them
+    # StatBank's answer sliced to this municipality (aggregate counts, not yet validated), or
+    # why it failed; None where `sources` holds no StatBank source.
+    statbank: SourceResult | None = None
+    several: bool = False  # one of several municipalities in this run: steps are named by code
+
+
+@dataclass
+class MunicipalityPart:
+    """What one municipality's sources contribute to the load: aggregates and records only."""
+
+    municipality_code: str
+    results: dict[str, SourceResult] = field(default_factory=dict)  # staged tables dropped
+    observations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KEY))
+    computed: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # filled where it ran elsewhere
+
+
+def landing_for(landing_dir: Path, municipality_code: str, several: bool) -> Path:
+    """`landing/<code>/…` when that folder exists; else, for a single municipality, the
+    single-municipality layout `landing/<source>/…` (so existing landing zones keep working)."""
+    own = Path(landing_dir) / municipality_code
+    return own if own.is_dir() or several else Path(landing_dir)
+
+
+def dependencies(source: str) -> list[str]:
+    """The other sources whose tables `source`'s indicators need (3.1 needs employment's)."""
+    catalogue = load_catalogue()
+    needed = {s for code in module("transforms", source).INDICATORS for s in catalogue.sources_of(code)}
+    return sorted(needed - {source})
+
+
+def run_municipality(work: MunicipalityWork, steps: LocalSteps | None = None) -> MunicipalityPart:
+    """Ingest and compute `work.sources` for one municipality. A source whose checksum matches
+    the last load's is not read: its stored outcome is reported again."""
+    steps = steps or LocalSteps()
+    key = pseudonym_key()
+    code, settings = work.municipality_code, work.settings
+    part = MunicipalityPart(code)
+    for source in work.sources:
+        inputs = {needed: part.fingerprints.get(needed) for needed in dependencies(source)}
+        if source in STATBANK_SOURCES:
+            part.results[source] = statbank_source(steps, work, part, key.version)
+            continue
+        with timing.stage("read"):
+            deliveries = source_deliveries(source, settings.landing_dir)
+        part.fingerprints[source] = checksum = fingerprint(source, deliveries, work.until, code, key.version, inputs)
+        if work.stored.get(source, ("",))[0] == checksum:
+            part.results[source] = SourceResult.from_outcome(source, work.stored[source][1])
+            steps.notice(f"{_label(work, source)}: inputs unchanged since the last load, not read again")
+        elif deliveries:
+            result, _ = steps.run(
+                f"ingest {_label(work, source)}",
+                "read",
+                lambda s=source, d=deliveries: ingest_file_source(s, d, key, code, work.until),
+            )
+            part.results[source] = result or SourceResult(source)
+        else:
+            folder = settings.landing_dir / source_config(source)["landing"]
+            steps.logger.warning("%s: no delivery in %s", _label(work, source), folder)
+            part.results[source] = SourceResult(source)
+    compute_sources(steps, part, work)
+    part.results = {name: replace(result, staged=[]) for name, result in part.results.items()}
+    return part
+
+
+def statbank_source(
+    steps: LocalSteps, work: MunicipalityWork, part: MunicipalityPart, key_version: str
+) -> SourceResult:
+    """StatBank's cells for this municipality: reused when they are what its last load computed
+    from (checksummed by content, so another municipality's cells changing does not count),
+    else each table validated here (Great Expectations runs in the thread doing this work). A
+    table that failed, to fetch or to validate, is rejected by name; the others publish."""
+    answer, source = work.statbank, "employment"
+    if not answer.staged:  # every table failed: their rejections are reported, old values stand
+        return answer
+    answered = [replace(s.delivery, sha256=content_checksum(s), modified=0.0) for s in answer.staged]
+    failed = [Delivery(source, None, row["name"], "", 0.0) for row in answer.deliveries if row["status"] == "rejected"]
+    failed = [replace(d, problem=DeliveryError(d.name, "table answers")) for d in failed]
+    checksum = fingerprint(source, answered + failed, work.until, work.municipality_code, key_version, {})
+    part.fingerprints[source] = checksum
+    if work.stored.get(source, ("",))[0] == checksum:
+        return SourceResult.from_outcome(source, work.stored[source][1])
+    result = SourceResult(
+        source, deliveries=[row for row in answer.deliveries if row["status"] == "rejected"], errors=list(answer.errors)
+    )
+    accepted = []
+    for staged in answer.staged:
+        _, error = steps.run(
+            f"validate {_label(work, staged.delivery.name)}", "validate", lambda s=staged: validate_employment(s)
+        )
+        if error:
+            reject(result, staged.delivery, error, None)
+        else:
+            accepted.append(staged)
+    stage(result, accepted, work.until)
+    return result
+
+
+def content_checksum(staged: StagedDelivery) -> str:
+    """A checksum of a staged delivery's cells, whatever else the answer that carried them held."""
+    digest = hashlib.sha256(staged.delivery.name.encode())
+    for name, table in sorted(staged.tables.items()):
+        digest.update(name.encode())
+        digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def indicators(source: str, results: dict[str, SourceResult], municipality_code: str) -> pd.DataFrame:
+    """A source's indicators from its tables (plus any other source's tables they need), with
+    lineage and disclosure control; indicators whose other sources failed are left out."""
+    transform, catalogue = module("transforms", source), load_catalogue()
+    usable = [code for code in transform.INDICATORS if all(results[s].staged for s in catalogue.sources_of(code))]
+    if not usable:
+        return pd.DataFrame()
+    tables = {}
+    for needed in {s for code in usable for s in catalogue.sources_of(code)}:
+        tables.update(results[needed].tables())
+    with timing.stage("compute"):
+        observations = transform.compute(tables, municipality_code)
+    observations = observations[observations["indicator_code"].isin(usable)]
+    disclosure = source_config("disclosure")
+    with timing.stage("suppress"):
+        observations = suppress(observations, disclosure["min_persons"], disclosure["partitions"])
+    lineage = results[source].delivery_of()
+    observations["delivery_id"] = observations["reference_date"].map(lineage)
+    return observations
+
+
+def compute_sources(steps: LocalSteps, part: MunicipalityPart, work: MunicipalityWork) -> None:
+    """Each recomputed source's observations; a failing transform is reported and that source's
+    old values kept."""
+    available = dict(part.results)
+    frames = [part.observations] if not part.observations.empty else []
+    for name, result in part.results.items():
+        if result.reused:
+            continue
+        frame, failure = steps.run(
+            f"compute {_label(work, name)} indicators",
+            "compute",
+            lambda n=name: indicators(n, available, work.municipality_code),
+        )
+        if failure:
+            part.failures.append(failure.summary())
+            continue
+        part.computed.append(name)
+        if not frame.empty:
+            frames.append(frame)
+    if frames:
+        part.observations = pd.concat(frames, ignore_index=True)
+
+
+def _label(work: MunicipalityWork, source: str) -> str:
+    """'grades' for a single municipality's run, '147 grades' where several run."""
+    return f"{work.municipality_code} {source}" if work.several else source

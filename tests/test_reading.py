@@ -1,0 +1,97 @@
+"""Reading fast and in bounded memory changes no result: the keyed hash is RFC 2104's HMAC, the
+reference date is checked over the whole file however it is stored, and a file read chunk by
+chunk gives the same table and the same errors as one read at once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from barometer.sources import base, childcare
+from barometer.sources.base import Delivery, single_reference_date
+from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
+
+CHILD_HEADER = '"cpr","foedselsdato","herkomst","bopaelsbydel","institution_id","opgoerelsesdato"'
+INSTITUTIONS = '"institution_id","navn","type","bydel"\n"I1","Myretuen","Vuggestue","Valby"\n'
+
+
+@pytest.mark.parametrize("secret", ["k", "x" * 64, "a longer key than one SHA-256 block, " * 3, "nøgle"])
+def test_pseudonyms_are_the_standard_hmac_sha256_in_hex(secret):
+    values = pd.Series(["0101901234", "3112995678", "0101901234", ""])
+    expected = [hmac.new(secret.encode(), v.encode(), hashlib.sha256).hexdigest() for v in values]
+    assert PseudonymKey(secret).pseudonymise(values).tolist() == expected
+
+
+@pytest.mark.parametrize("dtype", ["str", "category", "object"])
+def test_one_reference_date_is_found_whatever_the_column_holds(dtype):
+    dates = pd.Series(["2013-11-01", "2013-11-01 ", "2013-11-01"], dtype=dtype).str.strip().astype(dtype)
+    assert single_reference_date(dates, "f.csv", "d", pd.Series([2, 3, 4])) == date(2013, 11, 1)
+
+
+@pytest.mark.parametrize("dtype", ["str", "category"])
+def test_unreadable_and_second_reference_dates_name_their_rows(dtype):
+    rows = pd.Series([2, 3, 4, 5])
+    unreadable = pd.Series(["2013-11-01", "01.11.2013", "2013-11-01", "01.11.2013"], dtype=dtype)
+    with pytest.raises(DeliveryError, match="reference date is a date") as error:
+        single_reference_date(unreadable, "f.csv", "d", rows)
+    assert error.value.rows == [3, 5]
+    several = pd.Series(["2013-11-01", "2013-11-01", "2014-02-01", "2013-11-01"], dtype=dtype)
+    with pytest.raises(DeliveryError, match="one reference date per delivery") as error:
+        single_reference_date(several, "f.csv", "d", rows)
+    assert error.value.rows == [4] and "2 different reference dates" in str(error.value)
+
+
+def children_delivery(tmp_path: Path, rows: list[str]) -> Delivery:
+    folder = tmp_path / "pladsanvisning"
+    folder.mkdir()
+    (folder / "institutioner.csv").write_text(INSTITUTIONS, encoding="utf-8")
+    (folder / "boern.csv").write_text("\n".join([CHILD_HEADER, *rows]) + "\n", encoding="utf-8")
+    return Delivery("childcare", folder, "childcare/pladsanvisning", sha256="", modified=0.0)
+
+
+CHILDREN = [
+    '"0101104234","","Dansk oprindelse","Valby","I1","2013-11-01"',
+    '"020211-1235","2011-02-02","Indvandrer, vestlig","Valby ","","2013-11-01"',
+    '"0311124236","","Efterkommer, ikke-vestlig","Nørrebro","I1","2013-11-01"',
+    '"0412131237","2013-12-04","Dansk oprindelse","Vanløse","","2013-11-01"',
+    '"0501091238","2009-01-05","Indvandrer, ikke-vestlig","Ukendt","I1","2013-11-01"',
+]
+
+
+def test_children_read_in_chunks_are_the_children_read_at_once(tmp_path, monkeypatch):
+    delivery, key = children_delivery(tmp_path, CHILDREN), PseudonymKey("k")
+    at_once = childcare.read(delivery, key).tables["children"]
+    monkeypatch.setattr(base, "CHUNK_ROWS", 2)
+    in_chunks = childcare.read(delivery, key).tables["children"]
+    pd.testing.assert_frame_equal(in_chunks, at_once)
+    assert at_once["_row"].tolist() == [2, 3, 4, 5, 6]
+    assert at_once["age"].tolist() == [3, 2, 0, -1, 4]  # on 1 November 2013; row 5 born after it
+    assert at_once["birth_date"].tolist()[:2] == [date(2010, 1, 1), date(2011, 2, 2)]
+    assert at_once["district_name"].tolist()[1] == "Valby"
+    assert at_once["institution_id"].isna().tolist() == [False, True, False, True, False]
+    assert at_once["reference_date"].tolist() == [date(2013, 11, 1)] * 5
+
+
+def test_unreadable_birth_dates_in_every_chunk_are_named_together(tmp_path, monkeypatch):
+    rows = list(CHILDREN)
+    rows[0] = rows[0].replace('"",', '"01.01.2010",', 1)
+    rows[4] = rows[4].replace("2009-01-05", "2009-13-05")
+    monkeypatch.setattr(base, "CHUNK_ROWS", 2)
+    with pytest.raises(DeliveryError, match="date of birth is empty or a date") as error:
+        childcare.read(children_delivery(tmp_path, rows), PseudonymKey("k"))
+    assert error.value.rows == [2, 6] and error.value.column == "foedselsdato"
+
+
+def test_a_second_reference_date_is_named_before_unreadable_birth_dates(tmp_path, monkeypatch):
+    rows = list(CHILDREN)
+    rows[0] = rows[0].replace('"",', '"01.01.2010",', 1)
+    rows[3] = rows[3].replace('"2013-11-01"', '"2014-02-01"')
+    monkeypatch.setattr(base, "CHUNK_ROWS", 2)
+    with pytest.raises(DeliveryError, match="one reference date per delivery") as error:
+        childcare.read(children_delivery(tmp_path, rows), PseudonymKey("k"))
+    assert error.value.rows == [5]
