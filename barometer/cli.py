@@ -379,17 +379,34 @@ def report(
     edition: Edition = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("barometer.html"),
     warehouse: Warehouse = None,
+    municipality: Annotated[
+        Optional[str],
+        typer.Option(
+            "--municipality",
+            "-m",
+            help="The municipality the page is about, by code, e.g. 751 (Aarhus). Where the warehouse "
+            "holds several, each indicator also shows its place among them. (env BAROMETER_MUNICIPALITY: "
+            "its first code; default 101)",
+        ),
+    ] = None,
 ) -> None:
-    """Write one edition as a self-contained Danish web page: goals, statuses, targets, a chart
-    per indicator, district maps and the data it was built from. Opens offline and prints; needs
-    only read access to the warehouse's public views."""
-    from barometer.config import edition_or_default
+    """Write one municipality's edition as a self-contained Danish web page: goals, statuses,
+    targets, a chart per indicator, district maps where it has districts, its rank among the
+    warehouse's municipalities where there are several, and the data it was built from. Opens
+    offline and prints; needs only read access to the warehouse's public views."""
+    from barometer.config import Settings, edition_or_default
+    from barometer.config.municipalities import municipality as municipality_of_code
+
+    try:
+        code = municipality_of_code(municipality.strip()).code if municipality else Settings.from_env().municipality_code
+    except ValueError as error:
+        fail(f"{error}. Give one municipality code, e.g. --municipality 751.", 2)
     from barometer.export import WarehouseReadError
     from barometer.report import build_report
 
     edition = edition_or_default(edition)
     try:
-        typer.echo(build_report(warehouse_url(warehouse), edition, out))
+        typer.echo(build_report(warehouse_url(warehouse), edition, out, code))
     except WarehouseReadError as error:
         fail(str(error))
 

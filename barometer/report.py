@@ -1,11 +1,13 @@
-"""The barometer as readers see it: one edition as a single, self-contained Danish HTML page.
+"""The barometer as readers see it: one municipality's edition as a single, self-contained Danish
+HTML page; where the warehouse holds several municipalities, each indicator also shows its place
+among them (`barometer_comparison`).
 
 Built only from the public views (through `barometer.export.read_tables`), so an analyst with
-read-only access can make it. Charts are matplotlib's SVG, district maps inline SVG of the city's
-GeoJSON simplified with shapely, numbers and dates in Danish by Babel (CLDR's da_DK): the page
-loads nothing, runs no script, prints as it looks, and the same warehouse always gives the same
-bytes. Only `barometer report` imports this module (the CLI imports it inside the command), so
-refreshes never pay for matplotlib's or shapely's import.
+read-only access can make it. Charts are matplotlib's SVG, district maps inline SVG of the
+municipality's GeoJSON simplified with shapely, numbers and dates in Danish by Babel (CLDR's
+da_DK): the page loads nothing, runs no script, prints as it looks, and the same warehouse always
+gives the same bytes. Only `barometer report` imports this module (the CLI imports it inside the
+command), so refreshes never pay for matplotlib's or shapely's import.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import io
 import json
 import math
 import xml.etree.ElementTree as ElementTree
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -31,10 +34,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from shapely.affinity import affine_transform
 from shapely.geometry import shape
+from sqlalchemy import MetaData, Table, inspect, select
 
 from barometer.config import edition_end, load_districts, source_config
-from barometer.config.districts import GEOJSON
-from barometer.export import EditionTables, read_tables
+from barometer.config.districts import district_map, has_districts
+from barometer.config.municipalities import ALL_DENMARK_NAME, municipality
+from barometer.export import EditionTables, WarehouseReadError, _read, read_tables
+from barometer.warehouse.database import connect
 
 STATUS_LABELS = {
     "progress": "Fremgang",
@@ -77,10 +83,19 @@ GROUP_COLOURS = {
     "minority": "#d6604d",
     "bilingual": "#d6604d",
 }
-MAP_GROUPS = ["minority", "non_western", "all"]  # the group a district map shows, first present
+# The group a district map and the comparison chart show, the first present (the comparison:
+# else the indicator's first group).
+MAP_GROUPS = ["minority", "non_western", "all"]
 MAP_COLOURS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]  # ColorBrewer Blues
 TARGET_COLOUR = "#b2182b"
+OTHERS_COLOUR = "#b3b3b3"  # the other municipalities in a comparison chart
+NATIONAL_COLOUR = "#4d4d4d"
+NAMED_MUNICIPALITIES = 8  # a comparison chart names every municipality on its axis up to this many
+# The council's name where it is not '<name> Kommune'.
+COUNCIL_NAMES = {"101": "Københavns Kommune", "400": "Bornholms Regionskommune"}
+NUMBER_WORDS = ["nul", "en", "to", "tre", "fire", "fem", "seks", "syv", "otte", "ni", "ti", "elleve", "tolv"]
 CHART_WIDTH, CHART_HEIGHT = 600, 250  # SVG units: matplotlib writes 72 per inch
+COMPARISON_WIDTH = 400  # the comparison's chart, narrower: it shares a row with another figure
 PLOT = {"left": 52, "right": 20, "top": 14, "bottom": 28}  # margins around the plot, same units
 CHART_STYLE = {
     "svg.fonttype": "none",  # text stays text in a generic sans-serif: no font to embed or load
@@ -148,30 +163,96 @@ def danish_date(day) -> str:
 # The page ----------------------------------------------------------------------------------------
 
 
-def build_report(warehouse_url: str, edition: str, out: Path) -> Path:
-    """Write the edition's report to `out` (HTML); returns the path."""
-    html = render(read_tables(warehouse_url, edition))
+def build_report(warehouse_url: str, edition: str, out: Path, municipality_code: str = "101") -> Path:
+    """Write the municipality's report of the edition to `out` (HTML); returns the path."""
+    tables = read_tables(warehouse_url, edition)
+    held = held_municipalities(tables)
+    if municipality_code not in held:
+        raise WarehouseReadError(_missing_municipality(municipality_code, held, edition))
+    comparison = read_comparison(warehouse_url, edition) if len(held) > 1 else None
+    html = render(tables, municipality_code, comparison)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out
 
 
-def render(tables: EditionTables) -> str:
-    entries = tables.edition.assign(status_code=lambda e: e.apply(_status_code, axis=1))
-    city_code = entries.loc[entries["area_level"] == "municipality", "area_code"].iloc[0]
-    city = entries[entries["area_code"] == city_code]
-    history = tables.observations[
-        (tables.observations["measure"] == "value") & (tables.observations["area_code"] == city_code)
-    ]
-    districts = entries[entries["area_level"] == "district"]
-    until = edition_end(tables.edition_code)
-    indicators = [_indicator(row, city, history, districts, until, city_code) for row in tables.catalogue.itertuples()]
+def held_municipalities(tables: EditionTables) -> dict[str, str]:
+    """code -> name of the municipalities the edition holds, in code order."""
+    cities = tables.edition[tables.edition["area_level"] == "municipality"]
+    return dict(sorted(zip(cities["municipality_code"], cities["municipality_name"])))
+
+
+def _missing_municipality(code: str, held: dict[str, str], edition: str) -> str:
+    holds = ", ".join(f"{c} {name}" for c, name in held.items())
+    return (
+        f"{municipality(code).name} ({code}) is not in the warehouse's edition {edition} (it holds {holds}). "
+        f"Refresh it first (barometer refresh --edition {edition} --municipality {code}), or give one of those."
+    )
+
+
+def read_comparison(warehouse_url: str, edition: str) -> pd.DataFrame:
+    """The edition's `barometer_comparison` rows: every municipality's value, national value and rank."""
+    engine = connect(warehouse_url)
+    try:
+        with engine.connect() as connection:
+            if "barometer_comparison" not in inspect(connection).get_view_names():
+                raise WarehouseReadError(
+                    "The warehouse holds several municipalities but lacks the view barometer_comparison: "
+                    "run `barometer refresh` against it first (it creates and upgrades the views)."
+                )
+            view = Table("barometer_comparison", MetaData(), autoload_with=connection)
+            query = select(view).where(view.c.edition_code == edition)
+            rows = _read(connection, query.order_by("indicator_code", "group_code", "municipality_code"))
+    finally:
+        engine.dispose()
+    return rows.astype({"rank": "Int64", "ranked": "Int64"})  # SQLite's views leave their type open
+
+
+@dataclass(frozen=True)
+class Page:
+    """The rows one municipality's page is drawn from."""
+
+    municipality_code: str
+    until: date  # the edition's end
+    city: pd.DataFrame  # its city-wide edition entries, status_code added
+    history: pd.DataFrame  # its city-wide headline observations up to the edition's end
+    districts: pd.DataFrame | None  # its district entries; None where it has no districts
+    comparison: pd.DataFrame | None  # every municipality's comparison rows; None for a lone one
+
+
+def render(tables: EditionTables, municipality_code: str = "101", comparison: pd.DataFrame | None = None) -> str:
+    """The municipality's page; with `comparison` (several municipalities) its place among them."""
+    entries = tables.edition[tables.edition["municipality_code"] == municipality_code]
+    entries = entries.assign(status_code=lambda e: e.apply(_status_code, axis=1))
+    city = entries[entries["area_code"] == municipality_code]
+    mapped = has_districts(municipality_code)
+    page = Page(
+        municipality_code=municipality_code,
+        until=edition_end(tables.edition_code),
+        city=city,
+        history=tables.observations[
+            (tables.observations["measure"] == "value") & (tables.observations["area_code"] == municipality_code)
+        ],
+        districts=entries[entries["area_level"] == "district"] if mapped else None,
+        comparison=None if comparison is None else _with_group_names(comparison, tables.edition),
+    )
+    indicators = [_indicator(row, page) for row in tables.catalogue.itertuples()]
+    name = municipality(municipality_code).name
     return (
         _environment()
         .get_template("report.html.j2")
         .render(
             edition=tables.edition_code,
-            edition_end=until,
+            edition_end=page.until,
+            municipality_name=name,
+            national_name=ALL_DENMARK_NAME,
+            council=COUNCIL_NAMES.get(municipality_code, f"{name} Kommune"),
+            district_count=_number_word(len(load_districts(municipality_code).names)),
+            compared_count=None if comparison is None else comparison["municipality_code"].nunique(),
+            has_targets=city["target_value"].notna().any(),
+            development=_danish_list(
+                ["Udvikling", *(["bydele"] if mapped else []), *(["kommunerne"] if comparison is not None else [])]
+            ),
             goals=_goals(tables.catalogue, indicators),
             indicators=indicators,
             status_counts=city["status_code"].value_counts().to_dict(),
@@ -179,12 +260,27 @@ def render(tables: EditionTables) -> str:
             min_persons=source_config("disclosure")["min_persons"],
             survey_codes=sorted(set(city.loc[city["ci_low"].notna(), "indicator_code"])),
             runs=sorted(set(entries["run_id"])),
-            deliveries=tables.deliveries,
+            deliveries=tables.deliveries[tables.deliveries["municipality_code"] == municipality_code],
             source_labels=SOURCE_LABELS,
             delivery_status_labels=DELIVERY_STATUS_LABELS,
-            map_defs=Markup(_map_defs(city_code)),
+            map_defs=Markup(_map_defs(municipality_code) if mapped else ""),
         )
     )
+
+
+def _number_word(number: int) -> str:
+    """Small counts in words, as Danish prose writes them."""
+    return NUMBER_WORDS[number] if number < len(NUMBER_WORDS) else str(number)
+
+
+def _danish_list(words: list[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b og c'."""
+    return " og ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else words[0]
+
+
+def _with_group_names(comparison: pd.DataFrame, edition: pd.DataFrame) -> pd.DataFrame:
+    names = edition[["group_code", "group_name_da"]].drop_duplicates("group_code")
+    return comparison.merge(names, on="group_code", how="left")
 
 
 @cache
@@ -220,12 +316,10 @@ def _goals(catalogue: pd.DataFrame, indicators: list[dict]) -> list[dict]:
     ]
 
 
-def _indicator(
-    row, city: pd.DataFrame, history: pd.DataFrame, districts: pd.DataFrame, until: date, city_code: str
-) -> dict:
+def _indicator(row, page: Page) -> dict:
     """Everything the page shows about one indicator."""
     code = row.indicator_code
-    entries = city[city["indicator_code"] == code]
+    entries = page.city[page.city["indicator_code"] == code]
     targeted = entries[entries["target_value"].notna()]
     target = targeted.iloc[0] if not targeted.empty else None
     sources = [s.strip() for s in row.source.split(",") if s.strip() != "none"]
@@ -244,11 +338,18 @@ def _indicator(
         "target": target,
         "chart": None,
         "legend": [],
-        "map": _district_map(districts[districts["indicator_code"] == code], row.unit, city_code),
+        "map": None,
+        "comparison": None,
     }
-    series = history[history["indicator_code"] == code]
+    if page.districts is not None:
+        rows = page.districts[page.districts["indicator_code"] == code]
+        indicator["map"] = _district_map(rows, row.unit, page.municipality_code)
+    if page.comparison is not None:
+        rows = page.comparison[page.comparison["indicator_code"] == code]
+        indicator["comparison"] = _comparison(rows, page.municipality_code, row.unit)
+    series = page.history[page.history["indicator_code"] == code]
     if not series.empty:
-        indicator["chart"] = history_chart(series, target, until, row.unit, chart_id=f"chart-{code}")
+        indicator["chart"] = history_chart(series, target, page.until, row.unit, chart_id=f"chart-{code}")
         indicator["legend"] = [
             (GROUP_COLOURS.get(group, "#000"), name)
             for group, name in series[["group_code", "group_name_da"]].drop_duplicates().itertuples(index=False)
@@ -275,17 +376,7 @@ def history_chart(series: pd.DataFrame, target, until: date, unit: str, chart_id
     keeps the SVG's ids unique on the page."""
     first = min(decimal_year(day) for day in series["reference_date"])
     last = decimal_year(until) if target is None else max(decimal_year(until), target["target_year"] + 1.0)
-    with matplotlib.rc_context({**CHART_STYLE, "svg.hashsalt": chart_id}):
-        figure = Figure(figsize=(CHART_WIDTH / 72, CHART_HEIGHT / 72))
-        figure.subplots_adjust(
-            left=PLOT["left"] / CHART_WIDTH,
-            right=1 - PLOT["right"] / CHART_WIDTH,
-            bottom=PLOT["bottom"] / CHART_HEIGHT,
-            top=1 - PLOT["top"] / CHART_HEIGHT,
-        )
-        axes = figure.add_subplot()
-        # Round ticks (steps of 1, 2, 2.5 or 5 times a power of ten), set before anything autoscales.
-        axes.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=unit == "count"))
+    with _chart(unit, chart_id) as (figure, axes):
         tooltips = {}
         for group, rows in series.groupby("group_code", sort=False):
             tooltips |= _plot_group(
@@ -295,9 +386,32 @@ def history_chart(series: pd.DataFrame, target, until: date, unit: str, chart_id
             _plot_target(axes, target)
         _year_axis(axes, math.floor(first), math.ceil(last))
         _danish_value_ticks(axes)
-        svg = io.StringIO()
-        figure.savefig(svg, format="svg", metadata=SVG_METADATA)
-    return Markup(_inline_svg(svg.getvalue(), tooltips))
+        svg = _svg(figure)
+    return Markup(_inline_svg(svg, tooltips, "Udvikling over tid"))
+
+
+@contextmanager
+def _chart(unit: str, chart_id: str, width: int = CHART_WIDTH):
+    """A chart's figure and axes in the page's style; `chart_id` salts the SVG's ids."""
+    with matplotlib.rc_context({**CHART_STYLE, "svg.hashsalt": chart_id}):
+        figure = Figure(figsize=(width / 72, CHART_HEIGHT / 72))
+        figure.subplots_adjust(
+            left=PLOT["left"] / width,
+            right=1 - PLOT["right"] / width,
+            bottom=PLOT["bottom"] / CHART_HEIGHT,
+            top=1 - PLOT["top"] / CHART_HEIGHT,
+        )
+        axes = figure.add_subplot()
+        # Round ticks (steps of 1, 2, 2.5 or 5 times a power of ten), set before anything autoscales.
+        axes.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10], integer=unit == "count"))
+        yield figure, axes
+
+
+def _svg(figure: Figure) -> str:
+    """The figure as an SVG file (inside its chart's style: the fonts and ids depend on it)."""
+    svg = io.StringIO()
+    figure.savefig(svg, format="svg", metadata=SVG_METADATA)
+    return svg.getvalue()
 
 
 def _plot_group(axes, rows: pd.DataFrame, colour: str, unit: str, chart_id: str) -> dict[str, str]:
@@ -321,17 +435,22 @@ def _plot_group(axes, rows: pd.DataFrame, colour: str, unit: str, chart_id: str)
 
 def _plot_target(axes, target) -> None:
     value, year = target["target_value"], int(target["target_year"])
-    axes.axhline(value, color=TARGET_COLOUR, linewidth=1.6, dashes=(2, 3))
+    label = f"Mål {year}: {danish_number(value, decimals_of(target['unit']))}"
+    _reference_line(axes, value, label, TARGET_COLOUR, (2, 3), fontsize=11.5, fontweight="bold")
+
+
+def _reference_line(axes, value: float, label: str, colour: str, dashes: tuple, **font) -> None:
+    """A dashed line across the plot at `value`, labelled above its right end."""
+    axes.axhline(value, color=colour, linewidth=1.6, dashes=dashes)
     axes.annotate(
-        f"Mål {year}: {danish_number(value, decimals_of(target['unit']))}",
+        label,
         xy=(1, value),
         xycoords=("axes fraction", "data"),
         xytext=(-4, 5),
         textcoords="offset points",
         ha="right",
-        color=TARGET_COLOUR,
-        fontsize=11.5,
-        fontweight="bold",
+        color=colour,
+        **font,
     )
 
 
@@ -349,7 +468,7 @@ def _danish_value_ticks(axes) -> None:
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: danish_number(value, decimals)))
 
 
-def _inline_svg(svg: str, tooltips: dict[str, str]) -> str:
+def _inline_svg(svg: str, tooltips: dict[str, str], aria_label: str) -> str:
     """matplotlib's SVG file as markup inside the page: each point gets its `<title>` tooltip
     (matplotlib's own recipe: find the artist by its gid), the XML prologue and matplotlib's
     page-wide `*` stylesheet go (the page's CSS scopes the same rule to charts), and so do the
@@ -369,8 +488,91 @@ def _inline_svg(svg: str, tooltips: dict[str, str]) -> str:
             group.attrib.pop("id", None)
     for name in ("width", "height"):
         root.attrib.pop(name)
-    root.attrib.update({"class": "chart", "role": "img", "aria-label": "Udvikling over tid"})
+    root.attrib.update({"class": "chart", "role": "img", "aria-label": aria_label})
     return ElementTree.tostring(root, encoding="unicode")
+
+
+# The comparison ------------------------------------------------------------------------------
+
+
+def _comparison(rows: pd.DataFrame, municipality_code: str, unit: str) -> dict | None:
+    """The municipality among all: per group its value beside the national value and its rank, and
+    a chart of every municipality's value in the shown group (those ranked with it: the same
+    reference date). None where the indicator is not measured there."""
+    own = rows[(rows["municipality_code"] == municipality_code) & rows["reference_date"].notna()]
+    if own.empty:
+        return None
+    group = _shown_group(own["group_code"]) or own["group_code"].iloc[0]
+    shown = own[own["group_code"] == group].iloc[0]
+    peers = rows[
+        (rows["group_code"] == group) & (rows["reference_date"] == shown["reference_date"]) & rows["value"].notna()
+    ]
+    chart_id = f"compare-{shown['indicator_code']}"
+    return {
+        "groups": own.to_dict("records"),
+        "shown": shown,
+        "colour": GROUP_COLOURS.get(group, "#000"),
+        "chart": None if peers.empty else comparison_chart(peers, shown, unit, chart_id),
+    }
+
+
+def _shown_group(groups: pd.Series) -> str | None:
+    return next((group for group in MAP_GROUPS if group in set(groups)), None)
+
+
+def comparison_chart(peers: pd.DataFrame, shown, unit: str, chart_id: str) -> Markup:
+    """Every ranked municipality's value as a dot in rank order (best left), `shown`'s municipality
+    marked in its group's colour and named, the national value a dashed line."""
+    ordered = peers.sort_values(["rank", "municipality_name"])
+    colour = GROUP_COLOURS.get(shown["group_code"], "#000")
+    decimals = decimals_of(unit)
+    with _chart(unit, chart_id, COMPARISON_WIDTH) as (figure, axes):
+        tooltips = {}
+        for position, row in enumerate(ordered.itertuples(), start=1):
+            marked = row.municipality_code == shown["municipality_code"]
+            point = f"{chart_id}-{row.municipality_code}"
+            style = {"color": colour, "markersize": 9, "zorder": 3} if marked else {"color": OTHERS_COLOUR}
+            axes.plot(
+                [position], [row.value], "o", markeredgewidth=0, clip_on=False, gid=point, **({"markersize": 6} | style)
+            )
+            value = danish_number(row.value, decimals)
+            tooltips[point] = f"{row.municipality_name}: {value} (nr. {row.rank} af {row.ranked})"
+            if marked:
+                _label_point(axes, position, row.value, f"{row.municipality_name}: {value}", len(ordered), colour)
+        if not missing(shown["national_value"]):
+            label = f"{ALL_DENMARK_NAME}: {danish_number(shown['national_value'], decimals)}"
+            _reference_line(axes, shown["national_value"], label, NATIONAL_COLOUR, (6, 3), fontsize=11)
+        _rank_axis(axes, ordered["municipality_name"].tolist())
+        _danish_value_ticks(axes)
+        svg = _svg(figure)
+    return Markup(_inline_svg(svg, tooltips, "Kommunernes værdier"))
+
+
+def _label_point(axes, position: int, value: float, label: str, count: int, colour: str) -> None:
+    """A label beside a point, towards the middle of the plot so it stays inside."""
+    left = position <= (count + 1) / 2
+    axes.annotate(
+        label,
+        xy=(position, value),
+        xytext=(9 if left else -9, 0),
+        textcoords="offset points",
+        ha="left" if left else "right",
+        va="center_baseline",
+        bbox={"boxstyle": "square,pad=0.15", "facecolor": "#ffffff", "edgecolor": "none"},  # over the lines
+        color=colour,
+        fontsize=11.5,
+        fontweight="bold",
+    )
+
+
+def _rank_axis(axes, names: list[str]) -> None:
+    """One place per municipality: named when few, else the first and last place."""
+    count = len(names)
+    axes.set_xlim(0.5, count + 0.5)
+    if count <= NAMED_MUNICIPALITIES:
+        axes.set_xticks(range(1, count + 1), labels=names)
+    else:
+        axes.set_xticks([1, count], labels=["nr. 1", f"nr. {count}"])
 
 
 # District maps ---------------------------------------------------------------------------------
@@ -378,7 +580,7 @@ def _inline_svg(svg: str, tooltips: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class DistrictShapes:
-    """Copenhagen's districts drawn once, for every map of the page."""
+    """A municipality's districts drawn once, for every map of the page."""
 
     paths: dict[str, str]  # area code -> SVG path data
     names: dict[str, str]  # area code -> district name
@@ -388,10 +590,11 @@ class DistrictShapes:
 @cache
 def district_shapes(municipality_code: str) -> DistrictShapes:
     """The districts projected from the GeoJSON's longitude/latitude (EPSG:4326) to SVG pixels,
-    longitudes shrunk by cos(latitude) so shapes keep their proportions at Copenhagen's latitude,
+    longitudes shrunk by cos(latitude) so shapes keep their proportions at the city's latitude,
     then simplified as one coverage (shared borders stay shared: no gaps or overlaps)."""
     features = sorted(
-        json.loads(GEOJSON.read_text(encoding="utf-8"))["features"], key=lambda f: int(f["properties"]["bydel_nr"])
+        json.loads(district_map(municipality_code).read_text(encoding="utf-8"))["features"],
+        key=lambda f: int(f["properties"]["bydel_nr"]),
     )
     geometries = [shape(feature["geometry"]) for feature in features]
     west, south, east, north = shapely.total_bounds(geometries)
@@ -440,7 +643,7 @@ def _map_colour_scale() -> LinearSegmentedColormap:
 
 def _district_map(rows: pd.DataFrame, unit: str, city_code: str) -> dict | None:
     """The edition's district values of the first MAP_GROUPS group present, as a map and a list."""
-    group = next((g for g in MAP_GROUPS if g in set(rows["group_code"])), None)
+    group = _shown_group(rows["group_code"])
     if group is None:
         return None
     rows = rows[rows["group_code"] == group].set_index("area_code")
