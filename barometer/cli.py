@@ -265,15 +265,34 @@ def demo(
     ] = Path("barometer_demo"),
     first: Annotated[str, typer.Option(help="First edition to refresh.")] = "2010-S1",
     last: Annotated[str, typer.Option(help="Last edition to refresh (printed at the end).")] = "2013-S2",
+    national: Annotated[
+        bool, typer.Option("--national", help="The national barometer: all 98 municipalities, side by side.")
+    ] = False,
+    municipalities: Annotated[
+        Optional[int],
+        typer.Option(
+            "--municipalities",
+            min=1,
+            help="The national barometer for this many municipalities: Copenhagen and the most populous others.",
+        ),
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
     """Run the whole barometer on synthetic data, offline: generate the demo landing zone and
     StatBank data, serve StatBank on 127.0.0.1, refresh every edition into a local SQLite file
-    and print the latest edition."""
-    from barometer.demo_run import run_demo
+    and print the latest edition.
+
+    With --national (or --municipalities N) the deliveries are many municipalities', sized by
+    population (`landing/CODE/SOURCE/`); the latest edition is refreshed for all of them at once
+    and the demo ends with Copenhagen's place among them. Put it in its own --dir."""
+    from barometer.demo_run import run_demo, run_national_demo
 
     set_verbosity(verbose)
-    run_demo(directory, first, last)
+    if national or municipalities:
+        directory = directory if directory != Path("barometer_demo") else Path("barometer_demo_national")
+        run_national_demo(directory, last, None if national else municipalities)
+    else:
+        run_demo(directory, first, last)
 
 
 @app.command()
@@ -398,7 +417,9 @@ def report(
     from barometer.config.municipalities import municipality as municipality_of_code
 
     try:
-        code = municipality_of_code(municipality.strip()).code if municipality else Settings.from_env().municipality_code
+        code = (
+            municipality_of_code(municipality.strip()).code if municipality else Settings.from_env().municipality_code
+        )
     except ValueError as error:
         fail(f"{error}. Give one municipality code, e.g. --municipality 751.", 2)
     from barometer.export import WarehouseReadError

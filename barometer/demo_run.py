@@ -20,6 +20,59 @@ def demo_key(directory: Path) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+def national_codes(count: int | None) -> list[str]:
+    """Copenhagen and the `count` - 1 most populous others (all 98 when `count` is None)."""
+    from barometer.config.municipalities import municipalities
+
+    everyone = municipalities()
+    if count is None or count >= len(everyone):
+        return list(everyone)
+    others = sorted((m for m in everyone.values() if m.code != "101"), key=lambda m: -m.population_thousands)
+    chosen = {"101", *(m.code for m in others[: max(count, 1) - 1])}
+    return [code for code in everyone if code in chosen]
+
+
+def run_national_demo(directory: Path, last: str, count: int | None) -> None:
+    """The national barometer on synthetic data: `count` municipalities' deliveries sized by
+    population, one StatBank stand-in for all, one refresh of `last`, and Copenhagen's place."""
+    from barometer.cli import run_refresh
+    from barometer.demo.employment import write_statbank
+    from barometer.demo.national import write_national
+    from barometer.demo.statbank_server import serve
+    from barometer.output import print_place
+
+    codes = national_codes(count)
+    directory.mkdir(parents=True, exist_ok=True)
+    landing, statbank_dir = directory / "landing", directory / "statbank"
+    typer.echo(
+        f"The national barometer demo: synthetic deliveries for {len(codes)} municipalities, sized by "
+        f"population, a StatBank stand-in on 127.0.0.1, and edition {last} refreshed into a local SQLite "
+        "warehouse. Offline."
+    )
+    if landing.exists():
+        typer.echo(f"Using the demo deliveries already in {landing}")
+    else:
+        typer.echo(f"Generating demo deliveries in {landing} …")
+        write_national(landing, codes, workers=2)
+        write_statbank(statbank_dir)
+    os.environ.setdefault("BAROMETER_PSEUDONYM_KEY", demo_key(directory))
+    os.environ.setdefault("BAROMETER_DATA_DOCS_DIR", str(directory / "data_docs"))
+    os.environ["BAROMETER_MUNICIPALITY"] = ",".join(codes)
+    database = (directory / "barometer.sqlite").resolve()
+    warehouse = f"sqlite:///{database}"
+    with serve(statbank_dir) as statbank_url:
+        report = run_refresh(last, landing, warehouse, statbank_url)
+    typer.echo(report.text().splitlines()[0])
+    print_place(warehouse, last, "101")
+    typer.echo(f"""
+Warehouse:  {database}
+
+Next:
+  barometer report --edition {last} --warehouse {warehouse} --municipality 751 --out aarhus.html
+  sqlite3 {database} "SELECT * FROM barometer_comparison WHERE edition_code = '{last}' AND indicator_code = '1.2'"
+""")
+
+
 def run_demo(directory: Path, first: str, last: str) -> None:
     from barometer.cli import run_refresh
     from barometer.config import Settings

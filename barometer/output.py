@@ -53,3 +53,32 @@ def print_edition(warehouse_url: str, edition: str, area_code: str, console: Con
             "" if pd.isna(row.on_track) else ("yes" if row.on_track else "no"),
         )
     (console or Console(width=max(Console().width, 150))).print(table)
+
+
+def print_place(warehouse_url: str, edition: str, municipality_code: str, console: Console | None = None) -> None:
+    """A municipality's place among all in the warehouse: per indicator and headline group its
+    value, the national value, and its rank (1 = best by the indicator's direction)."""
+    from sqlalchemy import text
+
+    engine = connect(warehouse_url)
+    try:
+        with engine.connect() as connection:
+            rows = pd.read_sql(
+                text(
+                    "SELECT indicator_code, group_code, value, national_value, rank, ranked, municipality_name "
+                    "FROM barometer_comparison WHERE edition_code = :edition AND municipality_code = :code "
+                    "ORDER BY indicator_code, group_code"
+                ),
+                connection,
+                params={"edition": edition, "code": municipality_code},
+            )
+    finally:
+        engine.dispose()
+    name = rows["municipality_name"].iloc[0] if not rows.empty else municipality_code
+    table = Table(title=f"{name} among the municipalities, {edition}")
+    for column in ("code", "group", "value", "all Denmark", "rank"):
+        table.add_column(column, no_wrap=True, justify="left" if column in ("code", "group") else "right")
+    for row in rows.itertuples():
+        rank = "" if pd.isna(row.rank) else f"{int(row.rank)} of {int(row.ranked)}"
+        table.add_row(row.indicator_code, row.group_code, _number(row.value), _number(row.national_value), rank)
+    (console or Console(width=max(Console().width, 100))).print(table)

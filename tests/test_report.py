@@ -7,15 +7,18 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
 import sys
 import time
-from datetime import date
+import xml.etree.ElementTree as ElementTree
+from datetime import date, datetime, timezone
 from pathlib import Path
 from urllib.request import urlopen
 
+import pandas as pd
 import pytest
 from sqlalchemy import Column, MetaData, Table, create_engine, insert, select, text
 from typer.testing import CliRunner
@@ -127,14 +130,9 @@ def png_size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
-def test_report_renders_offline_without_errors(report, warehouse, browser, query, tmp_path):
-    browser.load(report.as_uri())
-    shot = base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"])
-    (tmp_path / "report.png").write_bytes(shot)
-    print(f"screenshot: {tmp_path / 'report.png'}")
-    assert png_size(shot) == WINDOW
-
-    problems = [
+def problems_of(browser: Browser) -> list[dict]:
+    """The page's errors and warnings: exceptions, failed loads, console and log messages."""
+    return [
         e
         for e in browser.events
         if e["method"] in ("Runtime.exceptionThrown", "Network.loadingFailed")
@@ -143,9 +141,21 @@ def test_report_renders_offline_without_errors(report, warehouse, browser, query
         or e["method"] == "Log.entryAdded"
         and e["params"]["entry"]["level"] in ("error", "warning")
     ]
-    assert not problems, problems
-    fetched = {e["params"]["request"]["url"] for e in browser.events if e["method"] == "Network.requestWillBeSent"}
-    assert fetched == {report.as_uri()}, "the page loads nothing but itself"
+
+
+def fetched_by(browser: Browser) -> set[str]:
+    return {e["params"]["request"]["url"] for e in browser.events if e["method"] == "Network.requestWillBeSent"}
+
+
+def test_report_renders_offline_without_errors(report, warehouse, browser, query, tmp_path):
+    browser.load(report.as_uri())
+    shot = base64.b64decode(browser.call("Page.captureScreenshot", format="png")["data"])
+    (tmp_path / "report.png").write_bytes(shot)
+    print(f"screenshot: {tmp_path / 'report.png'}")
+    assert png_size(shot) == WINDOW
+
+    assert not problems_of(browser), problems_of(browser)
+    assert fetched_by(browser) == {report.as_uri()}, "the page loads nothing but itself"
 
     codes = set(query(warehouse, "SELECT indicator_code FROM indicator_catalogue")["indicator_code"])
     on_page = browser.evaluate("[...document.querySelectorAll('[data-indicator]')].map(e => e.dataset.indicator)")
@@ -263,3 +273,194 @@ def test_neither_refresh_nor_the_command_line_imports_the_report_libraries():
     )
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert imported.stdout.strip() == "[]", imported.stdout
+
+
+# The national page: one municipality among several ------------------------------------------------
+
+OCTOBER = date(2012, 10, 1)
+# 1.2 (higher is better) by municipality: (numerator, denominator) of Danish-origin and of
+# non-Western youth, None where suppressed; 1.3 (lower is better): deviating schools of ten.
+YOUTH = {
+    "101": {"danish": (40, 50), "non_western": (30, 40)},  # 80.0, 75.0
+    "147": {"danish": (36, 40), "non_western": (20, 40)},  # 90.0, 50.0
+    "751": {"danish": (35, 50), "non_western": (33, 40)},  # 70.0, 82.5
+    "461": {"danish": (44, 50), "non_western": None},  # 88.0, suppressed
+}
+SCHOOLS = {"101": 2, "147": 1, "751": 3}  # 20 %, 10 %, 30 %; Odense has no school figures
+AARHUS_YOUTH = 100 * 33 / 40
+NON_WESTERN_NATIONAL = 100 * (30 + 20 + 33) / (40 + 40 + 40)  # published cells only: 69.2
+
+
+def observation(indicator, group, area, numerator, denominator, persons=True):
+    """One headline cell as disclosure control leaves it; (numerator, denominator) None: suppressed."""
+    shown = numerator is not None
+    return {
+        "indicator_code": indicator,
+        "measure": "value",
+        "group_code": group,
+        "area_code": area,
+        "reference_date": OCTOBER,
+        "value": 100 * numerator / denominator if shown else None,
+        "numerator": float(numerator) if shown else None,
+        "denominator": float(denominator) if shown else None,
+        "n": float(denominator) if shown and persons else None,
+        "ci_low": None,
+        "ci_high": None,
+        "obs_status": "normal" if shown else "suppressed",
+        "delivery_id": f"youth-{area[:3]}",
+    }
+
+
+def national_observations() -> list[dict]:
+    rows = [
+        observation("1.2", group, code, *(cell or (None, None)))
+        for code, groups in YOUTH.items()
+        for group, cell in groups.items()
+    ]
+    rows += [observation("1.3", "all", code, schools, 10, persons=False) for code, schools in SCHOOLS.items()]
+    return rows + [observation("1.2", "non_western", "101-03", 12, 20)]  # Copenhagen has districts
+
+
+def load_national(url: str) -> str:
+    """Four municipalities loaded in one transaction, as a national refresh loads them."""
+    from barometer.config import load_catalogue
+    from barometer.transforms.editions import edition_entries
+    from barometer.warehouse.database import connect, initialise
+    from barometer.warehouse.load import LoadRequest, load
+
+    catalogue, codes = load_catalogue(), sorted(YOUTH)
+    request = LoadRequest(
+        run_id="run-national",
+        edition=EDITION,
+        edition_end=date(2012, 12, 31),
+        started_at=datetime(2013, 1, 5, 9, tzinfo=timezone.utc),
+        status="completed",
+        summary="test load",
+        catalogue=catalogue,
+        municipality_codes=codes,
+        deliveries=[
+            {
+                "delivery_id": f"youth-{code}",
+                "municipality_code": code,
+                "source": "youth_education",
+                "name": "youth_education/status.xlsx",
+                "reference_date": OCTOBER,
+                "sha256": code[0] * 64,
+                "rows": 50,
+                "status": "loaded",
+                "message": None,
+                "key_version": "abcd1234",
+            }
+            for code in codes
+        ],
+        observations=pd.DataFrame(national_observations()),
+        source_inputs={(code, "youth_education"): (f"fingerprint-{code}", "{}") for code in codes},
+    )
+    engine = connect(url)
+    try:
+        initialise(engine)
+        load(engine, request, lambda stored: edition_entries(stored, EDITION, catalogue, "101", codes))
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def national_warehouse(warehouse_url) -> str:
+    return load_national(warehouse_url)
+
+
+def national_page(warehouse: str, out: Path, *options: str) -> str:
+    result = CliRunner().invoke(
+        app, ["report", "--edition", EDITION, "--warehouse", warehouse, "--out", str(out), *options]
+    )
+    assert result.exit_code == 0, result.output
+    return out.read_text(encoding="utf-8")
+
+
+def article(page: str, code: str) -> str:
+    """The page's section on one indicator."""
+    return page.split(f'<article class="indicator" id="indikator-{code}"', 1)[1].split("</article>", 1)[0]
+
+
+def rank_cells(section: str) -> dict[str, str]:
+    """group -> the rank column of the section's comparison table."""
+    rows = re.findall(r'<tr data-group="([^"]+)">.*?<td class="rank">([^<]*)</td>', section, flags=re.S)
+    return dict(rows)
+
+
+def comparison_points(section: str) -> dict[str, tuple[float, str]]:
+    """municipality -> (x, fill) of its dot in the section's comparison chart."""
+    svg = re.search(r'<svg [^>]*aria-label="Kommunernes værdier">.*?</svg>', section, flags=re.S).group(0)
+    root, ids = ElementTree.XMLID(svg)
+    points = {}
+    for element_id, group in ids.items():
+        if element_id.startswith("compare-"):
+            use = group.find(".//{http://www.w3.org/2000/svg}use")
+            fill = re.search(r"fill: (#[0-9a-f]{6})", use.get("style")).group(1)
+            points[element_id.rsplit("-", 1)[1]] = (float(use.get("x")), fill)
+    return points
+
+
+def test_a_municipalitys_page_shows_its_place_among_all(national_warehouse, tmp_path):
+    page = national_page(national_warehouse, tmp_path / "aarhus.html", "--municipality", "751")
+    assert "<title>Inklusionsbarometer 2012-S2 – Aarhus Kommune</title>" in page
+    assert "Aarhus Kommune · Inklusionspolitikken" in page and "København" not in page.split("<main>")[0]
+    assert 'class="map"' not in page, "Aarhus has no districts"
+
+    youth = article(page, "1.2")
+    # Danish-origin youth: 90 (147), 88 (461), 80 (101), 70 (751); non-Western: 82.5 (751),
+    # 75 (101), 50 (147), Odense suppressed and so not ranked.
+    assert rank_cells(youth) == {"danish": "nr. 4 af 4", "non_western": "nr. 1 af 3"}
+    assert danish_number(AARHUS_YOUTH) in youth and danish_number(NON_WESTERN_NATIONAL) == "69,2"
+    assert f"Hele landet: {danish_number(NON_WESTERN_NATIONAL)}" in youth
+    points = comparison_points(youth)  # the chart shows non-Western youth: best left, Aarhus marked
+    assert set(points) == {"751", "101", "147"}
+    assert points["751"][0] < points["101"][0] < points["147"][0]
+    assert points["751"][1] == "#d6604d" and {points["101"][1], points["147"][1]} == {"#b3b3b3"}
+
+    assert rank_cells(article(page, "1.3")) == {"all": "nr. 3 af 3"}  # 30 % of schools; lower is better
+    assert "barometer_comparison" in page.split("<footer>")[1]
+
+
+def test_copenhagen_keeps_its_districts_beside_the_comparison(national_warehouse, tmp_path):
+    page = national_page(national_warehouse, tmp_path / "copenhagen.html")  # the default: 101
+    assert "Københavns Kommune · Inklusionspolitikken" in page
+    youth = article(page, "1.2")
+    assert 'class="map"' in youth and rank_cells(youth) == {"danish": "nr. 3 af 4", "non_western": "nr. 2 af 3"}
+    assert comparison_points(youth)["101"][1] == "#d6604d"
+
+
+def test_the_national_page_renders_offline_without_errors(national_warehouse, browser, tmp_path):
+    out = tmp_path / "aarhus.html"
+    national_page(national_warehouse, out, "--municipality", "751")
+    browser.load(out.as_uri())
+    assert not problems_of(browser), problems_of(browser)
+    assert fetched_by(browser) == {out.as_uri()}, "the page loads nothing but itself"
+    marked = browser.evaluate("document.getElementById('compare-1.2-751').querySelector('use').getBBox().width")
+    assert marked > 5, "Aarhus's dot renders"
+
+
+def one_sentence_failure(warehouse: str, code: str, tmp_path: Path) -> tuple[int, str]:
+    """The exit code and message of a report of `code`; checks it is one line and nothing is written."""
+    out = tmp_path / "page.html"
+    result = CliRunner().invoke(
+        app, ["report", "--edition", EDITION, "--warehouse", warehouse, "--out", str(out), "-m", code]
+    )
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert not out.exists()
+    return result.exit_code, result.output
+
+
+def test_an_unknown_municipality_code_is_one_sentence(tmp_path):
+    exit_code, output = one_sentence_failure(f"sqlite:///{tmp_path / 'none.sqlite'}", "999", tmp_path)
+    assert exit_code == 2 and output.startswith("'999' is not a Danish municipality code"), output
+
+
+def test_a_municipality_the_warehouse_lacks_is_one_sentence(national_warehouse, tmp_path):
+    exit_code, output = one_sentence_failure(national_warehouse, "230", tmp_path)
+    assert exit_code == 1, output
+    assert output.startswith(
+        "Rudersdal (230) is not in the warehouse's edition 2012-S2 (it holds 101 København, "
+        "147 Frederiksberg, 461 Odense, 751 Aarhus)."
+    ), output
