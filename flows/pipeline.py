@@ -81,9 +81,13 @@ class RefreshReport:
             "",
             f"{self.observations} observations published in {self.seconds:.1f} s.",
             "",
-            "| source | outcome |",
-            "|---|---|",
         ]
+        if self.municipalities:
+            lines += ["| municipality | outcome |", "|---|---|"]
+            lines += [f"| {code} | {self.municipality_line(code).split(': ', 1)[1]} |" for code in self.municipalities]
+            lines += [f"| rejected | {message.replace('|', '/')} |" for message in self.rejected]
+            return "\n".join(lines)
+        lines += ["| source | outcome |", "|---|---|"]
         lines += [
             f"| {source} | loaded: {count} deliveries in force{self._unchanged(source)} |"
             for source, count in self.loaded.items()

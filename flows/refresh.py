@@ -27,14 +27,18 @@ def barometer_refresh(
     landing: str | None = None,
     warehouse: str | None = None,
     statbank_url: str | None = None,
+    municipality: str | None = None,
 ):
     """Refresh one half-yearly edition (e.g. '2012-S2'; default: the latest complete half-year)
     from the landing zone and StatBank.
 
-    Options left unset fall back to BAROMETER_* environment variables. Ends Failed (after loading
-    everything that was good) when any delivery was rejected.
+    Options left unset fall back to BAROMETER_* environment variables; `municipality` is a code,
+    several ('101,147') or 'all'. Ends Failed (after loading everything that was good) when any
+    delivery was rejected.
     """
-    settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
+    settings = Settings.from_env(
+        landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url, municipality_codes=municipality
+    )
     pseudonym_key()  # refuse before anything is read when the key is missing
     steps = PrefectSteps()
     try:

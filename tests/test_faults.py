@@ -465,6 +465,6 @@ def test_a_refresh_with_nothing_to_publish_ends_with_its_summary(statbank_url, p
     printed = result.stdout + result.stderr
     assert result.returncode == 1 and "Traceback" not in printed, printed[-3000:]
     assert "Edition 2014-S2: 0 observations published" in printed
-    assert "REJECTED StatBank KAS201" in printed
+    assert "REJECTED StatBank RAS201" in printed
     statuses = {row["status"] for row in views(warehouse)["barometer_edition"]}
     assert statuses == {"not_measured"}
