@@ -61,7 +61,7 @@ UNIT_LABELS = {
 DIRECTION_LABELS = {"higher": "Højere er bedre", "lower": "Lavere er bedre"}
 FREQUENCY_LABELS = {"annual": "årligt", "half-yearly": "halvårligt"}
 SOURCE_LABELS = {
-    "employment": "Danmarks Statistik, Statistikbanken (tabel KAS201)",
+    "employment": "Danmarks Statistik, Statistikbanken (tabel RAS201 til 2016, KAS201 fra 2017)",
     "grades": "Folkeskolens afgangsprøve (karakterer)",
     "youth_education": "Ungdomsuddannelsesstatus pr. 1. oktober",
     "school_enrolment": "Elevregisteret (folkeskoler)",
