@@ -30,6 +30,7 @@ from barometer.flows.inputs import fingerprint
 from barometer.flows.steps import LocalSteps
 from barometer.sources.base import Delivery, StagedDelivery
 from barometer.sources.errors import DeliveryError
+from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import STATBANK_SOURCES, module
 from barometer.transforms.common import KEY
 from barometer.transforms.disclosure import suppress
@@ -80,37 +81,50 @@ def dependencies(source: str) -> list[str]:
 
 
 def run_municipality(work: MunicipalityWork, steps: LocalSteps | None = None) -> MunicipalityPart:
-    """Ingest and compute `work.sources` for one municipality. A source whose checksum matches
+    """Ingest and compute `work.sources` for one municipality, one source after the other: a
+    source's person-level tables are dropped as soon as its observations exist and no later
+    source draws on them, so memory holds one source at a time. A source whose checksum matches
     the last load's is not read: its stored outcome is reported again."""
     steps = steps or LocalSteps()
     key = pseudonym_key()
-    code, settings = work.municipality_code, work.settings
-    part = MunicipalityPart(code)
-    for source in work.sources:
-        inputs = {needed: part.fingerprints.get(needed) for needed in dependencies(source)}
+    part, frames = MunicipalityPart(work.municipality_code), []
+    for index, source in enumerate(work.sources):
         if source in STATBANK_SOURCES:
-            part.results[source] = statbank_source(steps, work, part, key.version)
-            continue
-        with timing.stage("read"):
-            deliveries = source_deliveries(source, settings.landing_dir)
-        part.fingerprints[source] = checksum = fingerprint(source, deliveries, work.until, code, key.version, inputs)
-        if work.stored.get(source, ("",))[0] == checksum:
-            part.results[source] = SourceResult.from_outcome(source, work.stored[source][1])
-            steps.notice(f"{_label(work, source)}: inputs unchanged since the last load, not read again")
-        elif deliveries:
-            result, _ = steps.run(
-                f"ingest {_label(work, source)}",
-                "read",
-                lambda s=source, d=deliveries: ingest_file_source(s, d, key, code, work.until),
-            )
-            part.results[source] = result or SourceResult(source)
+            result = statbank_source(steps, work, part, key.version)
         else:
-            folder = settings.landing_dir / source_config(source)["landing"]
-            steps.logger.warning("%s: no delivery in %s", _label(work, source), folder)
-            part.results[source] = SourceResult(source)
-    compute_sources(steps, part, work)
-    part.results = {name: replace(result, staged=[]) for name, result in part.results.items()}
+            result = file_source(steps, work, part, source, key)
+        part.results[source] = result
+        if not result.reused:
+            frames.append(compute_source(steps, part, work, source))
+        still_needed = {needed for later in work.sources[index + 1 :] for needed in dependencies(later)}
+        for name in set(part.results) - still_needed:
+            part.results[name] = replace(part.results[name], staged=[])
+    frames = [frame for frame in frames if not frame.empty]
+    if frames:
+        part.observations = pd.concat(frames, ignore_index=True)
     return part
+
+
+def file_source(
+    steps: LocalSteps, work: MunicipalityWork, part: MunicipalityPart, source: str, key: PseudonymKey
+) -> SourceResult:
+    """One file source's deliveries read, validated and staged, unless its checksum is unchanged."""
+    code, settings = work.municipality_code, work.settings
+    inputs = {needed: part.fingerprints.get(needed) for needed in dependencies(source)}
+    with timing.stage("read"):
+        deliveries = source_deliveries(source, settings.landing_dir)
+    part.fingerprints[source] = checksum = fingerprint(source, deliveries, work.until, code, key.version, inputs)
+    if work.stored.get(source, ("",))[0] == checksum:
+        steps.notice(f"{_label(work, source)}: inputs unchanged since the last load, not read again")
+        return SourceResult.from_outcome(source, work.stored[source][1])
+    if not deliveries:
+        folder = settings.landing_dir / source_config(source)["landing"]
+        steps.logger.warning("%s: no delivery in %s", _label(work, source), folder)
+        return SourceResult(source)
+    result, _ = steps.run(
+        f"ingest {_label(work, source)}", "read", lambda: ingest_file_source(source, deliveries, key, code, work.until)
+    )
+    return result or SourceResult(source)
 
 
 def statbank_source(
@@ -129,7 +143,10 @@ def statbank_source(
     checksum = fingerprint(source, answered + failed, work.until, work.municipality_code, key_version, {})
     part.fingerprints[source] = checksum
     if work.stored.get(source, ("",))[0] == checksum:
-        return SourceResult.from_outcome(source, work.stored[source][1])
+        # Its observations stand; its cells stay at hand for a source recomputed from them (3.1).
+        reused = SourceResult.from_outcome(source, work.stored[source][1])
+        loaded = {row["name"] for row in reused.deliveries if row["status"] == "loaded"}
+        return replace(reused, staged=[s for s in answer.staged if s.delivery.name in loaded])
     result = SourceResult(
         source, deliveries=[row for row in answer.deliveries if row["status"] == "rejected"], errors=list(answer.errors)
     )
@@ -176,27 +193,19 @@ def indicators(source: str, results: dict[str, SourceResult], municipality_code:
     return observations
 
 
-def compute_sources(steps: LocalSteps, part: MunicipalityPart, work: MunicipalityWork) -> None:
-    """Each recomputed source's observations; a failing transform is reported and that source's
-    old values kept."""
-    available = dict(part.results)
-    frames = [part.observations] if not part.observations.empty else []
-    for name, result in part.results.items():
-        if result.reused:
-            continue
-        frame, failure = steps.run(
-            f"compute {_label(work, name)} indicators",
-            "compute",
-            lambda n=name: indicators(n, available, work.municipality_code),
-        )
-        if failure:
-            part.failures.append(failure.summary())
-            continue
-        part.computed.append(name)
-        if not frame.empty:
-            frames.append(frame)
-    if frames:
-        part.observations = pd.concat(frames, ignore_index=True)
+def compute_source(steps: LocalSteps, part: MunicipalityPart, work: MunicipalityWork, source: str) -> pd.DataFrame:
+    """A recomputed source's observations; a failing transform is reported and the source's old
+    values kept."""
+    frame, failure = steps.run(
+        f"compute {_label(work, source)} indicators",
+        "compute",
+        lambda: indicators(source, part.results, work.municipality_code),
+    )
+    if failure:
+        part.failures.append(failure.summary())
+        return pd.DataFrame()
+    part.computed.append(source)
+    return frame
 
 
 def _label(work: MunicipalityWork, source: str) -> str:

@@ -85,6 +85,15 @@ def test_unchanged_inputs_are_not_read_again_and_a_touched_delivery_recomputes_o
     assert sorted(set(all_sources()) - set(touched.reused)) == ["grades"], touched.text()
     assert_same(views(demo_warehouse_copy), published)
 
+    # Staff data re-sent: 3.1 is recomputed from it and StatBank's unchanged cells, not left out.
+    delivery = sorted((landing / "workforce").iterdir())[-1]
+    os.utime(delivery, (delivery.stat().st_atime, delivery.stat().st_mtime + 60))
+    touched = run(landing, demo_warehouse_copy, statbank_url)
+    assert sorted(set(all_sources()) - set(touched.reused)) == ["workforce"], touched.text()
+    staff = published["barometer_observation"]["indicator_code"].isin(["3.1", "3.2"])
+    assert touched.observations == staff.sum(), "3.1 and 3.2 both recomputed"
+    assert_same(views(demo_warehouse_copy), published)
+
 
 def test_a_rejected_delivery_is_reported_again_when_nothing_changed(pseudonym_key, landing, statbank_url, tmp_path):
     """Reusing a source keeps its outcome: the rerun still names the rejected file and fails.
