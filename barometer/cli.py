@@ -332,11 +332,20 @@ def backfill(
     place_municipalities(municipality, dask_address, dask_workers)
     try:
         editions_between(first, last)
+        prefect = use_prefect(orchestration())
     except ValueError as error:
-        fail(f"{error}. Give editions as YEAR-S1 or YEAR-S2, --from no later than --to.", 2)
+        fail(
+            f"{error}. Give editions as YEAR-S1 or YEAR-S2, --from no later than --to; "
+            "BAROMETER_ORCHESTRATION as auto, prefect or local.",
+            2,
+        )
+    if prefect:  # before the key lookup, which may ask a (temporary) Prefect server for its block
+        from barometer.flows.prefect_server import tie_temporary_server
+
+        tie_temporary_server()
     require_key()
     try:
-        if use_prefect(orchestration()):
+        if prefect:
             message = backfill_with_prefect(first, last, landing, warehouse, statbank_url)
         else:
             message = backfill_locally(first, last, landing, warehouse, statbank_url)
@@ -376,9 +385,7 @@ def backfill_with_prefect(
     first: str, last: str, landing: Path | None, warehouse: str | None, statbank_url: str | None
 ) -> str:
     from barometer.flows.backfill import barometer_backfill
-    from barometer.flows.prefect_server import tie_temporary_server
 
-    tie_temporary_server()
     state = barometer_backfill(
         first, last, str(landing) if landing else None, warehouse, statbank_url, return_state=True
     )

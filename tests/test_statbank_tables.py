@@ -273,3 +273,34 @@ def test_a_refresh_without_ras201_keeps_its_years_in_the_warehouse(
     assert refresh(unavailable=["RAS201"]) == 1
     after = employment()
     assert after.equals(before)
+
+
+@pytest.mark.integration
+def test_a_warehouse_backfill_over_the_switch_is_one_series_without_gaps(statbank_url, pseudonym_key, tmp_path):
+    """`barometer backfill` 2016-S1 … 2017-S2 against the stand-in (no file deliveries): each
+    reference date of 2.1 once, RAS201's Novembers then KAS201's quarters, each edition showing
+    the latest by its end."""
+    landing, warehouse = tmp_path / "landing", f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    landing.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BAROMETER_ORCHESTRATION", "local")
+        arguments = ["backfill", "--from", "2016-S1", "--to", "2017-S2", "--landing", str(landing)]
+        result = CliRunner().invoke(app, [*arguments, "--warehouse", warehouse, "--statbank-url", statbank_url])
+    assert result.exit_code == 0, result.output[-3000:]
+    series = "indicator_code = '2.1' AND area_code = '101'"
+    engine = create_engine(warehouse)
+    with engine.connect() as connection:
+        observed = text(f"SELECT reference_date FROM barometer_observation WHERE {series} AND measure = 'value'")
+        dates = sorted(str(day)[:10] for (day,) in connection.execute(observed))
+        shown = dict(
+            connection.execute(text(f"SELECT edition_code, reference_date FROM barometer_edition WHERE {series}")).all()
+        )
+    engine.dispose()
+    novembers = [f"{year}-11-30" for year in range(2008, 2017)]
+    assert dates == novembers + ["2017-03-31", "2017-09-30"]
+    assert {edition: str(day)[:10] for edition, day in shown.items()} == {
+        "2016-S1": "2015-11-30",
+        "2016-S2": "2016-11-30",
+        "2017-S1": "2017-03-31",
+        "2017-S2": "2017-09-30",
+    }
