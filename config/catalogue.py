@@ -25,6 +25,10 @@ class Catalogue:
         """The sources an indicator is computed from ('workforce, employment' -> two)."""
         return [s.strip() for s in str(self.indicators[code]["source"]).split(",") if s.strip() != "none"]
 
+    def indicators_of(self, source: str) -> list[str]:
+        """The indicators `source`'s transform computes: those it is the first source of."""
+        return [code for code in self.indicators if self.sources_of(code)[:1] == [source]]
+
 
 @cache
 def load_catalogue() -> Catalogue:

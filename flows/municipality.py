@@ -74,9 +74,10 @@ def landing_for(landing_dir: Path, municipality_code: str, several: bool) -> Pat
 
 
 def dependencies(source: str) -> list[str]:
-    """The other sources whose tables `source`'s indicators need (3.1 needs employment's)."""
+    """The other sources whose tables `source`'s indicators need (3.1 needs employment's), from
+    the catalogue: importing the transforms to ask them would cost seconds a rerun need not pay."""
     catalogue = load_catalogue()
-    needed = {s for code in module("transforms", source).INDICATORS for s in catalogue.sources_of(code)}
+    needed = {s for code in catalogue.indicators_of(source) for s in catalogue.sources_of(code)}
     return sorted(needed - {source})
 
 
