@@ -36,14 +36,18 @@ def national_refresh(
 
     from barometer.cli import app
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BAROMETER_PSEUDONYM_KEY", KEY)
-        patch.setenv("BAROMETER_ORCHESTRATION", orchestration)
+    # The CLI puts its options into the environment: this process's is restored afterwards.
+    before = dict(os.environ)
+    try:
+        os.environ.update(BAROMETER_PSEUDONYM_KEY=KEY, BAROMETER_ORCHESTRATION=orchestration)
         for variable in ("BAROMETER_MUNICIPALITY", "BAROMETER_DASK_ADDRESS", "BAROMETER_DASK_WORKERS"):
-            patch.delenv(variable, raising=False)
+            os.environ.pop(variable, None)
         arguments = ["refresh", "--edition", EDITION, "--landing", str(landing), "--warehouse", url]
         arguments += ["--statbank-url", statbank_url, "--municipality", codes, *options]
         result = CliRunner().invoke(app, arguments)
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
     assert result.exit_code == 0, result.output[-3000:]
     return result.output
 
