@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from refresh import (  # noqa: E402  (a sibling script, not a package)
     check,
     delivery_rows,
     generator_options,
+    in_workdir,
     refresh_run,
     stage_table,
 )
@@ -142,15 +142,7 @@ def main() -> None:
     except ImportError:
         raise SystemExit(INSTALL_HINT) from None
     codes = list(municipalities())[: args.municipalities]
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="barometer-national-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
-        honest = benchmark(codes, args.scale, args.edition, workdir.resolve())
-    finally:
-        if not args.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if not honest:
-        raise SystemExit("the bound's values differ from the warehouse's: the comparison is not valid")
+    in_workdir(args.workdir, "barometer-national-", lambda workdir: benchmark(codes, args.scale, args.edition, workdir))
 
 
 if __name__ == "__main__":

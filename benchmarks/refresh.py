@@ -733,12 +733,20 @@ def main() -> None:
         import psutil  # noqa: F401
     except ImportError:
         raise SystemExit(INSTALL_HINT) from None
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="barometer-benchmark-"))
+    in_workdir(
+        args.workdir, "barometer-benchmark-", lambda workdir: benchmark(args.scale, args.repeat, args.edition, workdir)
+    )
+
+
+def in_workdir(kept: Path | None, prefix: str, measure) -> None:
+    """`measure(workdir)` in `kept`, else in a temporary directory removed after; a bound whose
+    values differ from the warehouse's ends the benchmark with an error."""
+    workdir = kept or Path(tempfile.mkdtemp(prefix=prefix))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        honest = benchmark(args.scale, args.repeat, args.edition, workdir.resolve())
+        honest = measure(workdir.resolve())
     finally:
-        if not args.workdir:
+        if not kept:
             shutil.rmtree(workdir, ignore_errors=True)
     if not honest:
         raise SystemExit("the bound's values differ from the warehouse's: the comparison is not valid")

@@ -84,7 +84,7 @@ class RefreshReport:
         ]
         if self.municipalities:
             lines += ["| municipality | outcome |", "|---|---|"]
-            lines += [f"| {code} | {self.municipality_line(code).split(': ', 1)[1]} |" for code in self.municipalities]
+            lines += [f"| {code} | {self.municipality_outcome(code)} |" for code in self.municipalities]
             lines += [f"| rejected | {message.replace('|', '/')} |" for message in self.rejected]
             return "\n".join(lines)
         lines += ["| source | outcome |", "|---|---|"]
@@ -120,12 +120,16 @@ class RefreshReport:
 
     def municipality_line(self, code: str) -> str:
         """'147 Frederiksberg: 7 sources loaded (2 unchanged), 1 without delivery, 1 rejected'."""
+        name = "all Denmark" if code == ALL_DENMARK else municipality(code).name
+        return f"{code} {name}: {self.municipality_outcome(code)}"
+
+    def municipality_outcome(self, code: str) -> str:
+        """'7 sources loaded (2 unchanged), 1 without delivery, 1 rejected'."""
         mine = [label for label in self.loaded if label.startswith(f"{code} ")]
         unchanged = sum(label in self.reused for label in mine)
         skipped = sum(label.startswith(f"{code} ") for label in self.skipped)
         rejected = sum(message.startswith(f"{code} ") for message in self.rejected)
-        name = "all Denmark" if code == ALL_DENMARK else municipality(code).name
-        text = f"{code} {name}: {len(mine)} sources loaded"
+        text = f"{len(mine)} sources loaded"
         text += f" ({unchanged} unchanged)" if unchanged else ""
         text += f", {skipped} without delivery" if skipped else ""
         return text + (f", {rejected} rejected" if rejected else "")
@@ -141,11 +145,8 @@ def ingest_and_compute(
     while the file sources that do not draw on it are read; then its cells and the sources that
     need them. Each municipality's work runs where the pool puts it."""
     codes, several = list(settings.municipality_codes), len(settings.municipality_codes) > 1
-    # Where several municipalities run, StatBank's all-Denmark cells give the national employment.
-    statbank_areas = codes + [ALL_DENMARK] if several else codes
-    fetch = steps.submit(
-        "fetch StatBank", "statbank", lambda: fetch_employment(settings.statbank_url, statbank_areas, until)
-    )
+    areas = statbank_areas(settings.municipality_codes)
+    fetch = steps.submit("fetch StatBank", "statbank", lambda: fetch_employment(settings.statbank_url, areas, until))
     independent = [s for s in file_sources() if not dependencies(s)]
     later = STATBANK_SOURCES + [s for s in file_sources() if dependencies(s)]
 
@@ -161,10 +162,10 @@ def ingest_and_compute(
         (w, pool.submit(w))
         for w in (
             work(code, later if code != ALL_DENMARK else STATBANK_SOURCES, statbank_slice(answer, code))
-            for code in statbank_areas
+            for code in areas
         )
     ]
-    parts = {code: MunicipalityPart(code) for code in statbank_areas}
+    parts = {code: MunicipalityPart(code) for code in areas}
     for w, handle in first + second:
         parts[w.municipality_code] = merged(parts[w.municipality_code], pool.collect(handle, w))
     return list(parts.values())
@@ -239,11 +240,15 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
     return report
 
 
+def statbank_areas(codes: tuple[str, ...]) -> list[str]:
+    """The run's municipalities and, where several run, all Denmark ('000'): StatBank's own
+    national cells give the national employment."""
+    return [*codes, ALL_DENMARK] if len(codes) > 1 else list(codes)
+
+
 def stored_inputs(engine, codes: tuple[str, ...]) -> dict[str, dict[str, tuple[str, str]]]:
-    """Per municipality of the run (and all Denmark's StatBank cells where several run), what
-    its last load computed each source from."""
-    areas = [*codes, ALL_DENMARK] if len(codes) > 1 else list(codes)
-    return {code: read_source_inputs(engine, code) for code in areas}
+    """Per area of the run (`statbank_areas`), what its last load computed each source from."""
+    return {code: read_source_inputs(engine, code) for code in statbank_areas(codes)}
 
 
 def delivery_rows(parts: list[MunicipalityPart]) -> list[dict]:
