@@ -139,7 +139,8 @@ def _secret_block(name: str) -> str | None:
 
 
 def read_and_validate(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
-    """One delivery read, pseudonymised and validated; its file must not change meanwhile."""
+    """One delivery read, pseudonymised and validated; its file must not change meanwhile. Of a
+    table its source lists in `computed_from`, only the columns its transforms read are kept."""
     if delivery.problem:
         raise delivery.problem
     with timing.stage("read"):
@@ -148,7 +149,7 @@ def read_and_validate(delivery: Delivery, key: PseudonymKey, municipality_code: 
         verify_unchanged(delivery)
     with timing.stage("validate"):
         module("validations", delivery.source).validate(staged)
-    return staged
+    return staged.keeping(source_config(delivery.source).get("computed_from", {}))
 
 
 # Deliveries already read and validated, and StatBank's answers, in this process while a backfill

@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import islice
 from pathlib import Path
@@ -73,6 +73,12 @@ class StagedDelivery:
     @property
     def rows(self) -> int:
         return sum(len(t) for t in self.tables.values())
+
+    def keeping(self, columns: dict[str, list[str]]) -> StagedDelivery:
+        """Only the listed columns of the listed tables (others whole): once validated, what the
+        transforms never read (pseudonyms, birth dates, spellings) need not be held."""
+        tables = {name: t[columns[name]] if name in columns else t for name, t in self.tables.items()}
+        return replace(self, tables=tables)
 
 
 def file_system_error(file: str, error: OSError) -> DeliveryError:

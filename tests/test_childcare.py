@@ -346,3 +346,26 @@ def test_demo_reproduces_the_published_figures(tmp_path):
     assert set(when[city["indicator_code"] == "1.4"].dt.month) == {11}, "1.4 is a November figure"
     districts = observations[observations["area_code"] != "101"]
     assert (districts["n"] < 5).any(), "some district cell is small enough to be suppressed"
+
+
+def test_once_validated_only_the_columns_the_transforms_read_are_held(tmp_path):
+    """Pseudonyms, birth dates and spellings are released after validation (they are most of a
+    national refresh's memory); the indicators are those of the whole tables."""
+    from barometer.flows.ingest import read_and_validate
+
+    delivery = write_delivery(tmp_path)
+    held = read_and_validate(delivery, KEY, "101")
+    children = held.tables["children"]
+    assert list(children.columns) == ["reference_date", "age", "origin_group", "district", "institution_id"]
+    assert held.rows == len(CHILDREN) + len(INSTITUTIONS)
+    assert "name" in held.tables["institutions"].columns, "tables not listed in computed_from stay whole"
+    whole = read(delivery, KEY)
+    pd.testing.assert_frame_equal(compute(held.tables, "101"), compute(whole.tables, "101"))
+
+
+def test_a_broken_rule_on_a_released_column_still_rejects_the_delivery(tmp_path):
+    from barometer.flows.ingest import read_and_validate
+
+    twice = CHILDREN + [CHILDREN[0]]  # one child twice: person_id is checked before it is released
+    with pytest.raises(DeliveryError, match="one row per child"):
+        read_and_validate(write_delivery(tmp_path, children=twice), KEY, "101")
