@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from barometer.config import source_config
 from barometer.flows.steps import attempt, prefect_api_configured
-from barometer.sources.base import Delivery, StagedDelivery, find_deliveries, verify_unchanged
+from barometer.sources.base import Delivery, StagedDelivery, concatenated, find_deliveries, verify_unchanged
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import module
@@ -53,10 +53,7 @@ class SourceResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Each staged table concatenated over the deliveries in force."""
         names = {name for staged in self.staged for name in staged.tables}
-        return {
-            name: pd.concat([s.tables[name] for s in self.staged if name in s.tables], ignore_index=True)
-            for name in sorted(names)
-        }
+        return {name: concatenated([s.tables[name] for s in self.staged if name in s.tables]) for name in sorted(names)}
 
     def delivery_of(self) -> dict[date, str]:
         """reference date -> id of the delivery in force that covers it (for lineage)."""

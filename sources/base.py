@@ -75,10 +75,37 @@ class StagedDelivery:
         return sum(len(t) for t in self.tables.values())
 
     def keeping(self, columns: dict[str, list[str]]) -> StagedDelivery:
-        """Only the listed columns of the listed tables (others whole): once validated, what the
-        transforms never read (pseudonyms, birth dates, spellings) need not be held."""
-        tables = {name: t[columns[name]] if name in columns else t for name, t in self.tables.items()}
+        """Only the listed columns of the listed tables (others whole), compacted: once validated,
+        what the transforms never read (pseudonyms, birth dates, spellings) need not be held,
+        and what they read needs a byte or two a row, not an object or a string each."""
+        tables = {name: compact(t[columns[name]]) if name in columns else t for name, t in self.tables.items()}
         return replace(self, tables=tables)
+
+
+def compact(table: pd.DataFrame) -> pd.DataFrame:
+    """Whole numbers in the smallest integer type that holds them (nullable kept nullable), text
+    and dates as categories; other columns (flags, decimals) as they are."""
+    return table.assign(**{name: compact_column(values) for name, values in table.items()})
+
+
+def compact_column(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return pd.to_numeric(values, downcast="integer")
+    if pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype):
+        return values.astype("category")
+    return values
+
+
+def concatenated(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The tables one under the other, categories kept as categories: pandas turns a column
+    whose categories differ between tables into objects, so they are first given the union."""
+    unified = {}
+    for name in tables[0].columns:
+        dtypes = [table[name].dtype for table in tables]
+        if all(isinstance(dtype, pd.CategoricalDtype) for dtype in dtypes):
+            categories = pd.api.types.union_categoricals([pd.Categorical([], dtype=d) for d in dtypes]).categories
+            unified[name] = pd.CategoricalDtype(categories)
+    return pd.concat([table.astype(unified) for table in tables], ignore_index=True)
 
 
 def file_system_error(file: str, error: OSError) -> DeliveryError:

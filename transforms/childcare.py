@@ -12,9 +12,10 @@ from barometer.config import source_config
 from barometer.config.districts import has_districts
 from barometer.transforms.common import (
     compare_with_districts,
+    counted_cells,
     deviating_share,
-    expand_groups,
     finish,
+    in_dtypes_of,
     require,
     share_observations,
 )
@@ -45,7 +46,7 @@ def with_institution_type(children: pd.DataFrame, institutions: pd.DataFrame) ->
     require(not institutions.duplicated(key).any(), "one row per institution and reference date")
     require(children["age"].notna().all(), "ages are derived for every child before transforming")
     require(children["origin_group"].notna().all(), "origins are validated before transforming")
-    types = institutions[key + ["type"]]
+    types = in_dtypes_of(children, institutions[key + ["type"]], key).astype({"type": "category"})
     return children.merge(types, on=key, how="left", validate="many_to_one")
 
 
@@ -54,8 +55,8 @@ def service_use(
 ) -> pd.DataFrame:
     """Share of the band's resident children enrolled in one of the service's types."""
     low, high = ages
-    band = expand_groups(children[children["age"].between(low, high)], "origin_group", GROUPS)
-    cells = band.assign(numerator=band["type"].isin(types).astype(int), denominator=1)
+    band = children[children["age"].between(low, high)]
+    cells = counted_cells(band, band["type"].isin(types), "origin_group", GROUPS)
     return share_observations(cells, indicator, municipality_code)
 
 

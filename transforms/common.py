@@ -54,6 +54,35 @@ def expand_groups(frame: pd.DataFrame, category: str, groups: dict[str, list[str
     return frame.merge(mapping, on=category, how="inner")
 
 
+def counted_cells(
+    persons: pd.DataFrame, counted: pd.Series, category: str, groups: dict[str, list[str]]
+) -> pd.DataFrame:
+    """Persons rolled up to share cells: per reference date, `category` value and district (<NA>
+    kept), how many are `counted` (numerator) of how many (denominator), expanded to `groups`
+    as `expand_groups` does. Counts add up, so rolling up first gives the shares exactly, and
+    the expansion copies cells, not persons."""
+    keys = ["reference_date", category, "district"]
+    cells = (
+        persons[keys]
+        .assign(numerator=counted.astype("int64"))
+        .groupby(keys, dropna=False, observed=True, as_index=False)
+        .agg(numerator=("numerator", "sum"), denominator=("numerator", "size"))
+    )
+    return expand_groups(cells.astype({category: str}), category, groups)
+
+
+def in_dtypes_of(frame: pd.DataFrame, lookup: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """`lookup`'s rows whose `key` values `frame`'s categorical key columns can hold, in those
+    columns' dtypes: merging categories of one dtype joins their codes, whereas differing dtypes
+    make pandas convert every one of the frame's rows to objects first."""
+    categorical = {
+        column: frame[column].dtype for column in key if isinstance(frame[column].dtype, pd.CategoricalDtype)
+    }
+    for column, dtype in categorical.items():
+        lookup = lookup[lookup[column].isin(dtype.categories)]
+    return lookup.astype(categorical)
+
+
 def district_area_codes(districts: pd.Series, municipality_code: str) -> pd.Series:
     """District numbers as area codes: 3 -> '101-03'."""
     return municipality_code + "-" + districts.astype(int).astype(str).str.zfill(2)

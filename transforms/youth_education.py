@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from barometer.config import source_config
 from barometer.sources.youth_education import COMPLETED, ENROLLED, NAME
-from barometer.transforms.common import expand_groups, finish, share_observations
+from barometer.transforms.common import counted_cells, finish, share_observations
 
 INDICATORS = ["1.2"]
 GROUPS = {"danish": ["danish"], "non_western": ["non_western"]}
@@ -19,9 +19,9 @@ def compute(tables: dict[str, pd.DataFrame], municipality_code: str) -> pd.DataF
     low, high = source_config(NAME)["ages"]
     if persons["age"].isna().any():
         raise ValueError("ages are derived for every person before transforming")
-    cohort = expand_groups(persons[persons["age"].between(low, high)], "origin_group", GROUPS)
+    cohort = persons[persons["age"].between(low, high)]
     parts = []
     for measure, statuses in MEASURES.items():
-        cells = cohort.assign(numerator=cohort["status"].isin(statuses).astype(int), denominator=1)
+        cells = counted_cells(cohort, cohort["status"].isin(statuses), "origin_group", GROUPS)
         parts.append(share_observations(cells, "1.2", municipality_code, measure=measure))
     return finish(pd.concat(parts, ignore_index=True))
