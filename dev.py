@@ -58,6 +58,9 @@ def main(argv: list[str]) -> int:
             if subprocess.run([str(BIN / "ruff"), *check], cwd=ROOT).returncode:
                 print("ruff found the above: `.venv/bin/ruff check --fix . && .venv/bin/ruff format .` fixes most.")
                 return 1
+        # One worker per core (at most four: each builds its own session fixtures); a test
+        # module stays on one worker, so its module-scoped warehouse is refreshed once.
+        argv = [*argv, "--numprocesses=auto", "--maxprocesses=4", "--dist=loadfile"]
     return subprocess.run(commands[argv[0]] + argv[1:], cwd=ROOT, env=env).returncode
 
 
