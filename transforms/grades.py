@@ -46,7 +46,8 @@ def pupil_means(grades: pd.DataFrame, scale: list[str]) -> pd.DataFrame:
         raise ValueError("a pupil's flag and background are one per pupil (validated)")
     if not pupils["bilingual"].isin(["J", "N"]).all():
         raise ValueError("tosproget is J or N (validated)")
-    means = graded["grade"].astype(int).groupby([graded[column] for column in PUPIL]).mean()
+    # as text first: a categorical column's categories include the scale's non-grades ('IM')
+    means = graded["grade"].astype(str).astype(int).groupby([graded[column] for column in PUPIL]).mean()
     pupils = pupils.join(means.rename("mean_grade"), on=PUPIL)
     pupils["bilingual"] = (pupils["bilingual"] == "J").astype(int)
     pupils[BACKGROUND] = pupils[BACKGROUND].astype("string").fillna(MISSING)
