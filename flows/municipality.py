@@ -34,7 +34,6 @@ from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import STATBANK_SOURCES, module
 from barometer.transforms.common import KEY
 from barometer.transforms.disclosure import suppress
-from barometer.validations.common import warm_up
 
 from barometer import timing
 
@@ -123,7 +122,6 @@ def file_source(
         folder = settings.landing_dir / source_config(source)["landing"]
         steps.logger.warning("%s: no delivery in %s", _label(work, source), folder)
         return SourceResult(source)
-    warm_up()  # Great Expectations imports while the first delivery is read
     result, _ = steps.run(
         f"ingest {_label(work, source)}", "read", lambda: ingest_file_source(source, deliveries, key, code, work.until)
     )

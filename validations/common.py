@@ -8,8 +8,7 @@ only ever show counts. Row numbers cost a metric per expectation: only the broke
 that is reported is run again for the `_row` numbers of its unexpected rows.
 
 Great Expectations takes seconds to import: it is imported on the first validation, never when
-a suite module is imported, or ahead of it in a background thread (`warm_up`) while the first
-delivery is read. Each table is validated in one run of its whole suite, on a frame
+a suite module is imported. Each table is validated in one run of its whole suite, on a frame
 that shares the staged frame's columns instead of copying them.
 """
 
@@ -18,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from collections.abc import Iterable
 from functools import cache
 
@@ -30,8 +28,6 @@ from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError
 from barometer.sources.origin import ORIGIN_GROUPS
 from barometer.validations import data_docs
-
-from barometer import timing
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -47,54 +43,18 @@ ROWS_FORMAT = {
 COLUMN_KWARGS = ("column", "column_A", "column_B")
 
 
-_warming_up: list[threading.Thread] = []  # at most one per process: the import is process-wide
-
-
-def warm_up() -> None:
-    """Import Great Expectations and set up its context in a background thread, once per process:
-    seconds of work that overlap with reading a delivery (the CSV tokenizer and the workbook
-    parser release the GIL). Validation waits for it; a failure there is left for validation to
-    raise and explain."""
-    if not _warming_up:
-        # Not a daemon: the interpreter must not exit in the middle of an import.
-        thread = threading.Thread(target=_try_batch_definition, name="import-great-expectations")
-        _warming_up.append(thread)
-        thread.start()
-
-
-def _try_batch_definition() -> None:
-    try:
-        with timing.stage("imports"):
-            _context_batch_definition()
-    except Exception:  # raised again, and reported, where validation asks for it
-        pass
-
-
-def great_expectations():
-    """The `great_expectations` module, once any warm-up has finished importing it."""
-    if _warming_up and _warming_up[0] is not threading.current_thread():
-        _warming_up[0].join()
-    import great_expectations as gx
-
-    return gx
-
-
 def gx_expectations():
     """`great_expectations.expectations`, imported on first use (the import takes seconds)."""
-    return great_expectations().expectations
+    import great_expectations as gx
 
-
-def _batch_definition():
-    """The process's batch definition, once any warm-up has finished building it."""
-    great_expectations()
-    return _context_batch_definition()
+    return gx.expectations
 
 
 @cache
-def _context_batch_definition():
+def _batch_definition():
     """One ephemeral context and whole-dataframe batch definition per process: creating them
     costs seconds."""
-    gx = great_expectations()
+    import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -177,7 +137,8 @@ def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str, l
     `labels` maps staged column names to the file's own (person_id -> 'CPR'), so the error
     points into the delivered file. Returns the result as recorded for the Data Docs.
     """
-    gx = great_expectations()
+    import great_expectations as gx
+
     batch = batch_frame(frame, expectations)
     result = _validate(batch, gx.ExpectationSuite(name=suite_name, expectations=[e.copy() for e in expectations]))
     data_docs.record(file, result)
@@ -196,7 +157,8 @@ def _first_broken(result, expectations: list):
 
 def _error(broken, batch: pd.DataFrame, file: str, labels: dict[str, str]) -> DeliveryError:
     """The broken rule as the file's reader needs it: run once more, alone, for its rows."""
-    gx = great_expectations()
+    import great_expectations as gx
+
     config = broken.expectation_config
     suite = gx.ExpectationSuite(name="broken", expectations=[config.to_domain_obj()])
     [outcome] = _validate(batch, suite, ROWS_FORMAT).results
