@@ -63,9 +63,9 @@ class Districts:
         """District numbers (nullable Int64) for names; unknown or empty names give <NA>, and so
         does every name where the municipality has no districts."""
         lookup = self.lookup()
-        distinct = pd.Series(names.dropna().unique())
-        mapping = dict(zip(distinct, distinct.map(lambda n: lookup.get(normalise_name(n)))))
-        return names.map(mapping).astype("Int64")
+        codes, distinct = pd.factorize(names)  # a name per distinct spelling, not per row
+        numbers = pd.array([lookup.get(normalise_name(name)) for name in distinct], dtype="Int64")
+        return pd.Series(numbers.take(codes, allow_fill=True), index=names.index)
 
 
 def district_map(municipality_code: str) -> Path:

@@ -363,9 +363,10 @@ def _ragged_rows(path: Path, encoding: str, sep: str, expected: int) -> list[tup
     numbered as csv.reader counts non-empty records; counted on bytes, a block at a time, and
     decoded as it goes so bytes in another encoding raise as csv.reader would."""
     name = codecs.lookup(encoding).name
-    if name not in ASCII_COMPATIBLE or len(sep.encode(encoding)) != 1:
+    separator = sep.encode("utf-8" if name == "utf-8-sig" else encoding)  # utf-8-sig would prefix a BOM
+    if name not in ASCII_COMPATIBLE or len(separator) != 1:
         return _ragged_rows_by_csv(path, encoding, sep, expected)
-    counter = _FieldCounter(sep.encode(encoding)[0], expected)
+    counter = _FieldCounter(separator[0], expected)
     decoder = codecs.getincrementaldecoder(encoding)()
     with path.open("rb") as handle:
         first = True

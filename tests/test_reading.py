@@ -95,3 +95,22 @@ def test_a_second_reference_date_is_named_before_unreadable_birth_dates(tmp_path
     with pytest.raises(DeliveryError, match="one reference date per delivery") as error:
         childcare.read(children_delivery(tmp_path, rows), PseudonymKey("k"))
     assert error.value.rows == [5]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_rows_with_the_wrong_field_count_are_counted_on_bytes_as_the_csv_module_counts_them(
+    tmp_path, monkeypatch, encoding
+):
+    """The byte counter, not the slow csv-module pass, checks every ASCII-compatible encoding
+    (utf-8-sig included: its BOM is not part of the separator), with the csv module's rows."""
+    path = tmp_path / "export.csv"
+    lines = ["a;b;c", '1;"x;y";3', "1;2", "", '"quoted\nline";2;3', "1;2;3;4", "æ;ø;å"]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    expected = base._ragged_rows_by_csv(path, encoding, ";", 3)
+    assert expected == [(3, 2), (5, 4)]
+
+    def slow(*args):
+        raise AssertionError("the csv-module pass ran on a regular file")
+
+    monkeypatch.setattr(base, "_ragged_rows_by_csv", slow)
+    assert base._ragged_rows(path, encoding, ";", 3) == expected
