@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from barometer.config import load_districts
 from barometer.sources.errors import DeliveryError
 
@@ -489,121 +490,95 @@ def read_xlsx(
     header_first_cell: str | None = None,
     prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """A sheet's table as a frame with Excel row numbers, built in chunks like `read_csv`.
+    """A sheet's table as text columns with Excel row numbers, handed to `prepare` in chunks
+    like `read_csv`.
 
     The table starts at the first row (or the row whose first cell is `header_first_cell`, for
-    sheets with a title and notes above) and ends at the first empty row.
+    sheets with a title and notes above) and ends at the first empty row. fastexcel reads the
+    cells straight into Arrow as text, no Python object per cell: an empty cell is missing, a
+    whole number reads '7', a date '2013-10-01 00:00:00'.
     """
-    from python_calamine import CalamineWorkbook  # imported here: only Excel sources need it
+    import fastexcel  # imported here: only Excel sources need it
 
     with file_system_errors(file), path.open("rb"):
         pass  # an unreadable or vanished file is named as such, not as a damaged workbook
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = fastexcel.read_excel(str(path))
     except Exception:  # a file that is not a workbook fails in many ways
         raise DeliveryError(
             file, "file is a readable .xlsx workbook", detail="the file could not be opened as an Excel workbook"
         ) from None
-    try:
-        if sheet not in workbook.sheet_names:
-            raise DeliveryError(
-                file,
-                f"workbook has a sheet named '{sheet}'",
-                detail=(f"sheets found: {', '.join(workbook.sheet_names)}"),
-            )
-        rows = _sheet_rows(workbook, sheet, file)
-        header, header_row = _find_header(rows, header_first_cell, file, sheet)
-        require_columns(pd.DataFrame(columns=header), columns, file)
-        chunks = []
-        for chunk in _table_chunks(rows, header, header_row + 1):
-            chunk = chunk[columns]
-            chunk.insert(0, ROW, chunk.index.to_numpy())
-            chunks.append(prepare(chunk) if prepare else chunk)
-    finally:
-        workbook.close()
-    if not chunks:
+    if sheet not in workbook.sheet_names:
+        raise DeliveryError(
+            file, f"workbook has a sheet named '{sheet}'", detail=f"sheets found: {', '.join(workbook.sheet_names)}"
+        )
+    cells = _sheet_cells(workbook, sheet, file)
+    header, header_row = _find_header(cells, header_first_cell, file, sheet)
+    require_columns(pd.DataFrame(columns=header), columns, file)
+    body = _table_body(cells, header_row, len(header))
+    if not body.num_rows:
         raise DeliveryError(file, "sheet has data rows", detail=f"sheet '{sheet}' has no rows under its header")
-    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0].reset_index(drop=True)
+    chunks = []
+    for first in range(0, body.num_rows, CHUNK_ROWS):
+        part = body.slice(first, CHUNK_ROWS)
+        rows = np.arange(header_row + 1 + first, header_row + 1 + first + part.num_rows)
+        chunk = pd.DataFrame({ROW: rows, **{name: _text(part.column(header.index(name))) for name in columns}})
+        chunks.append(prepare(chunk) if prepare else chunk)
+    return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
-def _sheet_rows(workbook, sheet: str, file: str) -> Iterator[list]:
-    """The sheet's rows from A1 (empty cells as ''), so a row's position + 1 is its Excel number."""
+def _sheet_cells(workbook, sheet: str, file: str):
+    """The sheet's cells as text, row i being Excel row i + 1 (leading empty rows kept)."""
     try:
-        worksheet = workbook.get_sheet_by_name(sheet)
-        offset = worksheet.start[1] if worksheet.start else 0  # calamine leaves out empty columns A, B, …
-        for row in worksheet.iter_rows():
-            yield [""] * offset + row if offset else row
-    except Exception:  # a damaged sheet (bad XML in the zip) fails only when its rows are read
+        return workbook.load_sheet_by_name(sheet, header_row=None, skip_rows=0, dtypes="string").to_arrow()
+    except Exception:  # a damaged sheet (bad XML in the zip) fails only when its cells are read
         raise DeliveryError(
             file, "file is a readable .xlsx workbook", detail=f"sheet '{sheet}' is damaged and could not be read"
         ) from None
 
 
-def _table_chunks(rows: Iterator[list], header: list[str], first_row: int) -> Iterator[pd.DataFrame]:
-    """The rows under the header as frames of up to CHUNK_ROWS, indexed by Excel row number,
-    up to (not including) the first empty row."""
-    number = first_row
-    while block := list(islice(rows, CHUNK_ROWS)):
-        cells = pd.DataFrame(block).iloc[:, : len(header)]
-        empty = _empty_rows(cells)
-        end = int(empty.argmax()) if empty.any() else len(cells)
-        if end:
-            frame = pd.DataFrame(
-                {position: _excel_cells(cells.iloc[:end, position]) for position in range(len(header))}
-            )
-            frame.columns, frame.index = header, pd.RangeIndex(number, number + end)
-            yield frame
-        if end < len(cells):
-            return
-        number += end
+def _text(cells: pa.Array) -> pd.Series:
+    """A column of cells as pandas text (a column with no cell at all has Arrow's null type)."""
+    return pd.Series(pd.arrays.ArrowStringArray(cells.cast(pa.string())))
 
 
-def _excel_cells(values: pd.Series) -> pd.Series:
-    """Cells as a reader expects them: empty as missing, whole numbers as int ('7', not '7.0'),
-    typed as if the column were built from those cells one by one, but vectorised."""
-    if pd.api.types.is_string_dtype(values) and values.dtype != object:
-        empty = values == ""
-        return pd.Series([None] * len(values), index=values.index, dtype=object) if empty.all() else values.mask(empty)
-    if pd.api.types.is_float_dtype(values) and (values.abs() < 2**63).all():
-        return values.astype("int64") if (values % 1 == 0).all() else values
-    if values.dtype != object and not pd.api.types.is_float_dtype(values):
-        return values
-    empty = (values.map(type).eq(str) & values.eq("")).to_numpy()
-    cells = pd.Series(np.where(empty, None, values.to_numpy(dtype=object)), index=values.index, dtype=object)
-    numbers = cells[cells.map(type).eq(float)].astype("float64")
-    whole = numbers[numbers % 1 == 0]
-    cells[whole.index] = whole.map(int)  # Python ints: arbitrarily large, as Excel's numbers may be
-    return pd.Series(cells.tolist(), index=values.index)  # typed as if built cell by cell
+def _blank_rows(cells, width: int) -> np.ndarray:
+    """Rows whose first `width` cells are all missing or blank text."""
+    blank = np.ones(cells.num_rows, dtype=bool)
+    for column in cells.columns[:width]:
+        trimmed = pc.utf8_trim_whitespace(column.cast(pa.string()))
+        blank &= pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
+    return blank
 
 
-def _empty_rows(frame: pd.DataFrame) -> np.ndarray:
-    """Rows whose every cell is missing or blank text (each column looks only at the rows still
-    empty so far: usually a few)."""
-    empty = np.ones(len(frame), dtype=bool)
-    for position in range(frame.shape[1]):
-        rows = np.flatnonzero(empty)
-        values = frame.iloc[rows, position]
-        if values.dtype == object or pd.api.types.is_string_dtype(values):
-            text = values.astype("string")
-            empty[rows] = (text.isna() | text.str.strip().eq("")).fillna(False).to_numpy(dtype=bool)
-        else:
-            empty[rows] = values.isna().to_numpy()
-    return empty
+def _table_body(cells, header_row: int, width: int):
+    """The rows under the header (Excel row `header_row`) up to the first blank one."""
+    below = cells.slice(header_row)
+    blank = np.flatnonzero(_blank_rows(below, width))
+    return below.slice(0, int(blank[0]) if len(blank) else below.num_rows)
 
 
-def _find_header(rows, first_cell: str | None, file: str, sheet: str) -> tuple[list[str], int]:
-    for number, row in enumerate(rows, start=1):
-        cells = ["" if c is None else str(c).strip() for c in (row or ())]
-        while cells and cells[-1] == "":
-            cells.pop()
-        if not cells:
+def _find_header(cells, first_cell: str | None, file: str, sheet: str) -> tuple[list[str], int]:
+    """The header's names and its Excel row number."""
+    for number, row in enumerate(_rows(cells), start=1):
+        names = ["" if value is None else str(value).strip() for value in row]
+        while names and names[-1] == "":
+            names.pop()
+        if not names:
             if first_cell is None:
                 break
             continue
-        if first_cell is None or cells[0] == first_cell:
-            return cells, number
+        if first_cell is None or names[0] == first_cell:
+            return names, number
     expected = f"a row starting with '{first_cell}'" if first_cell else "a header in the first row"
     raise DeliveryError(file, f"sheet '{sheet}' has {expected}", first_cell)
+
+
+def _rows(cells, block: int = 64) -> Iterator[list]:
+    """The sheet's rows as lists of cells, a few at a time (the header is near the top)."""
+    for first in range(0, cells.num_rows, block):
+        part = cells.slice(first, block)
+        yield from zip(*(column.to_pylist() for column in part.columns))
 
 
 def single_reference_date(dates: pd.Series, file: str, column: str, rows: pd.Series) -> date:
