@@ -114,3 +114,35 @@ def test_rows_with_the_wrong_field_count_are_counted_on_bytes_as_the_csv_module_
 
     monkeypatch.setattr(base, "_ragged_rows_by_csv", slow)
     assert base._ragged_rows(path, encoding, ";", 3) == expected
+
+
+def test_a_sheet_is_read_as_text_from_its_header_to_the_first_empty_row(tmp_path):
+    """Title rows above, column A empty, notes below an empty (or blank) row: the table is what
+    lies between, with Excel's row numbers; cells arrive as text, empty ones missing."""
+    from datetime import datetime
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Ark1"
+    for row in [
+        [None, "Tryghedsindeks 2013"],
+        [],
+        [None, "Område", "År", "Dato", "Note  "],
+        [None, "Valby", 2013, datetime(2013, 10, 1), None],
+        [None, " Nord ", 12.5, "2013-10-01", "x"],
+        [None, "  ", None, None, None],
+        [None, "Kilde: Politiet", None, None, None],
+    ]:
+        sheet.append(row)
+    path = tmp_path / "tryghed.xlsx"
+    workbook.save(path)
+    frame = base.read_xlsx(path, "tryghed.xlsx", "Ark1", ["Område", "År", "Dato", "Note"], header_first_cell="Område")
+    assert frame[base.ROW].tolist() == [4, 5]
+    assert frame["Område"].tolist() == ["Valby", " Nord "]
+    assert frame["År"].tolist() == ["2013", "12.5"]
+    assert pd.to_datetime(frame["Dato"], format="ISO8601").tolist() == [pd.Timestamp(2013, 10, 1)] * 2
+    assert frame["Note"].isna().tolist() == [True, False]
+    with pytest.raises(DeliveryError, match="missing column"):  # without header_first_cell, row 1 is the header
+        base.read_xlsx(path, "tryghed.xlsx", "Ark1", ["Område"])
