@@ -527,38 +527,38 @@ def read_xlsx(
     return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
 
-def _sheet_cells(workbook, sheet: str, file: str):
-    """The sheet's cells as text, row i being Excel row i + 1 (leading empty rows kept)."""
+def _sheet_cells(workbook, sheet: str, file: str) -> pa.RecordBatch:
+    """The sheet's cells as text columns, row i being Excel row i + 1 (leading empty rows kept;
+    a column with no cell at all, of Arrow's null type, made text too)."""
     try:
-        return workbook.load_sheet_by_name(sheet, header_row=None, skip_rows=0, dtypes="string").to_arrow()
+        cells = workbook.load_sheet_by_name(sheet, header_row=None, skip_rows=0, dtypes="string").to_arrow()
     except Exception:  # a damaged sheet (bad XML in the zip) fails only when its cells are read
         raise DeliveryError(
             file, "file is a readable .xlsx workbook", detail=f"sheet '{sheet}' is damaged and could not be read"
         ) from None
+    return pa.RecordBatch.from_arrays([column.cast(pa.string()) for column in cells.columns], names=cells.schema.names)
 
 
 def _text(cells: pa.Array) -> pd.Series:
-    """A column of cells as pandas text (a column with no cell at all has Arrow's null type)."""
-    return pd.Series(pd.arrays.ArrowStringArray(cells.cast(pa.string())))
+    return pd.Series(pd.arrays.ArrowStringArray(cells))
 
 
-def _blank_rows(cells, width: int) -> np.ndarray:
+def _blank_rows(cells: pa.RecordBatch, width: int) -> np.ndarray:
     """Rows whose first `width` cells are all missing or blank text."""
     blank = np.ones(cells.num_rows, dtype=bool)
     for column in cells.columns[:width]:
-        trimmed = pc.utf8_trim_whitespace(column.cast(pa.string()))
-        blank &= pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False)
+        blank &= pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True).to_numpy(zero_copy_only=False)
     return blank
 
 
-def _table_body(cells, header_row: int, width: int):
+def _table_body(cells: pa.RecordBatch, header_row: int, width: int) -> pa.RecordBatch:
     """The rows under the header (Excel row `header_row`) up to the first blank one."""
     below = cells.slice(header_row)
     blank = np.flatnonzero(_blank_rows(below, width))
     return below.slice(0, int(blank[0]) if len(blank) else below.num_rows)
 
 
-def _find_header(cells, first_cell: str | None, file: str, sheet: str) -> tuple[list[str], int]:
+def _find_header(cells: pa.RecordBatch, first_cell: str | None, file: str, sheet: str) -> tuple[list[str], int]:
     """The header's names and its Excel row number."""
     for number, row in enumerate(_rows(cells), start=1):
         names = ["" if value is None else str(value).strip() for value in row]
@@ -574,7 +574,7 @@ def _find_header(cells, first_cell: str | None, file: str, sheet: str) -> tuple[
     raise DeliveryError(file, f"sheet '{sheet}' has {expected}", first_cell)
 
 
-def _rows(cells, block: int = 64) -> Iterator[list]:
+def _rows(cells: pa.RecordBatch, block: int = 64) -> Iterator[list]:
     """The sheet's rows as lists of cells, a few at a time (the header is near the top)."""
     for first in range(0, cells.num_rows, block):
         part = cells.slice(first, block)
