@@ -45,6 +45,9 @@ class SourceResult:
     deliveries: list[dict] = field(default_factory=list)  # rows for barometer_delivery
     errors: list[str] = field(default_factory=list)
     reused: bool = False  # inputs unchanged since the last load: its observations stand as stored
+    # delivery name -> [identity, SHA-256] of its files as found (sources/base.py file_identity):
+    # the next refresh trusts those checksums while the identities hold.
+    checksums: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def in_force(self) -> int:
@@ -70,7 +73,7 @@ class SourceResult:
             {**row, "reference_date": row["reference_date"] and row["reference_date"].isoformat()}
             for row in self.deliveries
         ]
-        return json.dumps({"deliveries": rows, "errors": self.errors}, sort_keys=True)
+        return json.dumps({"deliveries": rows, "errors": self.errors, "checksums": self.checksums}, sort_keys=True)
 
     @classmethod
     def from_outcome(cls, source: str, outcome: str) -> "SourceResult":
@@ -79,7 +82,8 @@ class SourceResult:
             {**row, "reference_date": row["reference_date"] and date.fromisoformat(row["reference_date"])}
             for row in stored["deliveries"]
         ]
-        return cls(source, deliveries=rows, errors=stored["errors"], reused=True)
+        checksums = stored.get("checksums", {})  # none in outcomes recorded before they were kept
+        return cls(source, deliveries=rows, errors=stored["errors"], reused=True, checksums=checksums)
 
 
 def delivery_id(delivery: Delivery) -> str:
@@ -207,10 +211,12 @@ def reject(result: SourceResult, delivery: Delivery, error: DeliveryError, key_v
     result.deliveries.append(delivery_row(delivery, "rejected", message=error.summary(), key_version=key_version))
 
 
-def source_deliveries(source: str, landing_dir: Path) -> list[Delivery]:
-    """The source's deliveries in the landing zone, oldest first (checksummed, not yet read)."""
+def source_deliveries(source: str, landing_dir: Path, known: dict[str, list[str]] | None = None) -> list[Delivery]:
+    """The source's deliveries in the landing zone, oldest first (checksummed, not yet read);
+    `known` is the last load's `SourceResult.checksums`, trusted while the files' identity holds."""
     folder = Path(landing_dir) / source_config(source)["landing"]
-    return find_deliveries(source, folder, source_config("ignore_patterns"))
+    known = {name: (identity, sha256) for name, (identity, sha256) in (known or {}).items()}
+    return find_deliveries(source, folder, source_config("ignore_patterns"), known)
 
 
 def ingest_file_source(

@@ -109,15 +109,18 @@ def run_municipality(work: MunicipalityWork, steps: LocalSteps | None = None) ->
 def file_source(
     steps: LocalSteps, work: MunicipalityWork, part: MunicipalityPart, source: str, key: PseudonymKey
 ) -> SourceResult:
-    """One file source's deliveries read, validated and staged, unless its checksum is unchanged."""
+    """One file source's deliveries read, validated and staged, unless its checksum is unchanged;
+    either way the result carries the checksums the next refresh may trust."""
     code, settings = work.municipality_code, work.settings
     inputs = {needed: part.fingerprints.get(needed) for needed in dependencies(source)}
+    stored = SourceResult.from_outcome(source, work.stored[source][1]) if source in work.stored else None
     with timing.stage("read"):
-        deliveries = source_deliveries(source, settings.landing_dir)
+        deliveries = source_deliveries(source, settings.landing_dir, stored.checksums if stored else None)
+    checksums = {d.name: [d.identity, d.sha256] for d in deliveries if d.identity}
     part.fingerprints[source] = checksum = fingerprint(source, deliveries, work.until, code, key.version, inputs)
-    if work.stored.get(source, ("",))[0] == checksum:
+    if stored and work.stored[source][0] == checksum:
         steps.notice(f"{_label(work, source)}: inputs unchanged since the last load, not read again")
-        return SourceResult.from_outcome(source, work.stored[source][1])
+        return replace(stored, checksums=checksums)
     if not deliveries:
         folder = settings.landing_dir / source_config(source)["landing"]
         steps.logger.warning("%s: no delivery in %s", _label(work, source), folder)
@@ -125,7 +128,7 @@ def file_source(
     result, _ = steps.run(
         f"ingest {_label(work, source)}", "read", lambda: ingest_file_source(source, deliveries, key, code, work.until)
     )
-    return result or SourceResult(source)
+    return replace(result or SourceResult(source), checksums=checksums)
 
 
 def statbank_source(

@@ -224,10 +224,10 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
             deliveries=delivery_rows(parts),
             observations=observations_of(parts),
             source_inputs={
-                (part.municipality_code, name): (part.fingerprints[name], part.results[name].outcome_json())
+                (part.municipality_code, name): (part.fingerprints[name], result.outcome_json())
                 for part in parts
-                for name in part.computed
-                if part.fingerprints.get(name)
+                for name, result in part.results.items()
+                if (name in part.computed or result.reused) and part.fingerprints.get(name)
             },
         )
         with explained_faults(settings.warehouse_url):

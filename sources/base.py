@@ -12,7 +12,8 @@ import fnmatch
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -34,6 +35,9 @@ FIELD_BLOCK_BYTES = 1 << 23  # bytes per block of the pass that counts each row'
 ASCII_COMPATIBLE = {"utf-8", "utf-8-sig", "cp1252", "iso8859-1", "iso8859-15", "ascii"}
 BOM = codecs.BOM_UTF8
 QUOTE, NEWLINE, RETURN = ord('"'), ord("\n"), ord("\r")
+# A file changed this recently may change again within its file system's timestamp tick
+# (2 s on FAT, one clock tick on most others) without its identity changing: hash it every time.
+SETTLED_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Delivery:
     sha256: str
     modified: float
     problem: DeliveryError | None = None
+    identity: str = ""  # its files as the file system knows them (`file_identity`); '' if unsettled
 
     @property
     def is_folder(self) -> bool:
@@ -164,6 +169,30 @@ def sha256_of(path: Path, name: str | None = None) -> str:
     return digest.hexdigest()
 
 
+def file_identity(path: Path, now: float) -> str:
+    """A delivery's files as the file system describes them: names, sizes, inodes, modification
+    and change times, taken before its checksum. A later refresh that finds the same identity
+    trusts the checksum it recorded instead of reading the bytes again, as git's index and DVC's
+    state do. The change time is set by the file system on every write, rename or restore of
+    an old modification time, and cannot be set back, so the identity changes with the content.
+    '' (never trusted) while any file changed less than SETTLED_SECONDS before `now`: a write
+    later in the same timestamp tick could leave its identity as it was; and on Windows, whose
+    st_ctime is the creation time, which a write leaves as it was.
+    """
+    if os.name == "nt":
+        return ""
+    parts = []
+    for file in _files(path):
+        status = file.stat()
+        if status.st_ctime_ns > (now - SETTLED_SECONDS) * 1e9:
+            return ""
+        name = file.relative_to(path).as_posix() if path.is_dir() else ""
+        parts.append(
+            f"{name}:{status.st_size}:{status.st_dev}:{status.st_ino}:{status.st_mtime_ns}:{status.st_ctime_ns}"
+        )
+    return "/".join(parts)
+
+
 def verify_unchanged(delivery: Delivery) -> None:
     """The delivery still has the checksum it was found with: a file rewritten or removed while
     it was read (an upload still under way) must not be loaded half old, half new."""
@@ -184,8 +213,12 @@ def is_ignored(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
 
 
-def find_deliveries(source: str, folder: Path, ignore: Iterable[str]) -> list[Delivery]:
+def find_deliveries(
+    source: str, folder: Path, ignore: Iterable[str], known: Mapping[str, tuple[str, str]] | None = None
+) -> list[Delivery]:
     """Every delivery in a landing folder, oldest first; owner files and litter are skipped.
+    `known` (name -> (identity, SHA-256), as the last refresh found them) spares reading again
+    the bytes of a delivery whose files' identity is unchanged.
 
     Never raises for a bad entry: what cannot be read becomes a Delivery with its `problem`.
     """
@@ -200,17 +233,22 @@ def find_deliveries(source: str, folder: Path, ignore: Iterable[str]) -> list[De
         if is_ignored(entry.name, ignore):
             log.info("ignoring %s/%s: not a delivery", folder.name, entry.name)
             continue
-        found.append(delivery_at(source, entry, f"{folder.name}/{entry.name}", zone=folder.parent))
+        name = f"{folder.name}/{entry.name}"
+        found.append(delivery_at(source, entry, name, zone=folder.parent, known=(known or {}).get(name)))
     return sorted(found, key=lambda d: (d.modified, d.name))
 
 
-def delivery_at(source: str, entry: Path, name: str, zone: Path) -> Delivery:
+def delivery_at(source: str, entry: Path, name: str, zone: Path, known: tuple[str, str] | None = None) -> Delivery:
     """The delivery a landing entry is, checksummed, or with the problem that stops it being
-    read; `zone` is the landing zone its files (links followed) must stay inside."""
+    read; `zone` is the landing zone its files (links followed) must stay inside. `known` is
+    the (identity, SHA-256) it was last found with: its checksum while its identity holds."""
     try:
         _check_inside(entry, name, zone)
         modified = _stat(entry, name).st_mtime
-        return Delivery(source=source, path=entry, name=name, sha256=sha256_of(entry, name), modified=modified)
+        with file_system_errors(name):
+            identity = file_identity(entry, time.time())
+        sha256 = known[1] if known and identity and known[0] == identity else sha256_of(entry, name)
+        return Delivery(source, entry, name, sha256, modified, identity=identity)
     except DeliveryError as problem:
         return unreadable(source, entry, name, problem)
 
