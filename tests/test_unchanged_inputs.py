@@ -116,8 +116,9 @@ def test_a_delivery_rewritten_with_its_old_size_and_time_is_read_again(
 ):
     """A rerun trusts the checksums it recorded while the files' identity holds. Other bytes of
     the same size, the modification time put back, still change the change time: the source is
-    read again; the delivery restored, the numbers are the published ones again (and the record
-    of deliveries keeps the version that was briefly there, as it keeps every delivery seen)."""
+    read again; the delivery restored, the numbers are the published ones again, and the record
+    of deliveries (which keeps every delivery seen) shows the version that was briefly there as
+    superseded: one delivery in force per reference date."""
     monkeypatch.setattr(base, "SETTLED_SECONDS", 0.0)  # this copy of the demo landing zone is new
     published = views(demo_warehouse_copy, without_run_ids=True)  # grades' rows change and change back
     assert "grades" in run(landing, demo_warehouse_copy, statbank_url).reused  # records identities
@@ -133,4 +134,13 @@ def test_a_delivery_rewritten_with_its_old_size_and_time_is_read_again(
         assert hashlib.sha256(content).hexdigest() in checksums
     now = views(demo_warehouse_copy, without_run_ids=True)
     assert_same(now, published, [name for name in VIEWS if name != "barometer_delivery"])
-    assert len(now["barometer_delivery"]) == len(published["barometer_delivery"]) + 1
+    records = now["barometer_delivery"]
+    [briefly] = records[records["sha256"] == hashlib.sha256(changed).hexdigest()].to_dict("records")
+    assert (briefly["status"], briefly["message"]) == ("superseded", "replaced by a later version of the same file")
+    assert_same(
+        {"d": records[records["sha256"] != briefly["sha256"]].reset_index(drop=True)},
+        {"d": published["barometer_delivery"]},
+        ["d"],
+    )
+    in_force = records[records["status"] == "loaded"]
+    assert not in_force.duplicated(["municipality_code", "source", "reference_date"]).any()

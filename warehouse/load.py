@@ -222,11 +222,31 @@ def _write_deliveries(connection: Connection, deliveries: list[dict], run_id: st
         if old is None:
             connection.execute(insert(table).values(**entry, run_id=run_id))
         elif tuple(getattr(old, c) for c in UPDATED_DELIVERY_COLUMNS) != tuple(changed.values()):
-            connection.execute(
-                table.update()
-                .where(table.c.municipality_code == key[0], table.c.delivery_id == key[1])
-                .values(**changed)
-            )
+            _update_delivery(connection, key, changed)
+    _supersede_replaced(connection, known, deliveries)
+
+
+def _update_delivery(connection: Connection, key: tuple[str, str], values: dict) -> None:
+    table = schema.delivery
+    where = (table.c.municipality_code == key[0], table.c.delivery_id == key[1])
+    connection.execute(table.update().where(*where).values(**values))
+
+
+def _supersede_replaced(connection: Connection, known: dict, deliveries: list[dict]) -> None:
+    """A delivery recorded as in force that is gone from the landing zone while another of its
+    source is now in force for its reference date (a file re-sent with other content, or under
+    another name) was replaced: it is superseded, so one delivery is in force per date. One gone
+    without a successor stays in force: its observations are kept."""
+    in_force = {
+        (e["municipality_code"], e["source"], e["reference_date"]): e for e in deliveries if e["status"] == "loaded"
+    }
+    seen = {(e["municipality_code"], e["delivery_id"]) for e in deliveries}
+    for key, old in known.items():
+        newer = in_force.get((old.municipality_code, old.source, old.reference_date))
+        if old.status == "loaded" and key not in seen and newer is not None:
+            same_name = newer["name"] == old.name
+            message = "replaced by a later version of the same file" if same_name else f"replaced by {newer['name']}"
+            _update_delivery(connection, key, {"status": "superseded", "message": message})
 
 
 def _read(connection: Connection, table, *where, columns: list[str] | None = None) -> pd.DataFrame:
