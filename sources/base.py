@@ -456,11 +456,17 @@ class _FieldCounter:
         self.regular = self.regular and not self.quoted
 
     def _count(self, data: np.ndarray, following: np.ndarray) -> None:
-        quotes = np.flatnonzero(data == QUOTE)
-        opening = self._quoted_at(quotes, quotes)  # a quote after which the field is quoted
+        # The bytes that shape records (separators, line ends, quotes), found in one pass; the
+        # rest works on them alone, a fraction of the block.
+        positions = np.flatnonzero((data == self.sep) | (data == NEWLINE) | (data == QUOTE) | (data == RETURN))
+        byte = data[positions]
+        is_quote = byte == QUOTE
+        # Inside quotes after each of them: the parity of the quotes so far, and the block's start.
+        inside = np.logical_xor.accumulate(is_quote) ^ self.quoted
+        quotes, opening = positions[is_quote], inside[is_quote]  # opening: the field is quoted after it
         before = self._before(data, quotes)
         after = following[quotes]
-        returns = self._outside(data, RETURN, quotes)
+        returns = positions[(byte == RETURN) & ~inside]
         if (
             (opening & (before != self.sep) & (before != NEWLINE) & (before != QUOTE)).any()
             or (~opening & (after != self.sep) & (after != RETURN) & (after != NEWLINE) & (after != QUOTE)).any()
@@ -469,8 +475,8 @@ class _FieldCounter:
         ):
             self.regular = False
             return
-        seps = self._outside(data, self.sep, quotes)
-        ends = self._outside(data, NEWLINE, quotes)
+        seps = positions[(byte == self.sep) & ~inside]
+        ends = positions[(byte == NEWLINE) & ~inside]
         if len(ends):
             content = np.diff(ends, prepend=-1) - 1 - (self._before(data, ends) == RETURN)
             content[0] += self.record_bytes
@@ -486,15 +492,6 @@ class _FieldCounter:
         else:
             self.record_bytes, self.record_seps = self.record_bytes + len(data), self.record_seps + len(seps)
         self.previous, self.quoted = int(data[-1]), bool((len(quotes) + self.quoted) % 2)
-
-    def _quoted_at(self, positions: np.ndarray, quotes: np.ndarray) -> np.ndarray:
-        """Inside quotes after the byte at each position."""
-        return (np.searchsorted(quotes, positions, side="right") + self.quoted) % 2 == 1
-
-    def _outside(self, data: np.ndarray, byte: int, quotes: np.ndarray) -> np.ndarray:
-        """Positions of `byte` outside quoted fields."""
-        positions = np.flatnonzero(data == byte)
-        return positions[~self._quoted_at(positions, quotes)]
 
     def _before(self, data: np.ndarray, positions: np.ndarray) -> np.ndarray:
         return np.where(positions > 0, data[positions - 1], self.previous)

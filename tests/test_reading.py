@@ -116,6 +116,35 @@ def test_rows_with_the_wrong_field_count_are_counted_on_bytes_as_the_csv_module_
     assert base._ragged_rows(path, encoding, ";", 3) == expected
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_byte_counter_counts_generated_exports_as_the_csv_module_does(tmp_path, seed):
+    """Exports as csv.writer quotes them (separators, quotes and line ends inside fields), some
+    rows short or long, read in blocks of a few bytes so that quoted fields, doubled quotes and
+    CR LF straddle blocks: wherever the byte counter answers, it is the csv module's answer."""
+    import csv
+    import io
+    import random
+
+    generator, answered, block = random.Random(seed), 0, 7
+    for number in range(60):
+        text = io.StringIO()
+        quoting = generator.choice([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])
+        writer = csv.writer(text, delimiter=";", quoting=quoting, lineterminator=generator.choice(["\n", "\r\n"]))
+        for _ in range(generator.randint(1, 12)):
+            fields = 3 if generator.random() > 0.2 else generator.randint(1, 5)
+            writer.writerow(["".join(generator.choices('ab ";\n', k=generator.randint(0, 5))) for _ in range(fields)])
+        path = tmp_path / f"export{number}.csv"
+        path.write_bytes(text.getvalue().encode())
+        counter, content = base._FieldCounter(ord(";"), 3), path.read_bytes()
+        for start in range(0, len(content), block):
+            counter.feed(content[start : start + block])
+        counter.finish()
+        if counter.regular:
+            answered += 1
+            assert counter.ragged == base._ragged_rows_by_csv(path, "utf-8", ";", 3), text.getvalue()
+    assert answered >= 50, "the byte counter handed most exports to the csv module"
+
+
 def test_a_sheet_is_read_as_text_from_its_header_to_the_first_empty_row(tmp_path):
     """Title rows above, column A empty, notes below an empty (or blank) row: the table is what
     lies between, with Excel's row numbers; cells arrive as text, empty ones missing."""
