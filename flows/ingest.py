@@ -215,7 +215,6 @@ def source_deliveries(source: str, landing_dir: Path, known: dict[str, list[str]
     """The source's deliveries in the landing zone, oldest first (checksummed, not yet read);
     `known` is the last load's `SourceResult.checksums`, trusted while the files' identity holds."""
     folder = Path(landing_dir) / source_config(source)["landing"]
-    known = {name: (identity, sha256) for name, (identity, sha256) in (known or {}).items()}
     return find_deliveries(source, folder, source_config("ignore_patterns"), known)
 
 

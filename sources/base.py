@@ -13,7 +13,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -181,12 +181,12 @@ def file_identity(path: Path, now: float) -> str:
     """
     if os.name == "nt":
         return ""
-    parts = []
+    parts, folder = [], path.is_dir()
     for file in _files(path):
         status = file.stat()
         if status.st_ctime_ns > (now - SETTLED_SECONDS) * 1e9:
             return ""
-        name = file.relative_to(path).as_posix() if path.is_dir() else ""
+        name = file.relative_to(path).as_posix() if folder else ""
         parts.append(
             f"{name}:{status.st_size}:{status.st_dev}:{status.st_ino}:{status.st_mtime_ns}:{status.st_ctime_ns}"
         )
@@ -214,7 +214,7 @@ def is_ignored(name: str, patterns: Iterable[str]) -> bool:
 
 
 def find_deliveries(
-    source: str, folder: Path, ignore: Iterable[str], known: Mapping[str, tuple[str, str]] | None = None
+    source: str, folder: Path, ignore: Iterable[str], known: Mapping[str, Sequence[str]] | None = None
 ) -> list[Delivery]:
     """Every delivery in a landing folder, oldest first; owner files and litter are skipped.
     `known` (name -> (identity, SHA-256), as the last refresh found them) spares reading again
@@ -238,7 +238,7 @@ def find_deliveries(
     return sorted(found, key=lambda d: (d.modified, d.name))
 
 
-def delivery_at(source: str, entry: Path, name: str, zone: Path, known: tuple[str, str] | None = None) -> Delivery:
+def delivery_at(source: str, entry: Path, name: str, zone: Path, known: Sequence[str] | None = None) -> Delivery:
     """The delivery a landing entry is, checksummed, or with the problem that stops it being
     read; `zone` is the landing zone its files (links followed) must stay inside. `known` is
     the (identity, SHA-256) it was last found with: its checksum while its identity holds."""
