@@ -16,10 +16,11 @@ from datetime import date
 from pathlib import Path
 
 from barometer.config import Settings, source_config
-from barometer.sources.base import Delivery, delivery_at, is_ignored
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import delivery_at, is_ignored
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import STATBANK_SOURCES, file_sources, module
+from barometer.sources.staged import Delivery
 
 
 class UsageError(Exception):

@@ -16,7 +16,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from barometer.sources.base import age_on
+from barometer.sources.parsing import age_on
 from barometer.sources.pseudonym import PseudonymKey, split_cpr
 from barometer.transforms.youth_education import COMPLETED, ENROLLED
 from barometer.transforms.youth_education import compute as compute_youth_education

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from barometer.config import source_config
 from barometer.flows.steps import attempt, prefect_api_configured
-from barometer.sources.base import Delivery, StagedDelivery, concatenated, find_deliveries, verify_unchanged
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import find_deliveries, verify_unchanged
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import module
+from barometer.sources.staged import Delivery, StagedDelivery, concatenated
 
 from barometer import timing
 
@@ -45,7 +46,7 @@ class SourceResult:
     deliveries: list[dict] = field(default_factory=list)  # rows for barometer_delivery
     errors: list[str] = field(default_factory=list)
     reused: bool = False  # inputs unchanged since the last load: its observations stand as stored
-    # delivery name -> [identity, SHA-256] of its files as found (sources/base.py file_identity):
+    # delivery name -> [identity, SHA-256] of its files as found (sources/landing.py file_identity):
     # the next refresh trusts those checksums while the identities hold.
     checksums: dict[str, list[str]] = field(default_factory=dict)
 

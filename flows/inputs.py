@@ -13,7 +13,7 @@ from datetime import date
 from functools import cache
 from importlib.resources import files
 
-from barometer.sources.base import Delivery
+from barometer.sources.staged import Delivery
 
 # The packages whose code or data decide what a source's observations are.
 COMPUTING_PACKAGES = [

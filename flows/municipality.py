@@ -28,10 +28,10 @@ from barometer.flows.ingest import (
 )
 from barometer.flows.inputs import fingerprint
 from barometer.flows.steps import LocalSteps
-from barometer.sources.base import Delivery, StagedDelivery
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import STATBANK_SOURCES, module
+from barometer.sources.staged import Delivery, StagedDelivery
 from barometer.transforms.common import KEY
 from barometer.transforms.disclosure import suppress
 

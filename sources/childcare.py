@@ -11,21 +11,13 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from barometer.sources.base import (
-    ROW,
-    Delivery,
-    StagedDelivery,
-    age_on,
-    blank_as_missing,
-    district_columns,
-    folder_file,
-    read_csv,
-    single_reference_date,
-    stripped,
-)
+from barometer.sources.csv_export import read_csv
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import folder_file
 from barometer.sources.origin import origin_group
+from barometer.sources.parsing import age_on, blank_as_missing, district_columns, single_reference_date, stripped
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
+from barometer.sources.staged import ROW, Delivery, StagedDelivery
 
 NAME = "childcare"
 TABLES = ["institutions", "children"]

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 from barometer.config import source_config
-from barometer.sources.base import ROW, Delivery, StagedDelivery
+from barometer.sources.staged import ROW, Delivery, StagedDelivery
 from barometer.sources.statbank import CONTENT, Deadline, StatBankClient, StatBankError, parse_bulk
 
 NAME = "employment"

@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 from barometer.config import source_config
-from barometer.sources.base import (
-    ROW,
-    Delivery,
-    StagedDelivery,
-    blank_as_missing,
-    read_csv,
-    single_reference_date,
-    stripped,
-)
+from barometer.sources.csv_export import read_csv
 from barometer.sources.errors import DeliveryError
+from barometer.sources.parsing import blank_as_missing, single_reference_date, stripped
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
+from barometer.sources.staged import ROW, Delivery, StagedDelivery
 
 NAME = "grades"
 TABLES = ["grades"]

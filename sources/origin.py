@@ -4,7 +4,7 @@ groups: 'danish', 'western' (immigrants/descendants, Western) and 'non_western'.
 from __future__ import annotations
 
 import pandas as pd
-from barometer.sources.base import stripped
+from barometer.sources.parsing import stripped
 
 ORIGIN_GROUPS = {
     "Dansk oprindelse": "danish",

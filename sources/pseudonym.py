@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError, MissingKeyError
+from barometer.sources.staged import ROW
 
 from barometer import timing
 

@@ -9,18 +9,11 @@ from __future__ import annotations
 
 import pandas as pd
 from barometer.config import source_config
-from barometer.sources.base import (
-    ROW,
-    Delivery,
-    StagedDelivery,
-    decimal_number,
-    district_columns,
-    read_xlsx,
-    single_reference_date,
-    stripped,
-)
 from barometer.sources.errors import DeliveryError
+from barometer.sources.parsing import decimal_number, district_columns, single_reference_date, stripped
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.staged import ROW, Delivery, StagedDelivery
+from barometer.sources.workbook import read_xlsx
 
 NAME = "safety"
 TABLES = ["safety_areas"]

@@ -12,18 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 from barometer.config import source_config
-from barometer.sources.base import (
-    ROW,
-    Delivery,
-    StagedDelivery,
-    age_on,
-    blank_as_missing,
-    district_columns,
-    folder_file,
-    read_csv,
-    single_reference_date,
-)
+from barometer.sources.csv_export import read_csv
+from barometer.sources.landing import folder_file
+from barometer.sources.parsing import age_on, blank_as_missing, district_columns, single_reference_date
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
+from barometer.sources.staged import ROW, Delivery, StagedDelivery
 
 NAME = "school_enrolment"
 TABLES = ["schools", "pupils"]

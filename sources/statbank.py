@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 import requests
-from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError
+from barometer.sources.staged import ROW
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_AFTER_STATUSES = frozenset({429, 503})

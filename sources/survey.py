@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 from barometer.config import source_config
-from barometer.sources.base import (
-    ROW,
-    Delivery,
-    StagedDelivery,
-    blank_as_missing,
-    decimal_number,
-    district_columns,
-    read_csv,
-)
+from barometer.sources.csv_export import read_csv
 from barometer.sources.errors import DeliveryError
+from barometer.sources.parsing import blank_as_missing, decimal_number, district_columns
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.staged import ROW, Delivery, StagedDelivery
 
 NAME = "survey"
 TABLES = ["survey"]

@@ -7,9 +7,11 @@ by a keyed pseudonym as each chunk is read and never exists beyond the reader.
 from __future__ import annotations
 
 import pandas as pd
-from barometer.sources.base import ROW, Delivery, StagedDelivery, read_csv, single_reference_date
+from barometer.sources.csv_export import read_csv
 from barometer.sources.errors import DeliveryError
+from barometer.sources.parsing import single_reference_date
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.staged import ROW, Delivery, StagedDelivery
 
 NAME = "workforce"
 TABLES = ["employees"]

@@ -7,18 +7,11 @@ from __future__ import annotations
 
 import pandas as pd
 from barometer.config import source_config
-from barometer.sources.base import (
-    ROW,
-    Delivery,
-    StagedDelivery,
-    age_on,
-    district_columns,
-    read_xlsx,
-    single_reference_date,
-    stripped,
-)
 from barometer.sources.origin import origin_group
+from barometer.sources.parsing import age_on, district_columns, single_reference_date, stripped
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
+from barometer.sources.staged import ROW, Delivery, StagedDelivery
+from barometer.sources.workbook import read_xlsx
 
 NAME = "youth_education"
 TABLES = ["youth_education"]

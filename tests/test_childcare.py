@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from barometer.sources.base import Delivery, find_deliveries
 from barometer.sources.childcare import read
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.staged import Delivery
 from barometer.transforms.childcare import compute
 from barometer.validations.childcare import validate
 

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from barometer.config import source_config
 from barometer.flows.ingest import read_and_validate
-from barometer.sources.base import concatenated, find_deliveries
+from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import file_sources, module
+from barometer.sources.staged import concatenated
 
 KEY = PseudonymKey("computed-from-test-key")
 NARROWED = ["childcare", "youth_education", "school_enrolment", "grades", "workforce"]

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from barometer.demo.employment import write_statbank
 from barometer.demo.statbank_server import serve
-from barometer.sources.base import Delivery, StagedDelivery
 from barometer.sources.employment import fetch, stage_bulk, table_config
 from barometer.sources.errors import DeliveryError
+from barometer.sources.staged import Delivery, StagedDelivery
 from barometer.sources.statbank import StatBankClient, StatBankError
 from barometer.transforms.employment import compute, labour_force_share
 from barometer.validations.employment import validate

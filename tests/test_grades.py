@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from barometer.demo import grades as demo
 from barometer.sources import grades as source
-from barometer.sources.base import Delivery, find_deliveries
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.staged import Delivery
 from barometer.transforms.grades import compute
 from barometer.validations.grades import validate
 

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from barometer.sources import base, childcare
-from barometer.sources.base import Delivery, single_reference_date
+from barometer.sources import childcare, csv_export
 from barometer.sources.errors import DeliveryError
+from barometer.sources.parsing import single_reference_date
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.staged import ROW, Delivery
+from barometer.sources.workbook import read_xlsx
 
 CHILD_HEADER = '"cpr","foedselsdato","herkomst","bopaelsbydel","institution_id","opgoerelsesdato"'
 INSTITUTIONS = '"institution_id","navn","type","bydel"\n"I1","Myretuen","Vuggestue","Valby"\n'
@@ -66,7 +68,7 @@ CHILDREN = [
 def test_children_read_in_chunks_are_the_children_read_at_once(tmp_path, monkeypatch):
     delivery, key = children_delivery(tmp_path, CHILDREN), PseudonymKey("k")
     at_once = childcare.read(delivery, key).tables["children"]
-    monkeypatch.setattr(base, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(csv_export, "CHUNK_ROWS", 2)
     in_chunks = childcare.read(delivery, key).tables["children"]
     pd.testing.assert_frame_equal(in_chunks, at_once)
     assert at_once["_row"].tolist() == [2, 3, 4, 5, 6]
@@ -81,7 +83,7 @@ def test_unreadable_birth_dates_in_every_chunk_are_named_together(tmp_path, monk
     rows = list(CHILDREN)
     rows[0] = rows[0].replace('"",', '"01.01.2010",', 1)
     rows[4] = rows[4].replace("2009-01-05", "2009-13-05")
-    monkeypatch.setattr(base, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(csv_export, "CHUNK_ROWS", 2)
     with pytest.raises(DeliveryError, match="date of birth is empty or a date") as error:
         childcare.read(children_delivery(tmp_path, rows), PseudonymKey("k"))
     assert error.value.rows == [2, 6] and error.value.column == "foedselsdato"
@@ -91,7 +93,7 @@ def test_a_second_reference_date_is_named_before_unreadable_birth_dates(tmp_path
     rows = list(CHILDREN)
     rows[0] = rows[0].replace('"",', '"01.01.2010",', 1)
     rows[3] = rows[3].replace('"2013-11-01"', '"2014-02-01"')
-    monkeypatch.setattr(base, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(csv_export, "CHUNK_ROWS", 2)
     with pytest.raises(DeliveryError, match="one reference date per delivery") as error:
         childcare.read(children_delivery(tmp_path, rows), PseudonymKey("k"))
     assert error.value.rows == [5]
@@ -106,14 +108,14 @@ def test_rows_with_the_wrong_field_count_are_counted_on_bytes_as_the_csv_module_
     path = tmp_path / "export.csv"
     lines = ["a;b;c", '1;"x;y";3', "1;2", "", '"quoted\nline";2;3', "1;2;3;4", "æ;ø;å"]
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
-    expected = base._ragged_rows_by_csv(path, encoding, ";", 3)
+    expected = csv_export._ragged_rows_by_csv(path, encoding, ";", 3)
     assert expected == [(3, 2), (5, 4)]
 
     def slow(*args):
         raise AssertionError("the csv-module pass ran on a regular file")
 
-    monkeypatch.setattr(base, "_ragged_rows_by_csv", slow)
-    assert base._ragged_rows(path, encoding, ";", 3) == expected
+    monkeypatch.setattr(csv_export, "_ragged_rows_by_csv", slow)
+    assert csv_export._ragged_rows(path, encoding, ";", 3) == expected
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -135,13 +137,13 @@ def test_the_byte_counter_counts_generated_exports_as_the_csv_module_does(tmp_pa
             writer.writerow(["".join(generator.choices('ab ";\n', k=generator.randint(0, 5))) for _ in range(fields)])
         path = tmp_path / f"export{number}.csv"
         path.write_bytes(text.getvalue().encode())
-        counter, content = base._FieldCounter(ord(";"), 3), path.read_bytes()
+        counter, content = csv_export._FieldCounter(ord(";"), 3), path.read_bytes()
         for start in range(0, len(content), block):
             counter.feed(content[start : start + block])
         counter.finish()
         if counter.regular:
             answered += 1
-            assert counter.ragged == base._ragged_rows_by_csv(path, "utf-8", ";", 3), text.getvalue()
+            assert counter.ragged == csv_export._ragged_rows_by_csv(path, "utf-8", ";", 3), text.getvalue()
     assert answered >= 50, "the byte counter handed most exports to the csv module"
 
 
@@ -167,11 +169,11 @@ def test_a_sheet_is_read_as_text_from_its_header_to_the_first_empty_row(tmp_path
         sheet.append(row)
     path = tmp_path / "tryghed.xlsx"
     workbook.save(path)
-    frame = base.read_xlsx(path, "tryghed.xlsx", "Ark1", ["Område", "År", "Dato", "Note"], header_first_cell="Område")
-    assert frame[base.ROW].tolist() == [4, 5]
+    frame = read_xlsx(path, "tryghed.xlsx", "Ark1", ["Område", "År", "Dato", "Note"], header_first_cell="Område")
+    assert frame[ROW].tolist() == [4, 5]
     assert frame["Område"].tolist() == ["Valby", " Nord "]
     assert frame["År"].tolist() == ["2013", "12.5"]
     assert pd.to_datetime(frame["Dato"], format="ISO8601").tolist() == [pd.Timestamp(2013, 10, 1)] * 2
     assert frame["Note"].isna().tolist() == [True, False]
     with pytest.raises(DeliveryError, match="missing column"):  # without header_first_cell, row 1 is the header
-        base.read_xlsx(path, "tryghed.xlsx", "Ark1", ["Område"])
+        read_xlsx(path, "tryghed.xlsx", "Ark1", ["Område"])

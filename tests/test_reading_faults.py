@@ -11,16 +11,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from barometer.sources.base import (
-    Delivery,
-    file_system_error,
-    find_deliveries,
-    read_csv,
-    read_xlsx,
-    sha256_of,
-    verify_unchanged,
-)
+from barometer.sources.csv_export import read_csv
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import file_system_error, find_deliveries, sha256_of, verify_unchanged
+from barometer.sources.staged import Delivery
+from barometer.sources.workbook import read_xlsx
 
 SETPRIV = shutil.which("setpriv")
 
@@ -106,7 +101,8 @@ def test_unreadable_files_and_folders_are_problems_under_a_service_user(tmp_path
     (tmp_path / "landing" / "grades").mkdir(mode=0)
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from barometer.sources.base import find_deliveries, read_csv
+        from barometer.sources.csv_export import read_csv
+        from barometer.sources.landing import find_deliveries
         from barometer.sources.errors import DeliveryError
         folder = Path({str(folder)!r})
         for d in find_deliveries("survey", folder, ignore=[]):

@@ -7,10 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from barometer.demo import safety as demo
-from barometer.sources.base import Delivery, find_deliveries
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.safety import COLUMNS, NAME, read
+from barometer.sources.staged import Delivery
 from barometer.transforms.safety import compute, need_level
 from barometer.validations.safety import validate
 from openpyxl import Workbook

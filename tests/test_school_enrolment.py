@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from barometer.demo import school_enrolment as demo
 from barometer.sources import school_enrolment as source
-from barometer.sources.base import Delivery, find_deliveries
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.staged import Delivery
 from barometer.transforms.school_enrolment import compute
 from barometer.validations.school_enrolment import validate
 

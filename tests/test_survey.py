@@ -10,8 +10,8 @@ import barometer.demo.survey
 import pandas as pd
 import pytest
 from barometer.sources import survey as reader
-from barometer.sources.base import find_deliveries
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.transforms import survey as transform
 from barometer.validations import survey as validation

@@ -8,8 +8,8 @@ import hashlib
 import os
 
 import pytest
-from barometer.sources import base
-from barometer.sources.base import find_deliveries
+from barometer.sources import landing
+from barometer.sources.landing import find_deliveries
 
 FOLDER = "grades"
 NAME = f"{FOLDER}/export.csv"
@@ -19,7 +19,7 @@ NOT_ITS_CHECKSUM = "f" * 64
 @pytest.fixture
 def settled(monkeypatch):
     """Files written by the test count as settled at once (by default they must be 2 s old)."""
-    monkeypatch.setattr(base, "SETTLED_SECONDS", 0.0)
+    monkeypatch.setattr(landing, "SETTLED_SECONDS", 0.0)
 
 
 def found(tmp_path, known=None):

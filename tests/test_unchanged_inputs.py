@@ -17,7 +17,7 @@ import pytest
 from barometer.config import Settings
 from barometer.flows.pipeline import refresh
 from barometer.flows.steps import LocalSteps
-from barometer.sources import base
+from barometer.sources import landing as landing_zone
 from barometer.sources.registry import all_sources
 from sqlalchemy import create_engine, text
 
@@ -119,7 +119,7 @@ def test_a_delivery_rewritten_with_its_old_size_and_time_is_read_again(
     read again; the delivery restored, the numbers are the published ones again, and the record
     of deliveries (which keeps every delivery seen) shows the version that was briefly there as
     superseded: one delivery in force per reference date."""
-    monkeypatch.setattr(base, "SETTLED_SECONDS", 0.0)  # this copy of the demo landing zone is new
+    monkeypatch.setattr(landing_zone, "SETTLED_SECONDS", 0.0)  # this copy of the demo landing zone is new
     published = views(demo_warehouse_copy, without_run_ids=True)  # grades' rows change and change back
     assert "grades" in run(landing, demo_warehouse_copy, statbank_url).reused  # records identities
     [delivery] = [d for d in (landing / "grades").iterdir() if f";{GRADE};".encode() in d.read_bytes()][-1:]

@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from barometer.demo import workforce as demo
-from barometer.sources.base import Delivery, find_deliveries
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.staged import Delivery
 from barometer.sources.workforce import NAME, read
 from barometer.transforms.workforce import compute
 from barometer.validations.workforce import validate

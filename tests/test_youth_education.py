@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from barometer.demo.youth_education import write
-from barometer.sources.base import Delivery, find_deliveries
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.staged import Delivery
 from barometer.sources.youth_education import read
 from barometer.transforms.youth_education import compute
 from barometer.validations.youth_education import validate

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 from barometer.config.districts import has_districts
-from barometer.sources.base import ROW, StagedDelivery, folder_file
 from barometer.sources.childcare import FILES, NAME
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import folder_file
+from barometer.sources.staged import ROW, StagedDelivery
 from barometer.validations.common import (
     check,
     check_districts,

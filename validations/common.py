@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError
 from barometer.sources.origin import ORIGIN_GROUPS
+from barometer.sources.staged import ROW
 from barometer.validations import data_docs
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from barometer.sources.base import StagedDelivery
 from barometer.sources.employment import CELL, CODE_COLUMNS, NAME, STATUSES, TABLES, table_config
+from barometer.sources.staged import StagedDelivery
 from barometer.sources.statbank import CONTENT
 from barometer.validations.common import check, gx_expectations
 

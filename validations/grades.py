@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 from barometer.config import source_config
-from barometer.sources.base import ROW, StagedDelivery
 from barometer.sources.errors import DeliveryError
 from barometer.sources.grades import TEXT_COLUMNS
+from barometer.sources.staged import ROW, StagedDelivery
 from barometer.validations.common import check, gx_expectations
 
 NAME = "grades"

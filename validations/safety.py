@@ -4,8 +4,8 @@ checked while reading."""
 
 from __future__ import annotations
 
-from barometer.sources.base import StagedDelivery
 from barometer.sources.safety import NAME, TABLES
+from barometer.sources.staged import StagedDelivery
 from barometer.validations.common import check, check_districts, gx_expectations
 
 # Staged columns as the delivered sheet names them: error messages point into the file.

@@ -10,9 +10,10 @@ from __future__ import annotations
 import pandas as pd
 from barometer.config import source_config
 from barometer.config.districts import has_districts
-from barometer.sources.base import ROW, StagedDelivery, folder_file
 from barometer.sources.errors import DeliveryError
+from barometer.sources.landing import folder_file
 from barometer.sources.school_enrolment import BILINGUAL_CODES, NAME
+from barometer.sources.staged import ROW, StagedDelivery
 from barometer.validations.common import check, check_districts, check_reference_date, gx_expectations
 
 SCHOOL_TYPES = ["Folkeskole", "Privatskole", "Specialskole"]

@@ -4,7 +4,7 @@ codes on the questionnaire's scales (empty: not answered), and known districts w
 from __future__ import annotations
 
 from barometer.config import source_config
-from barometer.sources.base import StagedDelivery
+from barometer.sources.staged import StagedDelivery
 from barometer.sources.survey import DATE_RULE, NAME
 from barometer.validations.common import check, check_districts, gx_expectations
 

@@ -3,7 +3,7 @@ employee. The single reference date and the employee number's presence are check
 
 from __future__ import annotations
 
-from barometer.sources.base import StagedDelivery
+from barometer.sources.staged import StagedDelivery
 from barometer.sources.workforce import MANAGER_FLAGS, NAME, ORIGIN_GROUPS, TABLES
 from barometer.validations.common import check, gx_expectations
 

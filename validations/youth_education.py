@@ -4,7 +4,7 @@ band, known districts."""
 
 from __future__ import annotations
 
-from barometer.sources.base import StagedDelivery
+from barometer.sources.staged import StagedDelivery
 from barometer.sources.youth_education import NAME, STATUSES
 from barometer.validations.common import (
     check,
