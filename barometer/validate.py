@@ -19,7 +19,7 @@ from barometer.config import Settings, source_config
 from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import delivery_at, is_ignored
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.registry import STATBANK_SOURCES, file_sources, module
+from barometer.sources.registry import STATBANK_SOURCES, file_sources, landing_folder, module
 from barometer.sources.staged import Delivery
 
 
@@ -76,7 +76,7 @@ def locate(path: Path, source: str | None) -> Delivery:
         raise UsageError(f"unknown source {source!r}; the file sources are {', '.join(file_sources())}")
     if not path.exists():
         raise UsageError(f"{path} does not exist")
-    landings = {source_config(name)["landing"]: name for name in ([source] if source else file_sources())}
+    landings = {landing_folder(name): name for name in ([source] if source else file_sources())}
     found = _landing_entry(path.resolve(), landings)
     if found is None and source is None:
         raise UsageError(
@@ -89,7 +89,7 @@ def locate(path: Path, source: str | None) -> Delivery:
             f"{entry.name} is not a delivery: a refresh ignores names like {', '.join(ignore)} "
             "(Excel owner files, hidden files, OS litter)"
         )
-    return delivery_at(source, entry, f"{source_config(source)['landing']}/{entry.name}", zone=entry.parent)
+    return delivery_at(source, entry, f"{landing_folder(source)}/{entry.name}", zone=entry.parent)
 
 
 def _landing_entry(path: Path, landings: dict[str, str]) -> tuple[Path, str] | None:

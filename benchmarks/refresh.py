@@ -298,6 +298,8 @@ def bound_parameters(edition: str, municipality: str = "101") -> dict:
         "staff_origins": workforce.ORIGIN_GROUPS,
         "youth": {
             **source_config("youth_education"),
+            "landing": youth_education.SPEC.folder,
+            "sheet": youth_education.SPEC.format.sheet,
             "completed": youth_education.COMPLETED,
             "enrolled": youth_education.ENROLLED,
         },

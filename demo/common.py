@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from barometer.config import source_config
 from barometer.config.municipalities import municipalities
+from barometer.sources import registry
 from numpy.typing import ArrayLike
 
 # The municipality the demo's deliveries are calibrated to, and the only one they have districts
@@ -34,7 +34,7 @@ SPELLINGS = {
 
 def landing_folder(landing: Path, source: str) -> Path:
     """The source's landing folder (from config), created if need be."""
-    folder = landing / source_config(source)["landing"]
+    folder = landing / registry.landing_folder(source)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -19,7 +19,6 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 import numpy as np
 import pandas as pd
-from barometer.config import source_config
 from barometer.demo.common import (
     COPENHAGEN,
     apportion,
@@ -29,7 +28,7 @@ from barometer.demo.common import (
     landing_folder,
     spell,
 )
-from barometer.sources.youth_education import NAME, STATUSES
+from barometer.sources.youth_education import NAME, SPEC, STATUSES
 
 # (completed, enrolled, persons) among the 15-19 year-olds of each origin group: for 2010-2012 the
 # shares round to the published table in indicators.md (84.8 = 9,845 of 11,610, …) with room to spare.
@@ -89,7 +88,6 @@ def write(
     figures, other sizes keep the shares of each group. Another municipality's `cohorts` (COHORTS'
     form) give it its own levels; its district cells are empty."""
     rng = np.random.default_rng(seed)
-    config = source_config(NAME)
     folder = landing_folder(landing, NAME)
     for year, file_name in zip(cohorts, FILE_NAMES):
         reference_date = date(year, 10, 1)
@@ -100,7 +98,7 @@ def write(
         rows = _register_rows(
             persons.sample(frac=1, random_state=rng, ignore_index=True), reference_date, rng, municipality
         )
-        _write_xlsx(rows, folder / file_name, config["sheet"], sent=datetime(year, 11, 3, 9, 30))
+        _write_xlsx(rows, folder / file_name, SPEC.format.sheet, sent=datetime(year, 11, 3, 9, 30))
 
 
 def _calibrated(
@@ -176,14 +174,16 @@ def _register_rows(
     the reference date."""
     birth = birth_dates(persons["age"].to_numpy(), reference_date, rng)
     return pd.DataFrame(
-        {
-            "CPR": cpr_numbers(birth, rng, HYPHENATED),
-            "Fødselsdato": birth,
-            "Herkomst": persons["origin"],
-            "Bydel": spell(persons["district"], rng, missing=None, municipality=municipality),
-            "Status": persons["status"],
-            "Opgørelsesdato": pd.Timestamp(reference_date),
-        }
+        SPEC.table("youth_education").as_delivered(
+            {
+                "person_id": cpr_numbers(birth, rng, HYPHENATED),
+                "birth_date": birth,
+                "origin": persons["origin"],
+                "district_name": spell(persons["district"], rng, missing=None, municipality=municipality),
+                "status": persons["status"],
+                "reference_date": pd.Timestamp(reference_date),
+            }
+        )
     )
 
 

@@ -26,7 +26,7 @@ from barometer.flows.steps import attempt, prefect_api_configured
 from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import find_deliveries, verify_unchanged
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.registry import module
+from barometer.sources.registry import computed_from, landing_folder, module
 from barometer.sources.staged import Delivery, StagedDelivery, concatenated
 
 from barometer import timing
@@ -151,7 +151,7 @@ def read_and_validate(delivery: Delivery, key: PseudonymKey, municipality_code: 
         verify_unchanged(delivery)
     with timing.stage("validate"):
         module("validations", delivery.source).validate(staged)
-    return staged.keeping(source_config(delivery.source).get("computed_from", {}))
+    return staged.keeping(computed_from(delivery.source))
 
 
 # Deliveries already read and validated, and StatBank's answers, in this process while a backfill
@@ -215,7 +215,7 @@ def reject(result: SourceResult, delivery: Delivery, error: DeliveryError, key_v
 def source_deliveries(source: str, landing_dir: Path, known: dict[str, list[str]] | None = None) -> list[Delivery]:
     """The source's deliveries in the landing zone, oldest first (checksummed, not yet read);
     `known` is the last load's `SourceResult.checksums`, trusted while the files' identity holds."""
-    folder = Path(landing_dir) / source_config(source)["landing"]
+    folder = Path(landing_dir) / landing_folder(source)
     return find_deliveries(source, folder, source_config("ignore_patterns"), known)
 
 

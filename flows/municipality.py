@@ -30,7 +30,7 @@ from barometer.flows.inputs import fingerprint
 from barometer.flows.steps import LocalSteps
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.registry import STATBANK_SOURCES, module
+from barometer.sources.registry import STATBANK_SOURCES, landing_folder, module
 from barometer.sources.staged import Delivery, StagedDelivery
 from barometer.transforms.common import KEY
 from barometer.transforms.disclosure import suppress
@@ -122,7 +122,7 @@ def file_source(
         steps.notice(f"{_label(work, source)}: inputs unchanged since the last load, not read again")
         return replace(stored, checksums=checksums)
     if not deliveries:
-        folder = settings.landing_dir / source_config(source)["landing"]
+        folder = settings.landing_dir / landing_folder(source)
         steps.logger.warning("%s: no delivery in %s", _label(work, source), folder)
         return SourceResult(source)
     result, _ = steps.run(

@@ -5,28 +5,68 @@ Rows are residents aged 14-25; the transform selects the 15-19 year-olds itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
-from barometer.config import source_config
 from barometer.sources.origin import origin_group
 from barometer.sources.parsing import age_on, district_columns, single_reference_date, stripped
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
+from barometer.sources.reader import read_table
+from barometer.sources.registers import district_columns as district_spec
+from barometer.sources.registers import origin_columns
+from barometer.sources.spec import Column, FileFormat, SourceSpec, Table
 from barometer.sources.staged import ROW, Delivery, StagedDelivery
-from barometer.sources.workbook import read_xlsx
+from barometer.validations.columns import check_table
+from barometer.validations.common import check_districts, check_reference_date
 
 NAME = "youth_education"
-TABLES = ["youth_education"]
-COLUMNS = ["CPR", "Fødselsdato", "Herkomst", "Bydel", "Status", "Opgørelsesdato"]
 COMPLETED = "Gennemført ungdomsuddannelse"
 ENROLLED = "I gang med ungdomsuddannelse"
 NOT_ENROLLED = "Ikke i gang"
 STATUSES = [COMPLETED, ENROLLED, NOT_ENROLLED]
+AGE_BAND = (14, 25)
+
+SPEC = SourceSpec(
+    name=NAME,
+    label="Ungdomsuddannelse (UU-registret)",
+    format=FileFormat("xlsx", sheet="Status"),
+    reference_date="the register's status date, 1 October (Opgørelsesdato, one per delivery)",
+    privacy="CPR number (pseudonymised on read), date of birth, origin, district, education status",
+    tables=(
+        Table(
+            "youth_education",
+            (
+                Column(
+                    "person_id", "CPR", "the resident (HMAC of the CPR number)", "pseudonym", personal=True,
+                    unique="one row per person",
+                ),
+                Column(
+                    "birth_date", "Fødselsdato", "date of birth (the CPR number's where empty)", "date",
+                    required="date of birth is a date (or, if empty, the CPR number's)",
+                    not_after="reference_date", not_after_rule="date of birth is not after the reference date",
+                ),
+                *origin_columns("Herkomst"),
+                *district_spec("Bydel"),
+                Column(
+                    "status", "Status", "completed, enrolled or not enrolled", computed=True,
+                    required="status is given", allowed=tuple(STATUSES),
+                    allowed_rule="status is completed, enrolled or not enrolled",
+                ),
+                Column(
+                    "age", "Fødselsdato", "age on the reference date", "integer", derived=True, computed=True,
+                    between=AGE_BAND,
+                    between_rule="age on the reference date within the register's 14-25 band",
+                ),
+                Column("reference_date", "Opgørelsesdato", "the status date", "date", computed=True),
+            ),
+        ),
+    ),
+)  # fmt: skip
 
 
-def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
-    config = source_config(NAME)
-    raw = read_xlsx(
-        delivery.path, delivery.name, config["sheet"], COLUMNS, prepare=pseudonymise_cpr("CPR", delivery.name, key)
-    )
+def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
+    raw = read_table(SPEC, "youth_education", delivery, prepare=pseudonymise_cpr("CPR", delivery.name, key))
     reference_date = single_reference_date(raw["Opgørelsesdato"], delivery.name, "Opgørelsesdato", raw[ROW])
     birth_date = _birth_dates(raw["Fødselsdato"], raw["cpr_birth_date"])
     table = pd.DataFrame(
@@ -52,3 +92,11 @@ def _birth_dates(given: pd.Series, from_cpr: pd.Series) -> pd.Series:
     blank = given.isna() | (given.astype("string").str.strip() == "")
     parsed = pd.to_datetime(given.where(~blank), format="ISO8601", errors="coerce")
     return parsed.where(~blank, pd.to_datetime(from_cpr))
+
+
+def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None = None) -> None:
+    """The status on 1 October and known districts, then the spec's rules."""
+    table, file = staged.tables["youth_education"], staged.delivery.name
+    check_reference_date(table, file, "Opgørelsesdato", "reference date is 1 October", {10}, day=1)
+    check_districts(table, file, "Bydel")
+    check_table(SPEC.table("youth_education"), table, file, SPEC.name, record=record)

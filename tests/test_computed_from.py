@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from barometer.config import source_config
 from barometer.flows.ingest import read_and_validate
 from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.registry import file_sources, module
+from barometer.sources.registry import computed_from, file_sources, landing_folder, module
 from barometer.sources.staged import concatenated
 
 KEY = PseudonymKey("computed-from-test-key")
@@ -19,17 +18,17 @@ NARROWED = ["childcare", "youth_education", "school_enrolment", "grades", "workf
 
 
 def test_the_list_above_is_every_narrowed_source():
-    assert sorted(s for s in file_sources() if source_config(s).get("computed_from")) == sorted(NARROWED)
+    assert sorted(s for s in file_sources() if computed_from(s)) == sorted(NARROWED)
 
 
 @pytest.mark.parametrize("source", NARROWED)
 def test_narrowed_tables_give_the_whole_tables_observations(source, demo_data):
-    deliveries = find_deliveries(source, demo_data / "landing" / source_config(source)["landing"], ignore=[])
+    deliveries = find_deliveries(source, demo_data / "landing" / landing_folder(source), ignore=[])
     assert deliveries, f"the demo has {source} deliveries"
     kept = [read_and_validate(delivery, KEY, "101") for delivery in deliveries]
-    whole = [module("sources", source).read(delivery, KEY) for delivery in deliveries]
+    whole = [module("sources", source).read(delivery, KEY, "101") for delivery in deliveries]
     for narrowed in kept:
-        for name, columns in source_config(source)["computed_from"].items():
+        for name, columns in computed_from(source).items():
             assert list(narrowed.tables[name].columns) == columns
 
     def tables(staged):

@@ -26,9 +26,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from barometer.config import source_config
+from barometer.sources import youth_education
 from barometer.sources.errors import MissingKeyError
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.youth_education import COLUMNS, COMPLETED, ENROLLED, NOT_ENROLLED
+from barometer.sources.youth_education import COMPLETED, ENROLLED, NOT_ENROLLED
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import create_engine, text
 
@@ -92,8 +93,8 @@ def youth_rows() -> list[list]:
 
 def write_workbook(path: Path, rows: list[list]) -> None:
     workbook = Workbook()
-    workbook.active.title = source_config("youth_education")["sheet"]
-    workbook.active.append(COLUMNS)
+    workbook.active.title = youth_education.SPEC.format.sheet
+    workbook.active.append(youth_education.SPEC.table("youth_education").headers)
     for row in rows:
         workbook.active.append(row)
     workbook.save(path)

@@ -12,13 +12,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from barometer.sources.errors import DeliveryError
+from barometer.sources.youth_education import SPEC
 from barometer.validations import common, data_docs
-from barometer.validations.youth_education import expectations
+from barometer.validations.columns import table_expectations
+
+
+def expectations() -> list:
+    return table_expectations(SPEC.table("youth_education"))
+
 
 MODULES = [
     "barometer.validations.common",
     "barometer.validations.data_docs",
     "barometer.flows.refresh",
+    "barometer.sources.registry",
     *(
         f"barometer.validations.{source}"
         for source in [
@@ -29,7 +36,6 @@ MODULES = [
             "school_enrolment",
             "survey",
             "workforce",
-            "youth_education",
         ]
     ),
 ]

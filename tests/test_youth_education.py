@@ -13,9 +13,8 @@ from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.staged import Delivery
-from barometer.sources.youth_education import read
+from barometer.sources.youth_education import read, validate
 from barometer.transforms.youth_education import compute
-from barometer.validations.youth_education import validate
 from openpyxl import Workbook, load_workbook
 
 KEY = PseudonymKey("test-key")
@@ -58,7 +57,7 @@ def deliver(folder: Path, rows: list[list], sheet: str = "Status") -> Delivery:
 
 
 def staged_table(folder: Path, rows: list[list]) -> pd.DataFrame:
-    return read(deliver(folder, rows), KEY).tables["youth_education"]
+    return read(deliver(folder, rows), KEY, "101").tables["youth_education"]
 
 
 def cells(observations: pd.DataFrame, keys: tuple[str, str] = ("group_code", "area_code")) -> dict:
@@ -89,6 +88,7 @@ def test_reads_the_status_sheet_into_typed_pseudonymised_rows(tmp_path):
             ],
         ),
         KEY,
+        "101",
     )
     table = staged.tables["youth_education"]
     assert staged.reference_date == OCTOBER_2012
@@ -109,7 +109,7 @@ def test_reads_the_status_sheet_into_typed_pseudonymised_rows(tmp_path):
 
 def test_a_workbook_without_the_status_sheet_is_refused(tmp_path):
     with pytest.raises(DeliveryError, match=f"^{re.escape(FILE)}: rule 'workbook has a sheet named 'Status''"):
-        read(deliver(tmp_path, [person(date(1995, 5, 15))], sheet="Ark1"), KEY)
+        read(deliver(tmp_path, [person(date(1995, 5, 15))], sheet="Ark1"), KEY, "101")
 
 
 # Transform -------------------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def test_shares_for_the_city_and_its_districts(tmp_path):
 
 
 def broken_rule(folder: Path, rows: list[list]) -> DeliveryError:
-    staged = read(deliver(folder, rows), KEY)
+    staged = read(deliver(folder, rows), KEY, "101")
     with pytest.raises(DeliveryError) as caught:
         validate(staged)
     message = str(caught.value)
@@ -178,7 +178,7 @@ def broken_rule(folder: Path, rows: list[list]) -> DeliveryError:
 
 
 def test_a_clean_delivery_passes(tmp_path):
-    validate(read(deliver(tmp_path, [person(date(1995, 5, 15)), person(date(1988, 2, 29))]), KEY))
+    validate(read(deliver(tmp_path, [person(date(1995, 5, 15)), person(date(1988, 2, 29))]), KEY, "101"))
 
 
 def test_unknown_district_is_named_with_its_row(tmp_path):
@@ -236,7 +236,7 @@ def test_ages_outside_the_register_band_are_an_error(tmp_path):
 
 def test_a_malformed_cpr_number_is_refused_on_reading_by_row(tmp_path):
     with pytest.raises(DeliveryError) as caught:
-        read(deliver(tmp_path, [person(date(1995, 5, 15)), person(date(1995, 2, 28), cpr="300295-1234")]), KEY)
+        read(deliver(tmp_path, [person(date(1995, 5, 15)), person(date(1995, 2, 28), cpr="300295-1234")]), KEY, "101")
     assert (caught.value.file, caught.value.column, caught.value.rows) == (FILE, "CPR", [3])
     assert "300295" not in str(caught.value)
 
@@ -261,7 +261,7 @@ def demo(tmp_path_factory) -> tuple[list[Delivery], pd.DataFrame, pd.DataFrame]:
     folder = tmp_path_factory.mktemp("landing")
     write(folder)
     deliveries = find_deliveries("youth_education", folder / "youth_education", ignore=[])
-    staged = [read(delivery, KEY) for delivery in deliveries[:3]]
+    staged = [read(delivery, KEY, "101") for delivery in deliveries[:3]]
     for delivery in staged:
         validate(delivery)
     persons = pd.concat([s.tables["youth_education"] for s in staged], ignore_index=True)

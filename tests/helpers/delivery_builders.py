@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from barometer.config import source_config
+from barometer.sources.registry import landing_folder
 from openpyxl import Workbook
 
 # --- valid deliveries in the real formats ---------------------------------------------------
@@ -55,7 +55,7 @@ class Spec:
 
     @property
     def folder(self) -> str:
-        return source_config(self.source)["landing"]
+        return landing_folder(self.source)
 
     def write(self, landing: Path) -> Path:
         target = landing / self.folder / self.entry
