@@ -21,10 +21,16 @@ from typing import Any
 
 import pandas as pd
 from barometer.config import source_config
+from barometer.sources.spec import StatBankSpec
 from barometer.sources.staged import ROW, Delivery, StagedDelivery
 from barometer.sources.statbank import CONTENT, Deadline, StatBankClient, StatBankError, parse_bulk
 
 NAME = "employment"
+SPEC = StatBankSpec(
+    NAME,
+    label="Danmarks Statistik, Statistikbanken (tabel RAS201 til 2016, KAS201 fra 2017)",
+    description="StatBank RAS201 and KAS201 over HTTP",
+)
 TABLES = ["employment"]  # one staged table: every StatBank table's cells, `table` says whose
 CODE_COLUMNS = {"area": "area_code", "origin": "origin", "age": "age", "sex": "sex"}
 CELL = ["table", "area_code", "status", "origin", "age", "sex", "period"]  # one count each

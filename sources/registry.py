@@ -20,6 +20,7 @@ from barometer.sources import (
     workforce,
     youth_education,
 )
+from barometer.sources.spec import StatBankSpec
 
 SOURCES: tuple[ModuleType, ...] = (
     employment,
@@ -31,7 +32,8 @@ SOURCES: tuple[ModuleType, ...] = (
     safety,
     workforce,
 )
-STATBANK_SOURCES = ["employment"]
+# Fetched from StatBank rather than delivered as files.
+STATBANK_SOURCES = [source.NAME for source in SOURCES if isinstance(getattr(source, "SPEC", None), StatBankSpec)]
 
 
 def by_name(name: str) -> ModuleType:

@@ -11,7 +11,7 @@ computed, stay code beside the spec in the source's module.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
@@ -97,8 +97,10 @@ class SourceSpec:
     format: FileFormat
     tables: tuple[Table, ...]
     reference_date: str  # the rule that dates a delivery, in words (docs)
-    privacy: str  # what personal data it carries and what becomes of it (docs/privacy.md)
+    privacy: str  # the personal data it carries (docs/privacy.md)
     landing: str | None = None  # the landing folder; default: the name
+    description: str = ""  # what it is, in English (docs)
+    identifiers: str = "—"  # what becomes of its identifiers (docs/privacy.md)
 
     @property
     def folder(self) -> str:
@@ -118,5 +120,25 @@ class SourceSpec:
         return {table.name: table.computed for table in self.tables if table.computed}
 
     @property
-    def personal_columns(self) -> list[tuple[str, Column]]:
-        return [(table.name, column) for table in self.tables for column in table.columns if column.personal]
+    def delivered_as(self) -> str:
+        """'youth guidance register, `.xlsx`': what it is and its form, for the docs."""
+        files = len(self.tables) if self.is_folder_delivery else 1
+        form = "`.xlsx`" if self.format.kind == "xlsx" else "CSV" if files == 1 else f"{files} CSVs"
+        return f"{self.description}, {form}" if self.description else form
+
+
+@dataclass(frozen=True)
+class StatBankSpec:
+    """A source fetched from Statistics Denmark's StatBank API: its tables and codes are its
+    entry in config/sources.yaml, checked against each table's own tableinfo before use."""
+
+    name: str
+    label: str
+    description: str
+    privacy: str = "none: published aggregates"
+    identifiers: str = "—"
+    computed_from: dict[str, list[str]] = field(default_factory=dict)  # aggregates: kept whole
+
+    @property
+    def delivered_as(self) -> str:
+        return self.description

@@ -29,10 +29,12 @@ AGE_BAND = (14, 25)
 
 SPEC = SourceSpec(
     name=NAME,
-    label="Ungdomsuddannelse (UU-registret)",
+    label="Ungdomsuddannelsesstatus pr. 1. oktober",
+    description="youth guidance register",
     format=FileFormat("xlsx", sheet="Status"),
     reference_date="the register's status date, 1 October (Opgørelsesdato, one per delivery)",
-    privacy="CPR number (pseudonymised on read), date of birth, origin, district, education status",
+    privacy="CPR, date of birth, origin (*herkomst*), district of residence, education status",
+    identifiers="CPR → pseudonym",
     tables=(
         Table(
             "youth_education",
