@@ -11,7 +11,6 @@ Copenhagen's districts only), and number their schools and institutions after th
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -20,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 from barometer.config.municipalities import municipalities
-from barometer.demo import childcare, safety, school_enrolment, survey, workforce, youth_education
+from barometer.demo import childcare, generators, safety, school_enrolment, survey, workforce, youth_education
 from barometer.demo.common import COPENHAGEN, place_name
-from barometer.sources.registry import file_sources
 
 Sizes = Callable[[float], dict[str, dict[str, float]]]
 # How far a municipality's levels move from Copenhagen's: a factor exp(SPREAD · z), z standard
@@ -65,8 +63,8 @@ def write_municipality(landing: Path, code: str, seed: int, scale: float, sizes:
     options = sizes(factor)
     levels = {} if code == COPENHAGEN else variation(code, seed, options)
     own_seed = seed if code == COPENHAGEN else municipality_seed(code, seed)
-    for source in file_sources():
-        generator = importlib.import_module(f"barometer.demo.{source}")
+    for generator in generators():
+        source = generator.NAME
         generator.write(landing / code, own_seed, **options.get(source, {}), **levels.get(source, {}))
 
 
