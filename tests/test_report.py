@@ -24,7 +24,7 @@ from sqlalchemy import Column, MetaData, Table, create_engine, insert, select, t
 from typer.testing import CliRunner
 
 from barometer.cli import app
-from barometer.report import danish_date, danish_number
+from barometer.formatting import danish_date, danish_number
 
 pytestmark = pytest.mark.integration
 
