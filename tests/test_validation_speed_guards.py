@@ -29,7 +29,6 @@ MODULES = [
     *(
         f"barometer.validations.{source}"
         for source in [
-            "childcare",
             "employment",
             "grades",
             "safety",

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from barometer.sources import childcare as childcare_source
 from barometer.sources.registry import landing_folder
+from barometer.sources.spec import SourceSpec
 from openpyxl import Workbook
 
 # --- valid deliveries in the real formats ---------------------------------------------------
@@ -71,6 +73,12 @@ class Spec:
     def shown(self, file: str | None = None) -> str:
         """The name a summary gives a file of this delivery."""
         return "/".join([self.folder, self.entry, *([file] if file and file != self.entry else [])])
+
+
+def spec_csv(source: SourceSpec, table: str, rows: list[list]) -> File:
+    """A table of a CSV source with its spec's headers, written in its format."""
+    form = source.format
+    return File(source.table(table).headers, rows, form.encoding, form.separator, form.quoted)
 
 
 # Synthetic CPR numbers of real dates (7th digit and year give the century); no real person's.
@@ -153,15 +161,8 @@ def childcare() -> Spec:
         "childcare",
         "pladsanvisning_nov",
         {
-            "institutioner_nov.csv": File(
-                ["institution_id", "navn", "type", "bydel"], institutions, sep=",", quoted=True
-            ),
-            "boern_nov.csv": File(
-                ["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id", "opgoerelsesdato"],
-                children,
-                sep=",",
-                quoted=True,
-            ),
+            "institutioner_nov.csv": spec_csv(childcare_source.SPEC, "institutions", institutions),
+            "boern_nov.csv": spec_csv(childcare_source.SPEC, "children", children),
         },
     )
 
