@@ -34,7 +34,6 @@ MODULES = [
             "safety",
             "school_enrolment",
             "survey",
-            "workforce",
         ]
     ),
 ]

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from barometer.sources import childcare as childcare_source
+from barometer.sources import workforce as workforce_source
 from barometer.sources.registry import landing_folder
 from barometer.sources.spec import SourceSpec
 from openpyxl import Workbook
@@ -205,13 +206,12 @@ def safety() -> Spec:
 
 
 def workforce() -> Spec:
-    header = ["medarbejder_nr", "forvaltning", "stillingsbetegnelse", "leder", "herkomst", "opgoerelsesdato"]
     rows = [
         ["104711", "BUF", "Pædagog", "N", "dansk", "2012-10-01"],
         ["104712", "BUF", "Afdelingsleder", "J", "ikke-vestlig", "2012-10-01"],
         ["104713", "SUF", "Sygeplejerske", "N", "uoplyst", "2012-10-01"],
     ]
-    return Spec("workforce", "personale.csv", {"personale.csv": File(header, rows)})
+    return Spec("workforce", "personale.csv", {"personale.csv": spec_csv(workforce_source.SPEC, "employees", rows)})
 
 
 VALID = {
