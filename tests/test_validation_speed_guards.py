@@ -31,7 +31,6 @@ MODULES = [
         for source in [
             "employment",
             "grades",
-            "safety",
             "school_enrolment",
             "survey",
         ]

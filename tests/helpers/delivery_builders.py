@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from barometer.sources import childcare as childcare_source
+from barometer.sources import safety as safety_source
 from barometer.sources import workforce as workforce_source
 from barometer.sources.registry import landing_folder
 from barometer.sources.spec import SourceSpec
@@ -191,7 +192,6 @@ def survey() -> Spec:
 
 
 def safety() -> Spec:
-    header = ["Område-ID", "Område", "Bydel", "År", "Indeks", "Anmeldelser pr. 1.000 indb.", "Utryghed (%)"]
     rows = [
         ["A01", "Indre By Nord", "Indre By", 2012, 132.4, 45.1, 20.5],
         ["A02", "Mjølnerparken", "Nørrebro", 2012, "151,2", 60.0, 31.0],
@@ -201,7 +201,14 @@ def safety() -> Spec:
     return Spec(
         "safety",
         "tryghedsindeks.xlsx",
-        {"tryghedsindeks.xlsx": File(header, rows, sheet="Tryghedsindeks", above=above)},
+        {
+            "tryghedsindeks.xlsx": File(
+                safety_source.SPEC.table("safety_areas").headers,
+                rows,
+                sheet=safety_source.SPEC.format.sheet,
+                above=above,
+            )
+        },
     )
 
 
