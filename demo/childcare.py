@@ -33,7 +33,7 @@ from barometer.demo.common import (
     place_name,
     spell,
 )
-from barometer.sources.childcare import CHILD_COLUMNS, INSTITUTION_COLUMNS, NAME
+from barometer.sources.childcare import NAME, SPEC
 from barometer.sources.origin import ORIGIN_GROUPS
 
 REFERENCE_DATES = [date(year, month, 1) for year in range(2010, 2014) for month in (2, 11)]
@@ -463,13 +463,15 @@ def service_places(institutions: pd.DataFrame, counts: pd.DataFrame) -> pd.DataF
 def institution_rows(institutions: pd.DataFrame, rng: np.random.Generator, municipality: str) -> pd.DataFrame:
     listed = institutions.sample(frac=1, random_state=rng, ignore_index=True)
     return pd.DataFrame(
-        {
-            "institution_id": listed["institution_id"],
-            "navn": listed["name"],
-            "type": listed["type"],
-            "bydel": spell(listed["district"], rng, municipality=municipality),
-        }
-    )[INSTITUTION_COLUMNS]
+        SPEC.table("institutions").as_delivered(
+            {
+                "institution_id": listed["institution_id"],
+                "name": listed["name"],
+                "type": listed["type"],
+                "district_name": spell(listed["district"], rng, municipality=municipality),
+            }
+        )
+    )
 
 
 def child_rows(
@@ -483,15 +485,17 @@ def child_rows(
     birth = birth_dates(rng.integers(low, high + 1), reference_date, rng)
     given = rng.random(len(children)) < BIRTH_DATE_GIVEN
     return pd.DataFrame(
-        {
-            "cpr": cpr_numbers(birth, rng, HYPHENATED),
-            "foedselsdato": np.where(given, np.datetime_as_string(birth.to_numpy(), unit="D"), ""),
-            "herkomst": origins(children["group"], rng),
-            "bopaelsbydel": spell(children["district"], rng, municipality=municipality),
-            "institution_id": children["institution_id"].fillna(""),
-            "opgoerelsesdato": reference_date.isoformat(),
-        }
-    )[CHILD_COLUMNS]
+        SPEC.table("children").as_delivered(
+            {
+                "person_id": cpr_numbers(birth, rng, HYPHENATED),
+                "birth_date": np.where(given, np.datetime_as_string(birth.to_numpy(), unit="D"), ""),
+                "origin": origins(children["group"], rng),
+                "district_name": spell(children["district"], rng, municipality=municipality),
+                "institution_id": children["institution_id"].fillna(""),
+                "reference_date": reference_date.isoformat(),
+            }
+        )
+    )
 
 
 def origins(groups: pd.Series, rng: np.random.Generator) -> np.ndarray:
@@ -501,4 +505,11 @@ def origins(groups: pd.Series, rng: np.random.Generator) -> np.ndarray:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, sep=",", index=False, encoding="utf-8", quoting=csv.QUOTE_ALL)
+    form = SPEC.format
+    frame.to_csv(
+        path,
+        sep=form.separator,
+        index=False,
+        encoding=form.encoding,
+        quoting=csv.QUOTE_ALL if form.quoted else csv.QUOTE_MINIMAL,
+    )

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from barometer.config import source_config
 from barometer.demo.common import COPENHAGEN, landing_folder, spell
-from barometer.sources.safety import COLUMNS, NAME
+from barometer.sources.safety import NAME, SPEC
 from openpyxl import Workbook
 
 # Areas ordered from the highest need down; the first three are 2013's marked areas.
@@ -130,7 +130,7 @@ def _write_workbook(path: Path, year: int, areas: pd.DataFrame) -> None:
     cover.title = "Forside"
     cover.append([f"Tryghedsindeks {year}"])
     cover.append(["Center for Kriminalforebyggelse, Københavns Kommune"])
-    sheet = workbook.create_sheet("Tryghedsindeks")
+    sheet = workbook.create_sheet(SPEC.format.sheet)
     for line in [
         f"Tryghedsindeks {year}: behov for kriminalpræventiv indsats fordelt på områder",
         "Indekset er beregnet, så byens gennemsnit = 100.",
@@ -138,7 +138,7 @@ def _write_workbook(path: Path, year: int, areas: pd.DataFrame) -> None:
         None,
     ]:
         sheet.append([line])
-    sheet.append(COLUMNS)
+    sheet.append(SPEC.table("safety_areas").headers)
     number = _as_text if year == TEXT_NUMBERS_YEAR else float
     for area_id, area in enumerate(areas.itertuples(), start=1):
         sheet.append(

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from barometer.demo.common import landing_folder
-from barometer.sources.workforce import COLUMNS, NAME
+from barometer.sources.workforce import NAME, SPEC
 
 # Per year: managers of known origin, of whom non-Western; all employees of known origin, of
 # whom non-Western. Western and unknown origins are fixed shares on top.
@@ -62,7 +62,13 @@ def write(landing: Path, seed: int = 2013, size: float = 1.0, *, counts: dict = 
     for position, ((year, year_counts), file_name) in enumerate(zip(counts.items(), FILE_NAMES)):
         scaled = {name: round(count * size) for name, count in year_counts.items()}
         extract = _extract(year, scaled, numbers[position * round(STAFF_TURNOVER * scale) :], rng)
-        extract.to_csv(folder / file_name, sep=";", index=False, encoding="utf-8", lineterminator="\n")
+        extract.to_csv(
+            folder / file_name,
+            sep=SPEC.format.separator,
+            index=False,
+            encoding=SPEC.format.encoding,
+            lineterminator="\n",
+        )
 
 
 def _extract(year: int, counts: dict[str, int], numbers: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
@@ -70,19 +76,26 @@ def _extract(year: int, counts: dict[str, int], numbers: np.ndarray, rng: np.ran
     staff = _origins(
         counts["employees"] - counts["managers"], counts["employees_non_western"] - counts["managers_non_western"]
     )
-    extract = pd.DataFrame(
+    shuffled = pd.DataFrame(
         {
-            "leder": ["J"] * len(managers) + ["N"] * len(staff),
-            "herkomst": managers + staff,
+            "manager_flag": ["J"] * len(managers) + ["N"] * len(staff),
+            "origin": managers + staff,
         }
     ).sample(frac=1, random_state=rng, ignore_index=True)
-    is_manager = extract["leder"] == "J"
-    titles = np.where(is_manager, rng.choice(MANAGER_TITLES, len(extract)), rng.choice(STAFF_TITLES, len(extract)))
-    extract.insert(0, "medarbejder_nr", [f"{number:06d}" for number in numbers[: len(extract)]])
-    extract.insert(1, "forvaltning", rng.choice(list(DEPARTMENTS), len(extract), p=list(DEPARTMENTS.values())))
-    extract.insert(2, "stillingsbetegnelse", titles)
-    extract["opgoerelsesdato"] = f"{year}-10-01"
-    return extract[COLUMNS]
+    is_manager = shuffled["manager_flag"] == "J"
+    titles = np.where(is_manager, rng.choice(MANAGER_TITLES, len(shuffled)), rng.choice(STAFF_TITLES, len(shuffled)))
+    return pd.DataFrame(
+        SPEC.table("employees").as_delivered(
+            {
+                "person_id": [f"{number:06d}" for number in numbers[: len(shuffled)]],
+                "department": rng.choice(list(DEPARTMENTS), len(shuffled), p=list(DEPARTMENTS.values())),
+                "job_title": titles,
+                "manager_flag": shuffled["manager_flag"],
+                "origin": shuffled["origin"],
+                "reference_date": f"{year}-10-01",
+            }
+        )
+    )
 
 
 def _origins(known: int, non_western: int) -> list[str]:

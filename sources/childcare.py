@@ -8,28 +8,87 @@ stamped on both tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pandas as pd
-from barometer.sources.csv_export import read_csv
+from barometer.config.districts import has_districts
 from barometer.sources.errors import DeliveryError
-from barometer.sources.landing import folder_file
 from barometer.sources.origin import origin_group
 from barometer.sources.parsing import age_on, blank_as_missing, district_columns, single_reference_date, stripped
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
+from barometer.sources.reader import read_table, table_file
+from barometer.sources.registers import district_columns as district_spec
+from barometer.sources.registers import district_columns_kept_if, origin_columns
+from barometer.sources.spec import Column, FileFormat, SourceSpec, Table
 from barometer.sources.staged import ROW, Delivery, StagedDelivery
+from barometer.validations.columns import check_table
+from barometer.validations.common import check_districts, check_reference_date, gx_expectations
 
 NAME = "childcare"
-TABLES = ["institutions", "children"]
-# table -> the glob that finds its file in the delivery folder (the sender chooses the rest)
-FILES = {"institutions": "institutioner*.csv", "children": "boern*.csv"}
-INSTITUTION_COLUMNS = ["institution_id", "navn", "type", "bydel"]
-CHILD_COLUMNS = ["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id", "opgoerelsesdato"]
-SEPARATOR = ","
+INSTITUTION_TYPES = ["Vuggestue", "Børnehave", "Integreret", "Fritidshjem", "KKFO", "Fritidsklub"]
+AGE_BAND = (0, 13)
 BIRTH_DATE_UNREADABLE = "_birth_date_unreadable"  # a column of the chunks, dropped once checked
 
+SPEC = SourceSpec(
+    name=NAME,
+    label="Pladsanvisningen (dagtilbud, fritidshjem og klubber)",
+    description="children + institutions",
+    format=FileFormat("csv", separator=",", quoted=True),
+    reference_date="the extract's date, in February or November (opgoerelsesdato, one per delivery)",
+    privacy="CPR, date of birth, origin, district of residence, institution (the institutions file holds none)",
+    identifiers="CPR → pseudonym",
+    tables=(
+        Table(
+            "institutions",
+            (
+                Column(
+                    "institution_id", "institution_id", "the institution's id in the allocation system",
+                    required="institution id is given", unique="one row per institution",
+                ),
+                Column("name", "navn", "the institution's name"),
+                Column(
+                    "type", "type", "the kind of institution",
+                    allowed=tuple(INSTITUTION_TYPES), allowed_rule="type is one of the six kinds of institution",
+                ),
+                *district_columns_kept_if("bydel", computed=False),
+                Column(
+                    "reference_date", "opgoerelsesdato", "the children's file's reference date", "date", derived=True
+                ),
+            ),
+            file_pattern="institutioner*.csv",
+        ),
+        Table(
+            "children",
+            (
+                Column(
+                    "person_id", "cpr", "the child (HMAC of the CPR number)", "pseudonym", personal=True,
+                    unique="one row per child",
+                ),
+                Column(
+                    "birth_date", "foedselsdato", "date of birth (the CPR number's where empty)", "date",
+                    not_after="reference_date", not_after_rule="date of birth is not after the reference date",
+                ),
+                *origin_columns("herkomst"),
+                *district_spec("bopaelsbydel"),
+                Column(
+                    "age", "foedselsdato", "age on the reference date", "integer", derived=True, computed=True,
+                    between=AGE_BAND, between_rule="age on the reference date within the register's 0-13 band",
+                ),
+                Column(
+                    "institution_id", "institution_id", "the institution attended (empty: none)", computed=True
+                ),
+                Column("reference_date", "opgoerelsesdato", "the extract's date", "date", computed=True),
+            ),
+            file_pattern="boern*.csv",
+        ),
+    ),
+)  # fmt: skip
+TABLES = [table.name for table in SPEC.tables]
 
-def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
+
+def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
     children = read_children(delivery, key, municipality_code)
     reference_date = children["reference_date"].iloc[0]
     institutions = read_institutions(delivery, reference_date, municipality_code)
@@ -37,8 +96,7 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
 
 
 def read_institutions(delivery: Delivery, reference_date: date, municipality_code: str) -> pd.DataFrame:
-    path, file = folder_file(delivery, FILES["institutions"])
-    raw = read_csv(path, file, INSTITUTION_COLUMNS, sep=SEPARATOR)
+    raw = read_table(SPEC, "institutions", delivery)
     return pd.DataFrame(
         {
             ROW: raw[ROW],
@@ -55,7 +113,7 @@ def read_children(delivery: Delivery, key: PseudonymKey, municipality_code: str)
     """The children typed a chunk at a time as the file is read, so that only typed rows
     accumulate; what needs the whole file (one reference date, the rows of every unreadable date
     of birth) is checked once all are read."""
-    path, file = folder_file(delivery, FILES["children"])
+    file = table_file(SPEC, "children", delivery)[1]
     pseudonymise = pseudonymise_cpr("cpr", file, key)
 
     def typed(chunk: pd.DataFrame) -> pd.DataFrame:
@@ -76,7 +134,7 @@ def read_children(delivery: Delivery, key: PseudonymKey, municipality_code: str)
             }
         )
 
-    children = read_csv(path, file, CHILD_COLUMNS, sep=SEPARATOR, prepare=typed)
+    children = read_table(SPEC, "children", delivery, prepare=typed)
     dates = children.pop("opgoerelsesdato")
     reference_date = single_reference_date(dates, file, "opgoerelsesdato", children[ROW])
     unreadable = children.pop(BIRTH_DATE_UNREADABLE)
@@ -99,3 +157,43 @@ def _birth_dates(raw: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     given = raw["foedselsdato"].str.strip()
     parsed = pd.to_datetime(given, format="%Y-%m-%d", errors="coerce")
     return parsed.fillna(pd.to_datetime(raw["cpr_birth_date"])), (given != "") & parsed.isna()
+
+
+def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None = None) -> None:
+    """Each file's districts and the spec's rules, the institutions first; then every child's
+    institution listed. An institution's district is required only where the municipality has
+    a district list."""
+    institutions, children = staged.tables["institutions"], staged.tables["children"]
+    institutions_file = table_file(SPEC, "institutions", staged.delivery)[1]
+    children_file = table_file(SPEC, "children", staged.delivery)[1]
+    check_districts(institutions, institutions_file, "bydel")
+    by_district = (
+        [
+            gx_expectations().ExpectColumnValuesToNotBeNull(
+                column="district", description="institution's district is given"
+            )
+        ]
+        if has_districts(staged.municipality_code)
+        else []
+    )
+    check_table(
+        SPEC.table("institutions"), institutions, institutions_file, f"{NAME}_institutions", by_district, record
+    )
+    check_reference_date(
+        children, children_file, "opgoerelsesdato", "reference date is in February or November", {2, 11}
+    )
+    check_districts(children, children_file, "bopaelsbydel")
+    check_table(SPEC.table("children"), children, children_file, f"{NAME}_children", record=record)
+    check_institutions_listed(children, institutions, children_file)
+
+
+def check_institutions_listed(children: pd.DataFrame, institutions: pd.DataFrame, file: str) -> None:
+    """A pair-of-files rule no suite expresses: every child's institution is in institutioner."""
+    unlisted = children["institution_id"].notna() & ~children["institution_id"].isin(institutions["institution_id"])
+    if unlisted.any():
+        raise DeliveryError(
+            file,
+            "a child's institution is listed in the institutions file",
+            "institution_id",
+            children.loc[unlisted, ROW].tolist(),
+        )

@@ -7,25 +7,57 @@ only. No personal data: every row is an area.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
-from barometer.config import source_config
 from barometer.sources.errors import DeliveryError
 from barometer.sources.parsing import decimal_number, district_columns, single_reference_date, stripped
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.reader import read_table
+from barometer.sources.registers import district_columns_kept_if
+from barometer.sources.spec import Column, FileFormat, SourceSpec, Table
 from barometer.sources.staged import ROW, Delivery, StagedDelivery
-from barometer.sources.workbook import read_xlsx
+from barometer.validations.columns import check_table
+from barometer.validations.common import check_districts, gx_expectations
 
 NAME = "safety"
-TABLES = ["safety_areas"]
-COLUMNS = ["Område-ID", "Område", "Bydel", "År", "Indeks", "Anmeldelser pr. 1.000 indb.", "Utryghed (%)"]
+
+SPEC = SourceSpec(
+    name=NAME,
+    label="Tryghedsindekset",
+    description="safety index",
+    format=FileFormat("xlsx", sheet="Tryghedsindeks", header_first_cell="Område-ID"),
+    reference_date="31 December of the index's year (År, one per delivery)",
+    privacy="none: figures per area",
+    tables=(
+        Table(
+            "safety_areas",
+            (
+                Column(
+                    "area_id", "Område-ID", "the area, within its year", required="Område-ID is given",
+                    unique="one row per area (Område-ID unique)",
+                ),
+                Column("area_name", "Område", "the area's name"),
+                *district_columns_kept_if("Bydel", computed=False),
+                Column("year", "År", "the year the index describes", "integer"),
+                Column(
+                    "index", "Indeks", "the safety index (the city's average = 100)", "number",
+                    required="Indeks is a number", between=(0, None), between_rule="Indeks is not negative",
+                ),
+                Column("reports_per_1000", "Anmeldelser pr. 1.000 indb.", "reports per 1,000 residents", "number"),
+                Column("insecure_percent", "Utryghed (%)", "residents feeling insecure, percent", "number"),
+                Column("reference_date", "År", "31 December of the year", "date", derived=True),
+            ),
+        ),
+    ),
+)  # fmt: skip
+TABLES = [table.name for table in SPEC.tables]
 
 
-def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
+def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
     """`key` is unused (no personal data) but kept so every reader has the same signature."""
-    config = source_config(NAME)
-    raw = read_xlsx(
-        delivery.path, delivery.name, config["sheet"], COLUMNS, header_first_cell=config["header_first_cell"]
-    )
+    raw = read_table(SPEC, "safety_areas", delivery)
     year = _year(raw, delivery.name)
     reference_date = single_reference_date(year.astype(str) + "-12-31", delivery.name, "År", raw[ROW])
     table = pd.DataFrame(
@@ -41,7 +73,7 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
             "reference_date": reference_date,
         }
     )
-    return StagedDelivery(delivery, reference_date, {TABLES[0]: table}, key_version=None)
+    return StagedDelivery(delivery, reference_date, {"safety_areas": table}, key_version=None)
 
 
 def _year(raw: pd.DataFrame, file: str) -> pd.Series:
@@ -51,3 +83,14 @@ def _year(raw: pd.DataFrame, file: str) -> pd.Series:
     if bad.any():
         raise DeliveryError(file, "year (År) is a whole number", "År", raw.loc[bad, ROW].tolist())
     return year.astype("int64")
+
+
+def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None = None) -> None:
+    """Known districts, then the spec's rules and at least one area. The sheet, its header row
+    and the single year are checked while reading."""
+    table, file = staged.tables["safety_areas"], staged.delivery.name
+    check_districts(table, file, "Bydel")
+    some_area = gx_expectations().ExpectTableRowCountToBeBetween(
+        min_value=1, description="the table lists at least one area"
+    )
+    check_table(SPEC.table("safety_areas"), table, file, NAME, [some_area], record)

@@ -67,9 +67,9 @@ CHILDREN = [
 
 def test_children_read_in_chunks_are_the_children_read_at_once(tmp_path, monkeypatch):
     delivery, key = children_delivery(tmp_path, CHILDREN), PseudonymKey("k")
-    at_once = childcare.read(delivery, key).tables["children"]
+    at_once = childcare.read(delivery, key, "101").tables["children"]
     monkeypatch.setattr(csv_export, "CHUNK_ROWS", 2)
-    in_chunks = childcare.read(delivery, key).tables["children"]
+    in_chunks = childcare.read(delivery, key, "101").tables["children"]
     pd.testing.assert_frame_equal(in_chunks, at_once)
     assert at_once["_row"].tolist() == [2, 3, 4, 5, 6]
     assert at_once["age"].tolist() == [3, 2, 0, -1, 4]  # on 1 November 2013; row 5 born after it
@@ -85,7 +85,7 @@ def test_unreadable_birth_dates_in_every_chunk_are_named_together(tmp_path, monk
     rows[4] = rows[4].replace("2009-01-05", "2009-13-05")
     monkeypatch.setattr(csv_export, "CHUNK_ROWS", 2)
     with pytest.raises(DeliveryError, match="date of birth is empty or a date") as error:
-        childcare.read(children_delivery(tmp_path, rows), PseudonymKey("k"))
+        childcare.read(children_delivery(tmp_path, rows), PseudonymKey("k"), "101")
     assert error.value.rows == [2, 6] and error.value.column == "foedselsdato"
 
 
@@ -95,7 +95,7 @@ def test_a_second_reference_date_is_named_before_unreadable_birth_dates(tmp_path
     rows[3] = rows[3].replace('"2013-11-01"', '"2014-02-01"')
     monkeypatch.setattr(csv_export, "CHUNK_ROWS", 2)
     with pytest.raises(DeliveryError, match="one reference date per delivery") as error:
-        childcare.read(children_delivery(tmp_path, rows), PseudonymKey("k"))
+        childcare.read(children_delivery(tmp_path, rows), PseudonymKey("k"), "101")
     assert error.value.rows == [5]
 
 

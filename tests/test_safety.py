@@ -10,12 +10,12 @@ from barometer.demo import safety as demo
 from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.safety import COLUMNS, NAME, read
+from barometer.sources.safety import NAME, SPEC, read, validate
 from barometer.sources.staged import Delivery
 from barometer.transforms.safety import compute, need_level
-from barometer.validations.safety import validate
 from openpyxl import Workbook
 
+HEADERS = SPEC.table("safety_areas").headers
 KEY = PseudonymKey("test-key")
 TITLE = ["Tryghedsindeks 2012", "Indeks: byens gennemsnit = 100", None]
 AREAS = [
@@ -31,7 +31,7 @@ def write_workbook(
     folder: Path,
     areas: list[list],
     sheet: str = "Tryghedsindeks",
-    header: list[str] = COLUMNS,
+    header: list[str] = HEADERS,
     name: str = "indeks.xlsx",
 ) -> Delivery:
     folder.mkdir(exist_ok=True)
@@ -46,7 +46,7 @@ def write_workbook(
 
 
 def staged_table(tmp_path: Path, areas: list[list] = AREAS):
-    return read(write_workbook(tmp_path / "safety", areas), KEY)
+    return read(write_workbook(tmp_path / "safety", areas), KEY, "101")
 
 
 def areas_frame(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
@@ -134,18 +134,18 @@ def test_two_years_in_one_workbook_are_rejected_while_reading(tmp_path):
 @pytest.mark.parametrize(
     ("sheet", "header", "rule"),
     [
-        ("Ark1", COLUMNS, "sheet named 'Tryghedsindeks'"),
-        ("Tryghedsindeks", ["Områdenr", *COLUMNS[1:]], "a row starting with 'Område-ID'"),
+        ("Ark1", HEADERS, "sheet named 'Tryghedsindeks'"),
+        ("Tryghedsindeks", ["Områdenr", *HEADERS[1:]], "a row starting with 'Område-ID'"),
     ],
 )
 def test_wrong_sheet_or_header_is_rejected(tmp_path, sheet, header, rule):
     with pytest.raises(DeliveryError, match=rule):
-        read(write_workbook(tmp_path / "safety", AREAS, sheet=sheet, header=header), KEY)
+        read(write_workbook(tmp_path / "safety", AREAS, sheet=sheet, header=header), KEY, "101")
 
 
 def test_demo_reproduces_the_published_counts(tmp_path):
     demo.write(tmp_path, seed=2013)
-    staged = [read(delivery, KEY) for delivery in find_deliveries(NAME, tmp_path / "safety", ignore=[])]
+    staged = [read(delivery, KEY, "101") for delivery in find_deliveries(NAME, tmp_path / "safety", ignore=[])]
     for delivery in staged:
         validate(delivery)
     areas = pd.concat([delivery.tables["safety_areas"] for delivery in staged], ignore_index=True)

@@ -29,13 +29,10 @@ MODULES = [
     *(
         f"barometer.validations.{source}"
         for source in [
-            "childcare",
             "employment",
             "grades",
-            "safety",
             "school_enrolment",
             "survey",
-            "workforce",
         ]
     ),
 ]

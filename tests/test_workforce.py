@@ -11,9 +11,8 @@ from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.staged import Delivery
-from barometer.sources.workforce import NAME, read
+from barometer.sources.workforce import NAME, read, validate
 from barometer.transforms.workforce import compute
-from barometer.validations.workforce import validate
 
 KEY = PseudonymKey("test-key")
 HEADER = "medarbejder_nr;forvaltning;stillingsbetegnelse;leder;herkomst;opgoerelsesdato"
@@ -43,7 +42,7 @@ def write_extract(folder: Path, rows: list[str] = ROWS) -> Delivery:
 
 
 def employees(tmp_path: Path, rows: list[str] = ROWS) -> pd.DataFrame:
-    return read(write_extract(tmp_path / "workforce", rows), KEY).tables["employees"]
+    return read(write_extract(tmp_path / "workforce", rows), KEY, "101").tables["employees"]
 
 
 def labour_force(monkeypatch, shares: list[tuple[str, str, float, float]]) -> None:
@@ -60,7 +59,7 @@ def labour_force(monkeypatch, shares: list[tuple[str, str, float, float]]) -> No
 
 
 def test_reads_extract_and_replaces_employee_numbers_with_pseudonyms(tmp_path):
-    staged = read(write_extract(tmp_path / "workforce"), KEY)
+    staged = read(write_extract(tmp_path / "workforce"), KEY, "101")
     table = staged.tables["employees"]
     assert staged.reference_date == date(2012, 10, 1)
     assert "medarbejder_nr" not in table.columns
@@ -117,7 +116,7 @@ def changed(row: int, column: int, value: str) -> list[str]:
 def test_broken_rules_name_file_rule_column_and_rows_but_no_employee(tmp_path, rows, rule, column, rows_named):
     table_rows = employees(tmp_path, rows)
     with pytest.raises(DeliveryError) as raised:
-        validate(read(write_extract(tmp_path / "workforce", rows), KEY))
+        validate(read(write_extract(tmp_path / "workforce", rows), KEY, "101"))
     error = raised.value
     assert error.file == "workforce/udtraek.csv" and rule in error.rule
     assert error.column == column and error.rows == rows_named
@@ -134,13 +133,13 @@ def test_broken_rules_name_file_rule_column_and_rows_but_no_employee(tmp_path, r
 )
 def test_extract_breaking_a_reading_rule_is_rejected(tmp_path, rows, rule, column):
     with pytest.raises(DeliveryError, match=rule) as raised:
-        read(write_extract(tmp_path / "workforce", rows), KEY)
+        read(write_extract(tmp_path / "workforce", rows), KEY, "101")
     assert raised.value.column == column and raised.value.rows == [7]
 
 
 def test_demo_reproduces_the_published_figures(tmp_path, monkeypatch):
     demo.write(tmp_path, seed=2013)
-    staged = [read(delivery, KEY) for delivery in find_deliveries(NAME, tmp_path / "workforce", ignore=[])]
+    staged = [read(delivery, KEY, "101") for delivery in find_deliveries(NAME, tmp_path / "workforce", ignore=[])]
     for delivery in staged:
         validate(delivery)
     labour_force(monkeypatch, [(f"{year}-10-01", f"{year}-12-31", 11_000, 100_000) for year in range(2010, 2014)])

@@ -11,7 +11,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from barometer.sources import childcare as childcare_source
+from barometer.sources import safety as safety_source
+from barometer.sources import workforce as workforce_source
 from barometer.sources.registry import landing_folder
+from barometer.sources.spec import SourceSpec
 from openpyxl import Workbook
 
 # --- valid deliveries in the real formats ---------------------------------------------------
@@ -71,6 +75,12 @@ class Spec:
     def shown(self, file: str | None = None) -> str:
         """The name a summary gives a file of this delivery."""
         return "/".join([self.folder, self.entry, *([file] if file and file != self.entry else [])])
+
+
+def spec_csv(source: SourceSpec, table: str, rows: list[list]) -> File:
+    """A table of a CSV source with its spec's headers, written in its format."""
+    form = source.format
+    return File(source.table(table).headers, rows, form.encoding, form.separator, form.quoted)
 
 
 # Synthetic CPR numbers of real dates (7th digit and year give the century); no real person's.
@@ -153,15 +163,8 @@ def childcare() -> Spec:
         "childcare",
         "pladsanvisning_nov",
         {
-            "institutioner_nov.csv": File(
-                ["institution_id", "navn", "type", "bydel"], institutions, sep=",", quoted=True
-            ),
-            "boern_nov.csv": File(
-                ["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id", "opgoerelsesdato"],
-                children,
-                sep=",",
-                quoted=True,
-            ),
+            "institutioner_nov.csv": spec_csv(childcare_source.SPEC, "institutions", institutions),
+            "boern_nov.csv": spec_csv(childcare_source.SPEC, "children", children),
         },
     )
 
@@ -189,7 +192,6 @@ def survey() -> Spec:
 
 
 def safety() -> Spec:
-    header = ["Område-ID", "Område", "Bydel", "År", "Indeks", "Anmeldelser pr. 1.000 indb.", "Utryghed (%)"]
     rows = [
         ["A01", "Indre By Nord", "Indre By", 2012, 132.4, 45.1, 20.5],
         ["A02", "Mjølnerparken", "Nørrebro", 2012, "151,2", 60.0, 31.0],
@@ -199,18 +201,24 @@ def safety() -> Spec:
     return Spec(
         "safety",
         "tryghedsindeks.xlsx",
-        {"tryghedsindeks.xlsx": File(header, rows, sheet="Tryghedsindeks", above=above)},
+        {
+            "tryghedsindeks.xlsx": File(
+                safety_source.SPEC.table("safety_areas").headers,
+                rows,
+                sheet=safety_source.SPEC.format.sheet,
+                above=above,
+            )
+        },
     )
 
 
 def workforce() -> Spec:
-    header = ["medarbejder_nr", "forvaltning", "stillingsbetegnelse", "leder", "herkomst", "opgoerelsesdato"]
     rows = [
         ["104711", "BUF", "Pædagog", "N", "dansk", "2012-10-01"],
         ["104712", "BUF", "Afdelingsleder", "J", "ikke-vestlig", "2012-10-01"],
         ["104713", "SUF", "Sygeplejerske", "N", "uoplyst", "2012-10-01"],
     ]
-    return Spec("workforce", "personale.csv", {"personale.csv": File(header, rows)})
+    return Spec("workforce", "personale.csv", {"personale.csv": spec_csv(workforce_source.SPEC, "employees", rows)})
 
 
 VALID = {
