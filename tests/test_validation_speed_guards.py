@@ -31,7 +31,6 @@ MODULES = [
         for source in [
             "childcare",
             "employment",
-            "grades",
             "safety",
             "school_enrolment",
             "survey",

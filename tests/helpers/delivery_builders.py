@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from barometer.sources import grades as grades_source
 from barometer.sources.registry import landing_folder
 from openpyxl import Workbook
 
@@ -79,17 +80,6 @@ YOUNG = ["150395-1234", "010794-2345", "241296-3456"]
 SCHOOL_CHILDREN = ["010503-4001", "120604-4012", "230905-4023", "050706-4034"]
 CHILDREN = ["120608-4012", "030910-4021", "150511-4033", "010102-4045"]
 CPRS = PUPILS + YOUNG + SCHOOL_CHILDREN + CHILDREN
-GRADE_COLUMNS = [
-    "cpr",
-    "institutionsnummer",
-    "skoleaar",
-    "fag",
-    "karakter",
-    "tosproget",
-    "foraeldre_uddannelse",
-    "foraeldre_beskaeftigelse",
-    "husstandsindkomst_decil",
-]
 
 
 def grades(name: str = "karakterer.csv", school_year: str = "2011/12") -> Spec:
@@ -100,7 +90,11 @@ def grades(name: str = "karakterer.csv", school_year: str = "2011/12") -> Spec:
         for subject, *marks in exams
         for i, cpr in enumerate(PUPILS)
     ]
-    return Spec("grades", name, {name: File(list(GRADE_COLUMNS), rows, encoding="cp1252")})
+    return Spec(
+        "grades",
+        name,
+        {name: File(grades_source.SPEC.table("grades").headers, rows, encoding=grades_source.SPEC.format.encoding)},
+    )
 
 
 def youth_education() -> Spec:
