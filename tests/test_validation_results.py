@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from barometer.config import source_config
+from barometer.sources import school_enrolment
 from barometer.sources.errors import DeliveryError
-from barometer.validations import common, school_enrolment, survey
+from barometer.validations import common, survey
 
 
 def survey_table(respondents: list[str | None]) -> pd.DataFrame:

@@ -32,7 +32,6 @@ MODULES = [
             "childcare",
             "employment",
             "safety",
-            "school_enrolment",
             "survey",
             "workforce",
         ]

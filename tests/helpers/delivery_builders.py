@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from barometer.sources import grades as grades_source
+from barometer.sources import school_enrolment as school_enrolment_source
 from barometer.sources.registry import landing_folder
 from openpyxl import Workbook
 
@@ -109,6 +110,7 @@ def youth_education() -> Spec:
 
 
 def school_enrolment() -> Spec:
+    enrolment = school_enrolment_source.SPEC
     schools = [
         ["101001", "Skolen ved Søerne", "Østerbro", "Folkeskole"],
         ["101002", "Nørrebro Park Skole", "Nørrebro", "Folkeskole"],
@@ -124,10 +126,8 @@ def school_enrolment() -> Spec:
         "school_enrolment",
         "elevudtraek_nov",
         {
-            "skoler_nov.csv": File(["institutionsnummer", "skolenavn", "bydel", "skoletype"], schools, "utf-8-sig"),
-            "elever_nov.csv": File(
-                ["cpr", "institutionsnummer", "bopaelsbydel", "tosproget", "opgoerelsesdato"], pupils, "utf-8-sig"
-            ),
+            "skoler_nov.csv": File(enrolment.table("schools").headers, schools, enrolment.format.encoding),
+            "elever_nov.csv": File(enrolment.table("pupils").headers, pupils, enrolment.format.encoding),
         },
     )
 
