@@ -3,6 +3,8 @@ Denmark's five categories and the barometer's group of it, and the district live
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from barometer.sources.origin import ORIGIN_GROUPS
 from barometer.sources.spec import Column
 
@@ -29,3 +31,10 @@ def district_columns(file: str) -> tuple[Column, Column]:
         Column("district_name", file, "district name as sent"),
         Column("district", file, "official district number", type="district", derived=True, computed=True),
     )
+
+
+def whole_table_district_columns(file: str) -> tuple[Column, Column]:
+    """As `district_columns`, for a table its transforms read whole (none of its columns is
+    marked computed, so none is released once validated)."""
+    name, number = district_columns(file)
+    return name, replace(number, computed=False)

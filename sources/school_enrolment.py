@@ -19,6 +19,7 @@ from barometer.sources.parsing import age_on, blank_as_missing, district_columns
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
 from barometer.sources.reader import read_table, table_file
 from barometer.sources.registers import district_columns as district_spec
+from barometer.sources.registers import whole_table_district_columns
 from barometer.sources.spec import Column, FileFormat, SourceSpec, Table
 from barometer.sources.staged import ROW, Delivery, StagedDelivery
 from barometer.validations.columns import check_table
@@ -46,7 +47,7 @@ SPEC = SourceSpec(
                     required="school number is given", unique="one row per school",
                 ),
                 Column("school_name", "skolenavn", "the school's name"),
-                *district_spec("bydel"),
+                *whole_table_district_columns("bydel"),
                 Column(
                     "school_type", "skoletype", "Folkeskole, Privatskole or Specialskole",
                     required="school type is given", allowed=SCHOOL_TYPES,

@@ -32,7 +32,6 @@ MODULES = [
             "childcare",
             "employment",
             "safety",
-            "survey",
             "workforce",
         ]
     ),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from barometer.sources import grades as grades_source
 from barometer.sources import school_enrolment as school_enrolment_source
+from barometer.sources import survey as survey_source
 from barometer.sources.registry import landing_folder
 from openpyxl import Workbook
 
@@ -161,19 +162,7 @@ def childcare() -> Spec:
 
 
 def survey() -> Spec:
-    header = [
-        "respondent_id",
-        "interviewdato",
-        "vaegt",
-        "gruppe",
-        "bydel",
-        "q_tillid_naboer",
-        "q_tillid_kommune",
-        "q_indflydelse",
-        "q_hoerer_til",
-        "q_diskrimination_omfang",
-        "q_diskrimineret_12m",
-    ]
+    header = survey_source.SPEC.table("survey").headers
     rows = [
         ["501", "2012-10-02", "1,0", "minoritet", "Nørrebro", "1", "2", "3", "4", "5", "1"],
         ["502", "2012-11-20", "1,25", "majoritet", "", "5", "9", "", "4", "1", "2"],
