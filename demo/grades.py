@@ -15,11 +15,10 @@ import numpy as np
 import pandas as pd
 from barometer.config import source_config
 from barometer.demo.common import COPENHAGEN, apportion, cpr_digits, hyphenated, landing_folder
-from barometer.sources.grades import COLUMNS
+from barometer.sources.grades import NAME, SPEC
 from barometer.transforms.grades import fit, pupil_means
 from scipy.optimize import brentq
 
-NAME = "grades"
 # exam year -> published adjusted ratio (2013 continues the trend) and number of pupils
 TARGETS = {2010: 92.7, 2011: 92.8, 2012: 93.1, 2013: 93.4}
 PUPILS = {2010: 1880, 2011: 1920, 2012: 1970, 2013: 2010}
@@ -92,7 +91,10 @@ def write(
         exams["karakter"] = (
             calibrated_grades(exams, year, target) if bilingual_shift is None else grades_at(exams, bilingual_shift)
         )
-        exams[COLUMNS].to_csv(folder / file_name, sep=";", index=False, encoding="cp1252", lineterminator="\r\n")
+        form = SPEC.format
+        exams[SPEC.table(NAME).headers].to_csv(
+            folder / file_name, sep=form.separator, index=False, encoding=form.encoding, lineterminator="\r\n"
+        )
 
 
 def make_pupils(

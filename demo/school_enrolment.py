@@ -25,7 +25,7 @@ from barometer.demo.common import (
     place_name,
     spell,
 )
-from barometer.sources.school_enrolment import NAME
+from barometer.sources.school_enrolment import NAME, SPEC
 
 REFERENCE_DATES = [date(2010, 11, 5), date(2011, 11, 4), date(2012, 11, 5), date(2013, 11, 5)]
 # (deviating public schools, public schools with pupils) per November: 31/60, 30/60, 29/59, 28/59
@@ -232,12 +232,14 @@ def _write_delivery(
     school_rows = schools.sample(frac=1, random_state=rng)
     _write_csv(
         pd.DataFrame(
-            {
-                "institutionsnummer": school_rows["number"],
-                "skolenavn": school_rows["name"],
-                "bydel": spell(school_rows["district"], rng, municipality=municipality),
-                "skoletype": school_rows["type"],
-            }
+            SPEC.table("schools").as_delivered(
+                {
+                    "school_number": school_rows["number"],
+                    "school_name": school_rows["name"],
+                    "district_name": spell(school_rows["district"], rng, municipality=municipality),
+                    "school_type": school_rows["type"],
+                }
+            )
         ),
         folder / schools_file,
     )
@@ -245,21 +247,23 @@ def _write_delivery(
     birth = birth_dates(rng.integers(AGES[0], AGES[1] + 1, len(pupil_rows)), reference_date, rng)
     _write_csv(
         pd.DataFrame(
-            {
-                "cpr": cpr_numbers(birth, rng, HYPHENATED),
-                "institutionsnummer": pupil_rows["school"],
-                "bopaelsbydel": spell(pupil_rows["district"], rng, municipality=municipality),
-                "tosproget": np.where(pupil_rows["bilingual"], "J", "N"),
-                "opgoerelsesdato": reference_date.isoformat(),
-            }
+            SPEC.table("pupils").as_delivered(
+                {
+                    "person_id": cpr_numbers(birth, rng, HYPHENATED),
+                    "school_number": pupil_rows["school"],
+                    "district_name": spell(pupil_rows["district"], rng, municipality=municipality),
+                    "bilingual_code": np.where(pupil_rows["bilingual"], "J", "N"),
+                    "reference_date": reference_date.isoformat(),
+                }
+            )
         ),
         folder / pupils_file,
     )
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with byte-order mark, `;`-separated, CRLF line ends."""
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+    """In the spec's format (UTF-8 with byte-order mark, `;`-separated), CRLF line ends."""
+    with path.open("w", encoding=SPEC.format.encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=SPEC.format.separator, lineterminator="\r\n")
         writer.writerow(frame.columns)
         writer.writerows(frame.to_numpy().tolist())

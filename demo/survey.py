@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from barometer.config import source_config
 from barometer.demo.common import COPENHAGEN, apportion, landing_folder, spell
-from barometer.sources.survey import FIXED_COLUMNS, NAME, questions
+from barometer.sources.survey import NAME, SPEC
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,9 @@ def write(
     cells = {group: max(1, round(count * size)) for group, count in CELLS.items()}
     for survey in surveys:
         path = folder / survey.file_name
-        _respondents(survey, config, cells, rng, municipality).to_csv(path, sep=";", index=False, encoding="utf-8")
+        _respondents(survey, config, cells, rng, municipality).to_csv(
+            path, sep=SPEC.format.separator, index=False, encoding=SPEC.format.encoding
+        )
         delivered = datetime.combine(survey.last_interview, datetime.min.time()).timestamp() + 14 * 86400
         os.utime(path, (delivered, delivered))  # deliveries arrive in survey order
 
@@ -121,7 +123,7 @@ def _respondents(
     frame.insert(0, "respondent_id", rng.choice(np.arange(100_000, 1_000_000), len(frame), replace=False))
     frame.insert(1, "interviewdato", _interview_dates(survey, len(frame), rng))
     frame.insert(4, "bydel", _districts(frame["gruppe"], rng, municipality))
-    return frame[FIXED_COLUMNS + questions(config)]
+    return frame[SPEC.table(NAME).headers]
 
 
 def _cells(survey: Survey, cell_counts: dict[str, int], rng: np.random.Generator) -> pd.DataFrame:

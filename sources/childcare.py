@@ -20,7 +20,7 @@ from barometer.sources.parsing import age_on, blank_as_missing, district_columns
 from barometer.sources.pseudonym import PseudonymKey, pseudonymise_cpr
 from barometer.sources.reader import read_table, table_file
 from barometer.sources.registers import district_columns as district_spec
-from barometer.sources.registers import district_columns_kept_if, origin_columns
+from barometer.sources.registers import origin_columns
 from barometer.sources.spec import Column, FileFormat, SourceSpec, Table
 from barometer.sources.staged import ROW, Delivery, StagedDelivery
 from barometer.validations.columns import check_table
@@ -52,7 +52,7 @@ SPEC = SourceSpec(
                     "type", "type", "the kind of institution",
                     allowed=tuple(INSTITUTION_TYPES), allowed_rule="type is one of the six kinds of institution",
                 ),
-                *district_columns_kept_if("bydel", computed=False),
+                *district_spec("bydel", computed=False),
                 Column(
                     "reference_date", "opgoerelsesdato", "the children's file's reference date", "date", derived=True
                 ),

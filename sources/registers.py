@@ -3,8 +3,6 @@ Denmark's five categories and the barometer's group of it, and the district live
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from barometer.sources.origin import ORIGIN_GROUPS
 from barometer.sources.spec import Column
 
@@ -24,17 +22,12 @@ def origin_columns(file: str) -> tuple[Column, Column]:
     )
 
 
-def district_columns(file: str) -> tuple[Column, Column]:
+def district_columns(file: str, computed: bool = True) -> tuple[Column, Column]:
     """`district_name` as sent and `district`, its official number (checked by
-    `validations.common.check_districts`); empty where the municipality has no district list."""
+    `validations.common.check_districts`); empty where the municipality has no district list.
+    `computed=False` for a table whose district is checked, not computed from (an institutions
+    or schools file), or that its transforms read whole."""
     return (
         Column("district_name", file, "district name as sent"),
-        Column("district", file, "official district number", type="district", derived=True, computed=True),
+        Column("district", file, "official district number", type="district", derived=True, computed=computed),
     )
-
-
-def district_columns_kept_if(file: str, computed: bool) -> tuple[Column, Column]:
-    """`district_columns`, with the number kept once validated only if a transform reads it
-    (an institutions or schools file's district is checked, not computed from)."""
-    name, number = district_columns(file)
-    return name, replace(number, computed=computed)

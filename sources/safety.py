@@ -15,7 +15,7 @@ from barometer.sources.errors import DeliveryError
 from barometer.sources.parsing import decimal_number, district_columns, single_reference_date, stripped
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.reader import read_table
-from barometer.sources.registers import district_columns_kept_if
+from barometer.sources.registers import district_columns as district_spec
 from barometer.sources.spec import Column, FileFormat, SourceSpec, Table
 from barometer.sources.staged import ROW, Delivery, StagedDelivery
 from barometer.validations.columns import check_table
@@ -39,7 +39,7 @@ SPEC = SourceSpec(
                     unique="one row per area (Område-ID unique)",
                 ),
                 Column("area_name", "Område", "the area's name"),
-                *district_columns_kept_if("Bydel", computed=False),
+                *district_spec("Bydel", computed=False),
                 Column("year", "År", "the year the index describes", "integer"),
                 Column(
                     "index", "Indeks", "the safety index (the city's average = 100)", "number",

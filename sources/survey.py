@@ -8,17 +8,22 @@ instead of it silently becoming 'not answered'; the transform turns them into nu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 from barometer.config import source_config
-from barometer.sources.csv_export import read_csv
 from barometer.sources.errors import DeliveryError
 from barometer.sources.parsing import blank_as_missing, decimal_number, district_columns
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.reader import read_table
+from barometer.sources.registers import district_columns as district_spec
+from barometer.sources.spec import Column, FileFormat, SourceSpec, Table
 from barometer.sources.staged import ROW, Delivery, StagedDelivery
+from barometer.validations.columns import check_table
+from barometer.validations.common import check_districts, gx_expectations
 
 NAME = "survey"
-TABLES = ["survey"]
-FIXED_COLUMNS = ["respondent_id", "interviewdato", "vaegt", "gruppe", "bydel"]
 GROUP_CODES = {"minoritet": "minority", "majoritet": "majority"}
 DATE_RULE = "interview date (interviewdato) is a date (YYYY-MM-DD)"
 
@@ -29,10 +34,69 @@ def questions(config: dict) -> list[str]:
     return list(dict.fromkeys([*config["index_items"], config["discrimination_item"]]))
 
 
-def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") -> StagedDelivery:
+def answer_codes(config: dict) -> tuple[list[str], list[str]]:
+    """The codes allowed for an index item (its scale and don't know) and for the
+    discrimination item (yes, no, don't know), as delivered text."""
+    low, high = config["answer_scale"]
+    index_codes = [str(code) for code in [*range(low, high + 1), config["dont_know"]]]
+    yes_no_codes = [str(config[k]) for k in ("discrimination_yes", "discrimination_no", "dont_know")]
+    return index_codes, yes_no_codes
+
+
+def answer_columns(config: dict) -> tuple[Column, ...]:
+    """One column per question, its codes as the questionnaire's scale allows them."""
+    index_codes, yes_no_codes = answer_codes(config)
+    discrimination = config["discrimination_item"]
+    return tuple(
+        Column(
+            item, item, "answer code (empty: not answered)",
+            allowed=tuple(codes), allowed_rule=f"answer code is {', '.join(codes)} or empty",
+        )
+        for item in questions(config)
+        for codes in [yes_no_codes if item == discrimination else index_codes]
+    )  # fmt: skip
+
+
+SPEC = SourceSpec(
+    name=NAME,
+    label="Inklusionsundersøgelsen",
+    description="contractor's survey",
+    format=FileFormat("csv"),
+    reference_date="the last interview date (interviewdato) in the delivery",
+    privacy=(
+        "the contractor's respondent id, interview date, weight, majority/minority group, district, answers "
+        "(including experienced discrimination)"
+    ),
+    identifiers="respondent id used only to check one row per respondent; no CPR",
+    tables=(
+        Table(
+            "survey",
+            (
+                Column(
+                    "respondent_id", "respondent_id", "the contractor's id of the respondent",
+                    required="respondent_id is given", unique="one row per respondent",
+                ),
+                Column("interview_date", "interviewdato", "the interview's date", "date", required=DATE_RULE),
+                Column(
+                    "weight", "vaegt", "the respondent's weight (decimal comma)", "number",
+                    required="weight (vaegt) is a number with a decimal comma",
+                ),
+                Column(
+                    "origin_group", "gruppe", "minority or majority",
+                    required="group (gruppe) is minoritet or majoritet",
+                ),
+                *district_spec("bydel", computed=False),
+                *answer_columns(source_config(NAME)),
+                Column("reference_date", "interviewdato", "the last interview date", "date", derived=True),
+            ),
+        ),
+    ),
+)  # fmt: skip
+
+
+def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
     """`key` is unused (the survey carries no CPR) but kept for the reader contract."""
-    items = questions(source_config(NAME))
-    raw = read_csv(delivery.path, delivery.name, FIXED_COLUMNS + items, encoding="utf-8", sep=";")
+    raw = read_table(SPEC, "survey", delivery)
     interview_date = pd.to_datetime(raw["interviewdato"].str.strip(), format="ISO8601", errors="coerce")
     if interview_date.isna().any():  # any unreadable date could be the last one
         raise DeliveryError(delivery.name, DATE_RULE, "interviewdato", raw.loc[interview_date.isna(), ROW])
@@ -45,8 +109,18 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str = "101") 
             "weight": decimal_number(raw["vaegt"], strict=True),
             "origin_group": raw["gruppe"].str.strip().str.lower().map(GROUP_CODES).astype("string"),
             **district_columns(raw["bydel"], municipality_code, blank_as_missing),
-            **{item: blank_as_missing(raw[item]) for item in items},
+            **{item: blank_as_missing(raw[item]) for item in questions(source_config(NAME))},
             "reference_date": reference_date,
         }
     )
     return StagedDelivery(delivery, reference_date, {"survey": table})
+
+
+def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None = None) -> None:
+    """Known districts where given, then the spec's rules and a positive weight."""
+    table, file = staged.tables["survey"], staged.delivery.name
+    check_districts(table, file, "bydel")
+    positive_weight = gx_expectations().ExpectColumnValuesToBeBetween(
+        column="weight", min_value=0, strict_min=True, description="weight (vaegt) is positive"
+    )
+    check_table(SPEC.table("survey"), table, file, NAME, extra=[positive_weight], record=record)

@@ -9,11 +9,11 @@ import pytest
 from barometer.demo import grades as demo
 from barometer.sources import grades as source
 from barometer.sources.errors import DeliveryError
+from barometer.sources.grades import validate
 from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.staged import Delivery
 from barometer.transforms.grades import compute
-from barometer.validations.grades import validate
 
 KEY = PseudonymKey("test-key")
 HEADER = (
@@ -51,7 +51,7 @@ def write_delivery(folder: Path, rows: list[tuple], name: str = "udtraek.csv") -
 def stage(tmp_path: Path, rows: list[tuple], name: str = "udtraek.csv"):
     path = write_delivery(tmp_path / "grades", rows, name)
     delivery = Delivery(source="grades", path=path, name=f"grades/{name}", sha256="", modified=0.0)
-    return source.read(delivery, KEY)
+    return source.read(delivery, KEY, "101")
 
 
 def with_cell(indices: tuple[int, ...], column: str, value: str) -> list[tuple]:
@@ -252,7 +252,7 @@ def test_demo_files_are_in_the_ministry_format(demo_landing):
 
 def test_demo_reproduces_the_published_ratios(demo_landing):
     deliveries = find_deliveries("grades", demo_landing / "grades", ignore=[])
-    staged = [source.read(delivery, KEY) for delivery in deliveries]
+    staged = [source.read(delivery, KEY, "101") for delivery in deliveries]
     for delivery in staged:
         validate(delivery)
     result = compute({"grades": pd.concat([s.tables["grades"] for s in staged])}, "101")

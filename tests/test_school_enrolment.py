@@ -13,9 +13,9 @@ from barometer.sources import school_enrolment as source
 from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
+from barometer.sources.school_enrolment import validate
 from barometer.sources.staged import Delivery
 from barometer.transforms.school_enrolment import compute
-from barometer.validations.school_enrolment import validate
 
 KEY = PseudonymKey("test-key")
 SCHOOL_HEADER = "institutionsnummer;skolenavn;bydel;skoletype"
@@ -103,10 +103,10 @@ def assert_safe(error: DeliveryError, *needles: str) -> None:
 
 
 def test_read_stages_schools_and_pseudonymised_pupils(november_2011: Path) -> None:
-    staged = source.read(delivery(november_2011), KEY)
+    staged = source.read(delivery(november_2011), KEY, "101")
     schools, pupils = staged.tables["schools"], staged.tables["pupils"]
     assert staged.reference_date == date(2011, 11, 4)
-    assert set(staged.tables) == set(source.TABLES)
+    assert set(staged.tables) == {table.name for table in source.SPEC.tables}
     assert list(schools["district"]) == [5, 5, 3, 3, 3, 4]
     assert schools["_row"].tolist() == [2, 3, 4, 5, 6, 7]
     assert len(pupils) == 32 and "cpr" not in pupils.columns
@@ -134,7 +134,7 @@ def test_folder_needs_exactly_one_file_per_table(november_2011: Path, remove, ad
     if add:
         (november_2011 / add).write_bytes((november_2011 / "skoler_nov.csv").read_bytes())
     with pytest.raises(DeliveryError) as raised:
-        source.read(delivery(november_2011), KEY)
+        source.read(delivery(november_2011), KEY, "101")
     pattern = "elever*.csv" if remove else "skoler*.csv"
     assert_safe(raised.value, "school_enrolment/levering A", pattern, detail)
 
@@ -144,7 +144,7 @@ def test_two_reference_dates_are_refused(tmp_path: Path) -> None:
     rows[3] = rows[3].replace("2011-11-04", "2011-11-05")
     path = write_delivery(tmp_path, "levering", SCHOOLS_2011, rows)
     with pytest.raises(DeliveryError) as raised:
-        source.read(delivery(path), KEY)
+        source.read(delivery(path), KEY, "101")
     assert_safe(raised.value, "elever_nov.csv", "one reference date per delivery", "opgoerelsesdato", "row 5")
 
 
@@ -206,7 +206,7 @@ def test_validation_names_file_rule_column_and_rows(tmp_path: Path, breaking, fi
     schools, pupils = breaking(list(SCHOOLS_2011), pupil_rows(PUPILS_2011, "2011-11-04"))
     path = write_delivery(tmp_path, "levering", schools, pupils)
     with pytest.raises(DeliveryError) as raised:
-        validate(source.read(delivery(path), KEY))
+        validate(source.read(delivery(path), KEY, "101"))
     assert_safe(raised.value, f"school_enrolment/levering/{file}", rule, f"column '{column}'", rows)
 
 
@@ -214,8 +214,8 @@ def test_transform_by_hand(november_2011: Path) -> None:
     november_2012 = write_delivery(
         november_2011.parent.parent, "levering B", SCHOOLS_2012, pupil_rows(PUPILS_2012, "2012-11-05")
     )
-    staged = [source.read(delivery(path), KEY) for path in (november_2011, november_2012)]
-    tables = {name: pd.concat([s.tables[name] for s in staged], ignore_index=True) for name in source.TABLES}
+    staged = [source.read(delivery(path), KEY, "101") for path in (november_2011, november_2012)]
+    tables = {name: pd.concat([s.tables[name] for s in staged], ignore_index=True) for name in staged[0].tables}
     result = compute(tables, "101").set_index(["area_code", "reference_date"])
     expected = {  # (area, date): (value, deviating schools, schools)
         ("101", date(2011, 11, 4)): (200 / 3, 2, 3),  # Søndermark and Blågård deviate; Åen is at 10.0
@@ -238,10 +238,10 @@ def test_demo_reproduces_published_figures(tmp_path: Path) -> None:
     demo.write(tmp_path)
     deliveries = find_deliveries(source.NAME, tmp_path / "school_enrolment", ignore=[])
     assert len(deliveries) == 4 and all(d.is_folder for d in deliveries)
-    staged = [source.read(d, KEY) for d in deliveries]
+    staged = [source.read(d, KEY, "101") for d in deliveries]
     for one in staged:
         validate(one)
-    tables = {name: pd.concat([s.tables[name] for s in staged], ignore_index=True) for name in source.TABLES}
+    tables = {name: pd.concat([s.tables[name] for s in staged], ignore_index=True) for name in staged[0].tables}
     assert 20_000 <= len(tables["pupils"]) / 4 <= 30_000
     city = compute(tables, "101").query("area_code == '101'").set_index("reference_date")
     assert sorted(city.index) == [date(2010, 11, 5), date(2011, 11, 4), date(2012, 11, 5), date(2013, 11, 5)]

@@ -9,12 +9,11 @@ from pathlib import Path
 import barometer.demo.survey
 import pandas as pd
 import pytest
-from barometer.sources import survey as reader
+from barometer.sources import survey as source
 from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.transforms import survey as transform
-from barometer.validations import survey as validation
 
 HEADER = (
     "respondent_id;interviewdato;vaegt;gruppe;bydel;q_tillid_naboer;q_tillid_kommune;"
@@ -42,7 +41,7 @@ def deliver(folder: Path, rows: list[str] = ROWS, header: str = HEADER):
 
 
 def staged(tmp_path: Path, rows: list[str] = ROWS):
-    return reader.read(deliver(tmp_path, rows), PseudonymKey("test-key"))
+    return source.read(deliver(tmp_path, rows), PseudonymKey("test-key"), "101")
 
 
 def observations(tmp_path: Path, rows: list[str] = ROWS) -> pd.DataFrame:
@@ -79,14 +78,14 @@ def test_reader_names_a_missing_column(tmp_path):
     header = HEADER.replace(";q_hoerer_til", "")
     rows = [";".join(r.split(";")[:8] + r.split(";")[9:]) for r in ROWS]
     with pytest.raises(DeliveryError, match="q_hoerer_til"):
-        reader.read(deliver(tmp_path, rows, header), PseudonymKey("test-key"))
+        source.read(deliver(tmp_path, rows, header), PseudonymKey("test-key"), "101")
 
 
 # --- validation ------------------------------------------------------------------------------
 
 
 def test_a_good_delivery_passes(tmp_path):
-    validation.validate(staged(tmp_path))
+    source.validate(staged(tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -106,7 +105,7 @@ def test_a_broken_rule_names_file_rule_column_and_row(tmp_path, row, cell, bad, 
     cells[cell] = bad
     rows[row] = ";".join(cells)
     with pytest.raises(DeliveryError) as error:
-        validation.validate(staged(tmp_path, rows))
+        source.validate(staged(tmp_path, rows))
     message = str(error.value)
     assert FILE in message and rule in message and f"'{column}'" in message
     assert error.value.rows == [row + 2]
@@ -115,7 +114,7 @@ def test_a_broken_rule_names_file_rule_column_and_row(tmp_path, row, cell, bad, 
 def test_a_repeated_respondent_is_named_by_rows_not_by_id(tmp_path):
     rows = [*ROWS[:4], ROWS[4].replace("505;", "503;", 1)]
     with pytest.raises(DeliveryError) as error:
-        validation.validate(staged(tmp_path, rows))
+        source.validate(staged(tmp_path, rows))
     message = str(error.value)
     assert "one row per respondent" in message and "'respondent_id'" in message
     assert error.value.rows == [4, 6]
@@ -200,8 +199,8 @@ def test_demo_reproduces_the_published_figures(tmp_path):
     assert len(deliveries) == 4
     tables = []
     for delivery in deliveries:
-        one = reader.read(delivery, PseudonymKey("test-key"))
-        validation.validate(one)
+        one = source.read(delivery, PseudonymKey("test-key"), "101")
+        source.validate(one)
         tables.append(one.tables["survey"])
     obs = transform.compute({"survey": pd.concat(tables, ignore_index=True)}, "101")
     city = obs[(obs["area_code"] == "101") & (obs["measure"] == "value")]

@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from barometer.config import source_config
+from barometer.sources import school_enrolment, survey
 from barometer.sources.errors import DeliveryError
-from barometer.validations import common, school_enrolment, survey
+from barometer.validations import common
+from barometer.validations.columns import table_expectations
 
 
 def survey_table(respondents: list[str | None]) -> pd.DataFrame:
@@ -31,7 +33,9 @@ def survey_table(respondents: list[str | None]) -> pd.DataFrame:
 def test_a_missing_respondent_id_breaks_the_rule_that_it_is_given_not_uniqueness():
     """Codes replace ids; a missing id stays missing rather than becoming a code of its own."""
     with pytest.raises(DeliveryError) as raised:
-        common.check(survey_table(["501", None, "503", None]), survey.expectations(), "s.csv", "survey")
+        common.check(
+            survey_table(["501", None, "503", None]), table_expectations(survey.SPEC.table("survey")), "s.csv", "survey"
+        )
     assert raised.value.rule == "respondent_id is given" and raised.value.rows == [3, 5]
 
 

@@ -30,9 +30,6 @@ MODULES = [
         f"barometer.validations.{source}"
         for source in [
             "employment",
-            "grades",
-            "school_enrolment",
-            "survey",
         ]
     ),
 ]

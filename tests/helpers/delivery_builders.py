@@ -12,7 +12,10 @@ from datetime import date
 from pathlib import Path
 
 from barometer.sources import childcare as childcare_source
+from barometer.sources import grades as grades_source
 from barometer.sources import safety as safety_source
+from barometer.sources import school_enrolment as school_enrolment_source
+from barometer.sources import survey as survey_source
 from barometer.sources import workforce as workforce_source
 from barometer.sources.registry import landing_folder
 from barometer.sources.spec import SourceSpec
@@ -89,17 +92,6 @@ YOUNG = ["150395-1234", "010794-2345", "241296-3456"]
 SCHOOL_CHILDREN = ["010503-4001", "120604-4012", "230905-4023", "050706-4034"]
 CHILDREN = ["120608-4012", "030910-4021", "150511-4033", "010102-4045"]
 CPRS = PUPILS + YOUNG + SCHOOL_CHILDREN + CHILDREN
-GRADE_COLUMNS = [
-    "cpr",
-    "institutionsnummer",
-    "skoleaar",
-    "fag",
-    "karakter",
-    "tosproget",
-    "foraeldre_uddannelse",
-    "foraeldre_beskaeftigelse",
-    "husstandsindkomst_decil",
-]
 
 
 def grades(name: str = "karakterer.csv", school_year: str = "2011/12") -> Spec:
@@ -110,7 +102,11 @@ def grades(name: str = "karakterer.csv", school_year: str = "2011/12") -> Spec:
         for subject, *marks in exams
         for i, cpr in enumerate(PUPILS)
     ]
-    return Spec("grades", name, {name: File(list(GRADE_COLUMNS), rows, encoding="cp1252")})
+    return Spec(
+        "grades",
+        name,
+        {name: File(grades_source.SPEC.table("grades").headers, rows, encoding=grades_source.SPEC.format.encoding)},
+    )
 
 
 def youth_education() -> Spec:
@@ -125,6 +121,7 @@ def youth_education() -> Spec:
 
 
 def school_enrolment() -> Spec:
+    enrolment = school_enrolment_source.SPEC
     schools = [
         ["101001", "Skolen ved Søerne", "Østerbro", "Folkeskole"],
         ["101002", "Nørrebro Park Skole", "Nørrebro", "Folkeskole"],
@@ -140,10 +137,8 @@ def school_enrolment() -> Spec:
         "school_enrolment",
         "elevudtraek_nov",
         {
-            "skoler_nov.csv": File(["institutionsnummer", "skolenavn", "bydel", "skoletype"], schools, "utf-8-sig"),
-            "elever_nov.csv": File(
-                ["cpr", "institutionsnummer", "bopaelsbydel", "tosproget", "opgoerelsesdato"], pupils, "utf-8-sig"
-            ),
+            "skoler_nov.csv": File(enrolment.table("schools").headers, schools, enrolment.format.encoding),
+            "elever_nov.csv": File(enrolment.table("pupils").headers, pupils, enrolment.format.encoding),
         },
     )
 
@@ -170,19 +165,7 @@ def childcare() -> Spec:
 
 
 def survey() -> Spec:
-    header = [
-        "respondent_id",
-        "interviewdato",
-        "vaegt",
-        "gruppe",
-        "bydel",
-        "q_tillid_naboer",
-        "q_tillid_kommune",
-        "q_indflydelse",
-        "q_hoerer_til",
-        "q_diskrimination_omfang",
-        "q_diskrimineret_12m",
-    ]
+    header = survey_source.SPEC.table("survey").headers
     rows = [
         ["501", "2012-10-02", "1,0", "minoritet", "Nørrebro", "1", "2", "3", "4", "5", "1"],
         ["502", "2012-11-20", "1,25", "majoritet", "", "5", "9", "", "4", "1", "2"],
