@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+NUMBERS = {2: "two", 3: "three", 4: "four"}
+
 
 @dataclass(frozen=True)
 class Column:
@@ -123,7 +125,7 @@ class SourceSpec:
     def delivered_as(self) -> str:
         """'youth guidance register, `.xlsx`': what it is and its form, for the docs."""
         files = len(self.tables) if self.is_folder_delivery else 1
-        form = "`.xlsx`" if self.format.kind == "xlsx" else "CSV" if files == 1 else f"{files} CSVs"
+        form = "`.xlsx`" if self.format.kind == "xlsx" else "CSV" if files == 1 else f"{NUMBERS[files]} CSVs"
         return f"{self.description}, {form}" if self.description else form
 
 

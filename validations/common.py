@@ -26,7 +26,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from barometer.sources.errors import DeliveryError
-from barometer.sources.origin import ORIGIN_GROUPS
 from barometer.sources.staged import ROW
 from barometer.validations import data_docs
 
@@ -241,37 +240,3 @@ def check_reference_date(
     reference = pd.Timestamp(frame["reference_date"].iloc[0])
     if reference.month not in months or day not in (None, reference.day):
         raise DeliveryError(file, rule, column_label, detail=f"the delivery's reference date is {reference.date()}")
-
-
-def person_register_expectations(origin_label: str, person: str, age_band: tuple[int, int]) -> list:
-    """The rules every person register shares: a known origin, one row per person, born by the
-    reference date, and an age within the band the register covers."""
-    E = gx_expectations()
-    low, high = age_band
-    return [
-        E.ExpectColumnValuesToNotBeNull(column="origin", description=f"origin ({origin_label}) is given"),
-        E.ExpectColumnValuesToBeInSet(
-            column="origin",
-            value_set=list(ORIGIN_GROUPS),
-            description=f"origin ({origin_label}) is one of Statistics Denmark's five categories",
-        ),
-        E.ExpectColumnValuesToBeUnique(column="person_id", description=f"one row per {person}"),
-        born_by_reference_date(),
-        E.ExpectColumnValuesToBeBetween(
-            column="age",
-            min_value=low,
-            max_value=high,
-            description=f"age on the reference date within the register's {low}-{high} band",
-        ),
-    ]
-
-
-def born_by_reference_date():
-    """A person register's date of birth is not after its reference date."""
-    return gx_expectations().ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A="reference_date",
-        column_B="birth_date",
-        or_equal=True,
-        ignore_row_if="either_value_is_missing",
-        description="date of birth is not after the reference date",
-    )
