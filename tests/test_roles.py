@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from barometer.config import load_catalogue, load_districts
 from barometer.transforms.editions import edition_entries
+from barometer.transforms.national import national_shares
 from barometer.validations.common import PERSONAL_COLUMNS
 from barometer.warehouse import schema
 from barometer.warehouse.database import connect, initialise
@@ -79,6 +80,7 @@ def load_one_observation(url: str) -> None:
                 observations=pd.DataFrame([OBSERVATION]),
             ),
             lambda stored: edition_entries(stored, EDITION, catalogue, "101"),
+            lambda city_rows: national_shares(city_rows, catalogue),
         )
     finally:
         engine.dispose()
