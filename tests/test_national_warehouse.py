@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from barometer.config import load_catalogue, load_districts
 from barometer.transforms.editions import edition_entries
-from barometer.transforms.national import national_shares
+from barometer.transforms.national import national_shares, share_indicators
 from barometer.warehouse.database import connect, initialise
-from barometer.warehouse.load import LoadRequest, load
+from barometer.warehouse.load import Aggregates, LoadRequest, load
 from barometer.warehouse.read import read_source_inputs
 
 pytestmark = pytest.mark.integration  # real SQLite and PostgreSQL warehouses
@@ -104,7 +104,7 @@ def load_all(url, *requests):
                 engine,
                 one,
                 lambda stored, codes=codes: edition_entries(stored, EDITION, CATALOGUE, "101", codes),
-                lambda city_rows: national_shares(city_rows, CATALOGUE),
+                Aggregates(share_indicators(CATALOGUE), lambda city_rows: national_shares(city_rows, CATALOGUE)),
             )
     finally:
         engine.dispose()
@@ -309,7 +309,7 @@ def test_a_one_municipality_load_names_nothing_new(warehouse_url, query):
         engine,
         plain,
         lambda stored: edition_entries(stored, EDITION, CATALOGUE, "101"),
-        lambda city_rows: national_shares(city_rows, CATALOGUE),
+        Aggregates(share_indicators(CATALOGUE), lambda city_rows: national_shares(city_rows, CATALOGUE)),
     )
     assert read_source_inputs(engine, "101") == {"youth_education": ("fingerprint", "{}")}
     engine.dispose()

@@ -13,6 +13,7 @@ the same content. A failure anywhere rolls the whole load back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -99,6 +100,17 @@ class LoadRequest:
         return keyed
 
 
+@dataclass(frozen=True)
+class Aggregates:
+    """Rows summed over municipalities (the national ones), as a transform computes them:
+    `compute(city_rows)` from the stored city-wide rows (OBSERVED_COLUMNS) of every
+    municipality, of the `indicators` it sums alone (reading no others keeps a national load
+    quick)."""
+
+    indicators: list[str]
+    compute: Callable[[pd.DataFrame], pd.DataFrame]
+
+
 def _require_in(request: LoadRequest, codes: set[str], what: str) -> None:
     """Rows a load writes belong to its municipalities (or are national)."""
     outside = codes - set(request.municipality_codes) - {ALL_DENMARK}
@@ -106,13 +118,13 @@ def _require_in(request: LoadRequest, codes: set[str], what: str) -> None:
         raise ValueError(f"{what} of municipalities {sorted(outside)} outside the load's {request.municipality_codes}")
 
 
-def load(engine: Engine, request: LoadRequest, edition_entries, aggregates) -> None:
+def load(engine: Engine, request: LoadRequest, edition_entries, aggregates: Aggregates) -> None:
     """Write a refresh. Both computations are the transforms', called inside the transaction so
-    what they compute is atomic with the rest: `aggregates(city_rows)` gives the national rows
-    from every municipality's stored city-wide rows (OBSERVED_COLUMNS), those this load did not
-    touch included; `edition_entries(observations)` gives the edition from the stored
-    observations of the load's municipalities and the country (after this load's changes, the
-    national rows recomputed) so sources that failed keep their old values."""
+    what they compute is atomic with the rest: `aggregates` gives the national rows from every
+    municipality's stored rows, those this load did not touch included; `edition_entries(
+    observations)` gives the edition from the stored observations of the load's municipalities
+    and the country (after this load's changes, the national rows recomputed) so sources that
+    failed keep their old values."""
     rewritten = [*request.municipality_codes, ALL_DENMARK]
     with engine.begin() as connection:
         _write_dimensions(connection, request.catalogue, request.municipality_codes)
@@ -310,7 +322,7 @@ def _write_observations(connection: Connection, request: LoadRequest) -> None:
     _replace_rows(connection, table, new[columns], KEY, request.run_id, scope, parts)
 
 
-def _write_national(connection: Connection, aggregates, run_id: str) -> None:
+def _write_national(connection: Connection, aggregates: Aggregates, run_id: str) -> None:
     """The national rows `aggregates` sums from every municipality's stored city-wide values."""
     table = schema.observation
     city_rows = read_rows(
@@ -318,9 +330,10 @@ def _write_national(connection: Connection, aggregates, run_id: str) -> None:
         table,
         table.c.area_code == table.c.municipality_code,
         table.c.municipality_code != ALL_DENMARK,
+        table.c.indicator_code.in_(aggregates.indicators),
         columns=OBSERVED_COLUMNS,
     )
-    national = aggregates(city_rows)
+    national = aggregates.compute(city_rows)
     national["period_code"] = national["reference_date"].map(period_code)
     national["municipality_code"] = ALL_DENMARK
     national["delivery_id"] = None
