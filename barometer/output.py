@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from barometer.warehouse.database import connect
-from barometer.warehouse.load import read_edition
+from barometer.warehouse.read import read_edition
 
 STATUS_STYLE = {
     "progress": "green",

@@ -31,10 +31,12 @@ from barometer.flows.steps import LocalSteps
 from barometer.sources.registry import STATBANK_SOURCES, file_sources
 from barometer.transforms.common import KEY
 from barometer.transforms.editions import edition_entries
+from barometer.transforms.national import national_shares, share_indicators
 from barometer.validations import data_docs
 from barometer.warehouse.database import check_writable, connect, explained_faults, initialise
-from barometer.warehouse.load import LoadRequest, load, read_edition, read_source_inputs
+from barometer.warehouse.load import Aggregates, LoadRequest, load
 from barometer.warehouse.lock import CommittedMeanwhile, refresh_lock
+from barometer.warehouse.read import read_edition, read_source_inputs
 
 
 @dataclass
@@ -331,6 +333,7 @@ def load_warehouse(
             engine,
             request,
             lambda stored: edition_entries(stored, request.edition, catalogue, settings.municipality_code, codes),
+            Aggregates(share_indicators(catalogue), lambda city_rows: national_shares(city_rows, catalogue)),
         )
         return read_edition(engine, request.edition, settings.municipality_code)
 

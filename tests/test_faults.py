@@ -34,8 +34,10 @@ from barometer.sources import employment
 from barometer.sources.statbank import Deadline, StatBankClient, StatBankUnavailable
 from barometer.transforms.common import KEY
 from barometer.transforms.editions import edition_entries
+from barometer.transforms.national import national_shares, share_indicators
 from barometer.warehouse.database import connect, initialise
-from barometer.warehouse.load import LoadRequest, load, read_edition
+from barometer.warehouse.load import Aggregates, LoadRequest, load
+from barometer.warehouse.read import read_edition
 from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.integration
@@ -441,7 +443,12 @@ def test_an_edition_without_any_observation_is_loaded_as_not_measured(warehouse_
     engine = connect(warehouse_url)
     try:
         initialise(engine)
-        load(engine, request, lambda stored: edition_entries(stored, edition, catalogue, "101"))
+        load(
+            engine,
+            request,
+            lambda stored: edition_entries(stored, edition, catalogue, "101"),
+            Aggregates(share_indicators(catalogue), lambda city_rows: national_shares(city_rows, catalogue)),
+        )
         published = read_edition(engine, edition, "101")
     finally:
         engine.dispose()

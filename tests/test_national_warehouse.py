@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 from barometer.config import load_catalogue, load_districts
 from barometer.transforms.editions import edition_entries
+from barometer.transforms.national import national_shares, share_indicators
 from barometer.warehouse.database import connect, initialise
-from barometer.warehouse.load import LoadRequest, load, read_source_inputs
+from barometer.warehouse.load import Aggregates, LoadRequest, load
+from barometer.warehouse.read import read_source_inputs
 
 pytestmark = pytest.mark.integration  # real SQLite and PostgreSQL warehouses
 
@@ -98,7 +100,12 @@ def load_all(url, *requests):
         initialise(engine)
         for one in requests:
             codes = one.municipality_codes
-            load(engine, one, lambda stored, codes=codes: edition_entries(stored, EDITION, CATALOGUE, "101", codes))
+            load(
+                engine,
+                one,
+                lambda stored, codes=codes: edition_entries(stored, EDITION, CATALOGUE, "101", codes),
+                Aggregates(share_indicators(CATALOGUE), lambda city_rows: national_shares(city_rows, CATALOGUE)),
+            )
     finally:
         engine.dispose()
 
@@ -298,7 +305,12 @@ def test_a_one_municipality_load_names_nothing_new(warehouse_url, query):
     )
     engine = connect(warehouse_url)
     initialise(engine)
-    load(engine, plain, lambda stored: edition_entries(stored, EDITION, CATALOGUE, "101"))
+    load(
+        engine,
+        plain,
+        lambda stored: edition_entries(stored, EDITION, CATALOGUE, "101"),
+        Aggregates(share_indicators(CATALOGUE), lambda city_rows: national_shares(city_rows, CATALOGUE)),
+    )
     assert read_source_inputs(engine, "101") == {"youth_education": ("fingerprint", "{}")}
     engine.dispose()
     assert internal(query, warehouse_url, "delivery")["municipality_code"].tolist() == ["101"]

@@ -325,8 +325,9 @@ def load_national(url: str) -> str:
     """Four municipalities loaded in one transaction, as a national refresh loads them."""
     from barometer.config import load_catalogue
     from barometer.transforms.editions import edition_entries
+    from barometer.transforms.national import national_shares, share_indicators
     from barometer.warehouse.database import connect, initialise
-    from barometer.warehouse.load import LoadRequest, load
+    from barometer.warehouse.load import Aggregates, LoadRequest, load
 
     catalogue, codes = load_catalogue(), sorted(YOUTH)
     request = LoadRequest(
@@ -359,7 +360,12 @@ def load_national(url: str) -> str:
     engine = connect(url)
     try:
         initialise(engine)
-        load(engine, request, lambda stored: edition_entries(stored, EDITION, catalogue, "101", codes))
+        load(
+            engine,
+            request,
+            lambda stored: edition_entries(stored, EDITION, catalogue, "101", codes),
+            Aggregates(share_indicators(catalogue), lambda city_rows: national_shares(city_rows, catalogue)),
+        )
     finally:
         engine.dispose()
     return url

@@ -15,10 +15,11 @@ import psycopg
 import pytest
 from barometer.config import load_catalogue, load_districts
 from barometer.transforms.editions import edition_entries
+from barometer.transforms.national import national_shares, share_indicators
 from barometer.validations.common import PERSONAL_COLUMNS
 from barometer.warehouse import schema
 from barometer.warehouse.database import connect, initialise
-from barometer.warehouse.load import LoadRequest, load
+from barometer.warehouse.load import Aggregates, LoadRequest, load
 from barometer.warehouse.roles import ANALYST_ROLE, create_role
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -79,6 +80,7 @@ def load_one_observation(url: str) -> None:
                 observations=pd.DataFrame([OBSERVATION]),
             ),
             lambda stored: edition_entries(stored, EDITION, catalogue, "101"),
+            Aggregates(share_indicators(catalogue), lambda city_rows: national_shares(city_rows, catalogue)),
         )
     finally:
         engine.dispose()

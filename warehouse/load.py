@@ -3,7 +3,8 @@
 A load replaces only its municipalities' rows (observations per indicator and reference date,
 edition entries, deliveries, recorded inputs, areas); every other municipality's rows are left
 as they are. The national rows ('000') are recomputed from every municipality's stored
-observations in the same transaction (transforms/national.py), so they follow each refresh.
+observations in the same transaction, by the transform the caller hands in, so they follow
+each refresh.
 
 Re-running a refresh on the same inputs must leave the warehouse identical, so rows whose values
 did not change keep the run id that first produced them, and dimension rows are rewritten with
@@ -12,21 +13,22 @@ the same content. A failure anywhere rolls the whole load back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from barometer.config import Catalogue, Districts, Settings, load_districts, period_code
+from barometer.config import Catalogue, Districts, load_districts, period_code
 from barometer.config.districts import municipality_of
 from barometer.config.municipalities import ALL_DENMARK, municipality, name_of
-from barometer.transforms.common import KEY
-from barometer.transforms.national import national_shares, share_indicators
 from barometer.warehouse import schema
-from barometer.warehouse.database import internal_schema, warehouse_exists
-from sqlalchemy import Connection, Date, Engine, Float, and_, delete, insert, inspect, or_, select, text
+from barometer.warehouse.read import read_observations, read_rows
+from sqlalchemy import Connection, Engine, Float, and_, delete, insert, or_, select
 
+KEY = [column.name for column in schema.observation.primary_key]  # indicator, measure, group, area, date
 VALUE_COLUMNS = ["value", "numerator", "denominator", "n", "ci_low", "ci_high"]
+OBSERVED_COLUMNS = KEY + VALUE_COLUMNS + ["obs_status"]  # what an aggregate is computed from
 DECIMALS = 10  # stored precision: keeps re-runs bit-identical across float noise
 
 
@@ -98,6 +100,17 @@ class LoadRequest:
         return keyed
 
 
+@dataclass(frozen=True)
+class Aggregates:
+    """Rows summed over municipalities (the national ones), as a transform computes them:
+    `compute(city_rows)` from the stored city-wide rows (OBSERVED_COLUMNS) of every
+    municipality, of the `indicators` it sums alone (reading no others keeps a national load
+    quick)."""
+
+    indicators: list[str]
+    compute: Callable[[pd.DataFrame], pd.DataFrame]
+
+
 def _require_in(request: LoadRequest, codes: set[str], what: str) -> None:
     """Rows a load writes belong to its municipalities (or are national)."""
     outside = codes - set(request.municipality_codes) - {ALL_DENMARK}
@@ -105,16 +118,19 @@ def _require_in(request: LoadRequest, codes: set[str], what: str) -> None:
         raise ValueError(f"{what} of municipalities {sorted(outside)} outside the load's {request.municipality_codes}")
 
 
-def load(engine: Engine, request: LoadRequest, edition_entries) -> None:
-    """Write a refresh; `edition_entries(observations)` computes the edition from the stored
-    observations of the load's municipalities and the country (after this load's changes, the
-    national rows recomputed) so sources that failed keep their old values."""
+def load(engine: Engine, request: LoadRequest, edition_entries, aggregates: Aggregates) -> None:
+    """Write a refresh. Both computations are the transforms', called inside the transaction so
+    what they compute is atomic with the rest: `aggregates` gives the national rows from every
+    municipality's stored rows, those this load did not touch included; `edition_entries(
+    observations)` gives the edition from the stored observations of the load's municipalities
+    and the country (after this load's changes, the national rows recomputed) so sources that
+    failed keep their old values."""
     rewritten = [*request.municipality_codes, ALL_DENMARK]
     with engine.begin() as connection:
         _write_dimensions(connection, request.catalogue, request.municipality_codes)
         _write_deliveries(connection, request.delivery_rows(), request.run_id)
         _write_observations(connection, request)
-        _write_national(connection, request.catalogue, request.run_id)
+        _write_national(connection, aggregates, request.run_id)
         entries = edition_entries(read_observations(connection, rewritten))
         _write_edition(connection, request.edition, entries, request.run_id, rewritten)
         _write_source_inputs(connection, request.keyed_source_inputs(), request.run_id)
@@ -249,41 +265,6 @@ def _supersede_replaced(connection: Connection, known: dict, deliveries: list[di
             _update_delivery(connection, key, {"status": "superseded", "message": message})
 
 
-def _read(connection: Connection, table, *where, columns: list[str] | None = None) -> pd.DataFrame:
-    """A table's rows (or some columns of them) as a frame, dates as dates and numbers as
-    floats, as transforms make them."""
-    chosen = [c for c in table.columns if columns is None or c.name in columns]
-    query = select(*chosen).where(*where) if where else select(*chosen)
-    frame = pd.DataFrame(connection.execute(query).mappings().all(), columns=[c.name for c in chosen])
-    for column in chosen:
-        if isinstance(column.type, Date):
-            frame[column.name] = pd.to_datetime(frame[column.name]).dt.date
-        elif isinstance(column.type, Float):
-            frame[column.name] = frame[column.name].astype("float64")
-    return frame
-
-
-def read_edition(engine: Engine, edition: str, area_code: str) -> pd.DataFrame:
-    """One edition's entries for one area, as the public view shows them."""
-    with engine.connect() as connection:
-        return pd.read_sql(
-            text(
-                "SELECT * FROM barometer_edition WHERE edition_code = :edition "
-                "AND area_code = :area ORDER BY indicator_code, group_code"
-            ),
-            connection,
-            params={"edition": edition, "area": area_code},
-        )
-
-
-def read_observations(connection: Connection, municipality_codes: list[str] | None = None) -> pd.DataFrame:
-    """The stored observations of some municipalities ('000': the national rows), or of all."""
-    table = schema.observation
-    if municipality_codes is None:
-        return _read(connection, table)
-    return _read(connection, table, table.c.municipality_code.in_(municipality_codes))
-
-
 def _carry_run_ids(new: pd.DataFrame, old: pd.DataFrame, keys: list[str], run_id: str) -> pd.Series:
     """The old row's run id where a row is unchanged, this run's id where it is new or changed."""
     compared = [c for c in new.columns if c not in keys and c != "run_id"]
@@ -302,7 +283,7 @@ def _replace_rows(connection: Connection, table, new: pd.DataFrame, keys: list[s
     new = new.copy()
     floats = [c.name for c in table.columns if isinstance(c.type, Float)]
     new[floats] = new[floats].astype("float64").round(DECIMALS)
-    new["run_id"] = _carry_run_ids(new, _read(connection, table, scope), keys, run_id)
+    new["run_id"] = _carry_run_ids(new, read_rows(connection, table, scope), keys, run_id)
     for where in parts or [scope]:
         connection.execute(delete(table).where(where))
     if not new.empty:
@@ -341,18 +322,18 @@ def _write_observations(connection: Connection, request: LoadRequest) -> None:
     _replace_rows(connection, table, new[columns], KEY, request.run_id, scope, parts)
 
 
-def _write_national(connection: Connection, catalogue: Catalogue, run_id: str) -> None:
-    """The national rows summed over municipalities, from every municipality's stored values."""
+def _write_national(connection: Connection, aggregates: Aggregates, run_id: str) -> None:
+    """The national rows `aggregates` sums from every municipality's stored city-wide values."""
     table = schema.observation
-    city_rows = _read(
+    city_rows = read_rows(
         connection,
         table,
         table.c.area_code == table.c.municipality_code,
         table.c.municipality_code != ALL_DENMARK,
-        table.c.indicator_code.in_(share_indicators(catalogue)),
-        columns=KEY + VALUE_COLUMNS + ["obs_status"],
+        table.c.indicator_code.in_(aggregates.indicators),
+        columns=OBSERVED_COLUMNS,
     )
-    national = national_shares(city_rows, catalogue)
+    national = aggregates.compute(city_rows)
     national["period_code"] = national["reference_date"].map(period_code)
     national["municipality_code"] = ALL_DENMARK
     national["delivery_id"] = None
@@ -394,23 +375,6 @@ def _write_source_inputs(connection: Connection, inputs: dict[tuple[str, str], t
                 municipality_code=code, source=source, fingerprint=fingerprint, outcome=outcome, run_id=run_id
             )
         )
-
-
-def read_source_inputs(engine: Engine, municipality_code: str | None = None) -> dict[str, tuple[str, str]]:
-    """source -> (checksum, outcome) of a municipality's last load (by default the settings'
-    one municipality); empty for a warehouse not made yet."""
-    code = municipality_code or Settings.from_env().municipality_code
-    if not warehouse_exists(engine):
-        return {}
-    with engine.connect() as connection:
-        inspector, where = inspect(connection), internal_schema(connection)
-        if not inspector.has_table("source_input", where):
-            return {}
-        if "municipality_code" not in {c["name"] for c in inspector.get_columns("source_input", where)}:
-            return {}  # recorded before revision 0004, which the load upgrades to: recompute once
-        table = schema.source_input
-        rows = connection.execute(select(table).where(table.c.municipality_code == code))
-        return {row.source: (row.fingerprint, row.outcome) for row in rows}
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
