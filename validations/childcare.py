@@ -5,6 +5,9 @@ listed in the institutions file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 from barometer.config.districts import has_districts
 from barometer.sources.base import ROW, StagedDelivery, folder_file
@@ -59,20 +62,27 @@ def child_expectations() -> list:
     return person_register_expectations("herkomst", "child", AGE_BAND)
 
 
-def validate(staged: StagedDelivery) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     institutions, children = staged.tables["institutions"], staged.tables["children"]
     institutions_file = folder_file(staged.delivery, FILES["institutions"])[1]
     children_file = folder_file(staged.delivery, FILES["children"])[1]
     labels = FILE_COLUMNS["institutions"]
     check_districts(institutions, institutions_file, labels["district_name"])
     by_district = has_districts(staged.municipality_code)
-    check(institutions, institution_expectations(by_district), institutions_file, f"{NAME}_institutions", labels)
+    check(
+        institutions,
+        institution_expectations(by_district),
+        institutions_file,
+        f"{NAME}_institutions",
+        labels,
+        record=record,
+    )
     labels = FILE_COLUMNS["children"]
     check_reference_date(
         children, children_file, labels["reference_date"], "reference date is in February or November", {2, 11}
     )
     check_districts(children, children_file, labels["district_name"])
-    check(children, child_expectations(), children_file, f"{NAME}_children", labels)
+    check(children, child_expectations(), children_file, f"{NAME}_children", labels, record=record)
     check_institutions_listed(children, institutions, children_file)
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,6 @@ import pyarrow.compute as pc
 from barometer.sources.base import ROW
 from barometer.sources.errors import DeliveryError
 from barometer.sources.origin import ORIGIN_GROUPS
-from barometer.validations import data_docs
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -131,17 +131,27 @@ def _codes(series: pd.Series) -> np.ndarray:
     return pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
 
 
-def check(frame: pd.DataFrame, expectations: list, file: str, suite_name: str, labels: dict[str, str] | None = None):
+def check(
+    frame: pd.DataFrame,
+    expectations: list,
+    file: str,
+    suite_name: str,
+    labels: dict[str, str] | None = None,
+    *,
+    record: Callable[[str, Any], None] | None = None,
+):
     """Validate; raise a DeliveryError for the first broken expectation in the suite's order.
 
     `labels` maps staged column names to the file's own (person_id -> 'CPR'), so the error
-    points into the delivered file. Returns the result as recorded for the Data Docs.
+    points into the delivered file. `record` (the run's, for its Data Docs) is given the result,
+    which is also returned.
     """
     import great_expectations as gx
 
     batch = batch_frame(frame, expectations)
     result = _validate(batch, gx.ExpectationSuite(name=suite_name, expectations=[e.copy() for e in expectations]))
-    data_docs.record(file, result)
+    if record is not None:
+        record(file, result)
     broken = _first_broken(result, expectations)
     if broken is not None:
         raise _error(broken, batch, file, labels or {})

@@ -8,6 +8,9 @@ One school year per delivery is enforced by the reader, which needs it for the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 from barometer.config import source_config
 from barometer.sources.base import ROW, StagedDelivery
@@ -73,10 +76,10 @@ def expectations() -> list:
     ]
 
 
-def validate(staged: StagedDelivery) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     table = staged.tables["grades"]
     file = staged.delivery.name
-    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS)
+    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS, record=record)
     check_one_per_pupil(table, file)
     check_both_languages_graded(table, file, source_config(NAME)["grade_scale"])
 

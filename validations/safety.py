@@ -4,6 +4,9 @@ checked while reading."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from barometer.sources.base import StagedDelivery
 from barometer.sources.safety import NAME, TABLES
 from barometer.validations.common import check, check_districts, gx_expectations
@@ -32,8 +35,8 @@ def expectations() -> list:
     ]
 
 
-def validate(staged: StagedDelivery) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     table = staged.tables[TABLES[0]]
     file = staged.delivery.name
     check_districts(table, file, FILE_COLUMNS["district_name"])
-    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS)
+    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS, record=record)

@@ -7,6 +7,9 @@ One reference date per delivery is enforced when reading (`single_reference_date
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 from barometer.config import source_config
 from barometer.config.districts import has_districts
@@ -112,7 +115,7 @@ def check_districts_have_pupils(
         )
 
 
-def validate(staged: StagedDelivery) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     schools, pupils = staged.tables["schools"], staged.tables["pupils"]
     config = source_config(NAME)
     schools_file = folder_file(staged.delivery, config["files"]["schools"])[1]
@@ -130,8 +133,9 @@ def validate(staged: StagedDelivery) -> None:
         schools_file,
         f"{NAME}.schools",
         FILE_COLUMNS["schools"],
+        record=record,
     )
-    check(pupils, pupil_expectations(), pupils_file, f"{NAME}.pupils", FILE_COLUMNS["pupils"])
+    check(pupils, pupil_expectations(), pupils_file, f"{NAME}.pupils", FILE_COLUMNS["pupils"], record=record)
     check_schools_listed(pupils, schools, pupils_file)
     if by_district:
         check_districts_have_pupils(schools, pupils, counted_types, schools_file)

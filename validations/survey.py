@@ -3,6 +3,9 @@ codes on the questionnaire's scales (empty: not answered), and known districts w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from barometer.config import source_config
 from barometer.sources.base import StagedDelivery
 from barometer.sources.survey import DATE_RULE, NAME
@@ -56,8 +59,8 @@ def expectations() -> list:
     ]
 
 
-def validate(staged: StagedDelivery) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     table = staged.tables["survey"]
     file = staged.delivery.name
     check_districts(table, file, FILE_COLUMNS["district_name"])
-    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS)
+    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS, record=record)

@@ -3,6 +3,9 @@ employee. The single reference date and the employee number's presence are check
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from barometer.sources.base import StagedDelivery
 from barometer.sources.workforce import MANAGER_FLAGS, NAME, ORIGIN_GROUPS, TABLES
 from barometer.validations.common import check, gx_expectations
@@ -33,5 +36,12 @@ def expectations() -> list:
     ]
 
 
-def validate(staged: StagedDelivery) -> None:
-    check(staged.tables[TABLES[0]], expectations(), staged.delivery.name, suite_name=NAME, labels=FILE_COLUMNS)
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
+    check(
+        staged.tables[TABLES[0]],
+        expectations(),
+        staged.delivery.name,
+        suite_name=NAME,
+        labels=FILE_COLUMNS,
+        record=record,
+    )

@@ -4,6 +4,9 @@ band, known districts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from barometer.sources.base import StagedDelivery
 from barometer.sources.youth_education import NAME, STATUSES
 from barometer.validations.common import (
@@ -42,9 +45,9 @@ def expectations() -> list:
     ] + person_register_expectations("Herkomst", "person", AGE_BAND)
 
 
-def validate(staged: StagedDelivery) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     table = staged.tables["youth_education"]
     file = staged.delivery.name
     check_reference_date(table, file, FILE_COLUMNS["reference_date"], "reference date is 1 October", {10}, day=1)
     check_districts(table, file, FILE_COLUMNS["district_name"])
-    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS)
+    check(table, expectations(), file, suite_name=NAME, labels=FILE_COLUMNS, record=record)

@@ -17,7 +17,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
-from barometer.config import Catalogue, Districts, Settings, load_districts, period_code
+from barometer.config import Catalogue, Districts, load_districts, period_code
 from barometer.config.districts import municipality_of
 from barometer.config.municipalities import ALL_DENMARK, municipality, name_of
 from barometer.transforms.common import KEY
@@ -396,10 +396,9 @@ def _write_source_inputs(connection: Connection, inputs: dict[tuple[str, str], t
         )
 
 
-def read_source_inputs(engine: Engine, municipality_code: str | None = None) -> dict[str, tuple[str, str]]:
-    """source -> (checksum, outcome) of a municipality's last load (by default the settings'
-    one municipality); empty for a warehouse not made yet."""
-    code = municipality_code or Settings.from_env().municipality_code
+def read_source_inputs(engine: Engine, municipality_code: str) -> dict[str, tuple[str, str]]:
+    """source -> (checksum, outcome) of a municipality's last load; empty for a warehouse not
+    made yet."""
     if not warehouse_exists(engine):
         return {}
     with engine.connect() as connection:
@@ -409,7 +408,7 @@ def read_source_inputs(engine: Engine, municipality_code: str | None = None) -> 
         if "municipality_code" not in {c["name"] for c in inspector.get_columns("source_input", where)}:
             return {}  # recorded before revision 0004, which the load upgrades to: recompute once
         table = schema.source_input
-        rows = connection.execute(select(table).where(table.c.municipality_code == code))
+        rows = connection.execute(select(table).where(table.c.municipality_code == municipality_code))
         return {row.source: (row.fingerprint, row.outcome) for row in rows}
 
 
