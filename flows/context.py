@@ -36,6 +36,11 @@ class RunContext:
         is read and validated once, each StatBank table asked once."""
         return cls(staged={}, statbank={})
 
+    def __reduce__(self):
+        """A context never travels: pickled (a Prefect task runner shipping the flow that holds
+        it to a Dask worker), it arrives empty, so no memo of person-level tables leaves."""
+        return (RunContext, ())
+
     def record(self, file: str, result: Any) -> None:
         """Keep a suite's result for the Data Docs (`validations.common.check` calls this)."""
         self.validated.append(Validated(file, result))
