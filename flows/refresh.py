@@ -72,7 +72,7 @@ def refresh_flow(context: RunContext | None = None) -> Flow:
 
 def run_refresh(request: RunRequest, context: RunContext):
     """The refresh as this flow run's body: its final state carries the report."""
-    pseudonym_key(os.environ)  # refuse before anything is read when the key is missing
+    pseudonym_key({}, request.pseudonym_secret)  # refuse before anything is read when the key is missing
     steps = PrefectSteps(context)
     try:
         report = refresh(request, steps, run_id=str(flow_run.id or uuid.uuid4()))

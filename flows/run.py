@@ -4,7 +4,6 @@ went wrong is a `RunFailed`: the one paragraph the CLI prints, and its exit code
 
 from __future__ import annotations
 
-import os
 import time
 
 from barometer.config import Edition, RunRequest
@@ -31,7 +30,7 @@ def require_key(request: RunRequest) -> None:
     from barometer.sources.errors import MissingKeyError
 
     try:
-        pseudonym_key(os.environ, request.pseudonym_secret)
+        pseudonym_key({}, request.pseudonym_secret)  # the variable is in the request already
     except MissingKeyError as error:
         raise RunFailed(str(error), 2) from None
     except Exception as error:  # the Secret block lookup needs the Prefect API
