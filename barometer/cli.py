@@ -8,12 +8,14 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 import typer
 
 import barometer  # noqa: F401  (sets the no-phoning-home environment first)
-from barometer.config.run import Edition, RunRequest
+
+if TYPE_CHECKING:
+    from barometer.config.run import RunRequest
 
 app = typer.Typer(
     help="Copenhagen's inclusion barometer: refresh editions into the warehouse.",
@@ -95,6 +97,7 @@ def run_request(edition: str | None, municipality: str | None = None, **options:
     """The run's request: the options, else their BAROMETER_* variables, else the defaults;
     a malformed one is a usage error (exit 2)."""
     from barometer.config.municipalities import parse_municipalities
+    from barometer.config.run import Edition, RunRequest
 
     if municipality is not None:
         try:
@@ -205,6 +208,7 @@ def demo(
     With --national (or --municipalities N) the deliveries are many municipalities', sized by
     population (`landing/CODE/SOURCE/`); the latest edition is refreshed for all of them at once
     and the demo ends with Copenhagen's place among them. Put it in its own --dir."""
+    from barometer.config.run import Edition
     from barometer.demo_run import run_demo, run_national_demo
 
     set_verbosity(verbose)
@@ -290,6 +294,7 @@ def report(
     warehouse's municipalities where there are several, and the data it was built from. Opens
     offline and prints; needs only read access to the warehouse's public views."""
     from barometer.config.municipalities import municipality as municipality_of_code
+    from barometer.config.run import Edition
 
     try:
         code = (
@@ -324,6 +329,7 @@ def export(
 ) -> None:
     """Write an edition and every observation up to its end as tidy tables, names and units beside
     the codes, suppressed values as empty cells with their status. Needs only read access."""
+    from barometer.config.run import Edition
     from barometer.export import WarehouseReadError, export_edition
 
     edition = edition or Edition.default().code
