@@ -101,8 +101,8 @@ class Placement:
     """Where the municipalities of one run work: local processes, or a Dask cluster (an existing
     one by address, or a local one of `dask_workers` started for the run)."""
 
-    dask_address: str | None = None
-    dask_workers: int | None = None
+    dask_address: str | None
+    dask_workers: int | None
 
     @property
     def on_dask(self) -> bool:
@@ -113,26 +113,27 @@ class Placement:
 class StatBankOptions:
     """The StatBank API and, when given, a backoff and deadline in place of config/sources.yaml's."""
 
-    url: str = DEFAULT_STATBANK_URL
-    backoff_factor: float | None = None
-    deadline_seconds: float | None = None
+    url: str
+    backoff_factor: float | None
+    deadline_seconds: float | None
 
 
 @dataclass(frozen=True)
 class RunRequest:
-    """Everything a refresh is asked to do and where: one edition for the given municipalities."""
+    """Everything a refresh is asked to do and where: one edition for the given municipalities.
+    Made by `build`, the one place that knows the defaults."""
 
     edition: Edition
-    municipalities: tuple[str, ...] = ("101",)
-    landing_dir: Path = Path("landing")
-    warehouse_url: str = DEFAULT_WAREHOUSE_URL
-    statbank: StatBankOptions = field(default_factory=StatBankOptions)
-    placement: Placement = field(default_factory=Placement)
-    orchestration: str = "auto"
-    data_docs_dir: Path = Path("data_docs")
-    lock_wait_seconds: float = 0.0
-    verbose: bool = False
-    stage_timings: Path | None = None
+    municipalities: tuple[str, ...]
+    landing_dir: Path
+    warehouse_url: str
+    statbank: StatBankOptions
+    placement: Placement
+    orchestration: str  # 'auto', 'prefect' or 'local' (flows/steps.py `use_prefect`)
+    data_docs_dir: Path
+    lock_wait_seconds: float
+    verbose: bool
+    stage_timings: Path | None
     # The key given to this run (BAROMETER_PSEUDONYM_KEY where the run starts, or the demo's own):
     # used in this process and handed to its local worker processes, never to Prefect or a
     # cluster elsewhere, whose workers look theirs up (`pseudonym_key`). None: looked up there too.

@@ -165,7 +165,7 @@ def test_one_table_unavailable_leaves_the_others_years(demo_dir, down, up, first
 
 def test_a_failed_table_is_asked_once_per_process(demo_dir, monkeypatch):
     server, url = start(demo_dir, unavailable=["RAS201"])
-    statbank = StatBankOptions(url, backoff_factor=0.0)
+    statbank = StatBankOptions(url, backoff_factor=0.0, deadline_seconds=None)
     try:
         context = RunContext.across_editions()
         outcomes = [
