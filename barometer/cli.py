@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import os
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 import typer
 
 import barometer  # noqa: F401  (sets the no-phoning-home environment first)
+
+if TYPE_CHECKING:
+    from barometer.config.run import RunRequest
 
 app = typer.Typer(
     help="Copenhagen's inclusion barometer: refresh editions into the warehouse.",
@@ -22,7 +25,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",  # docstrings are paragraphs: their line breaks are not kept
 )
 
-Edition = Annotated[
+EditionOption = Annotated[
     Optional[str],
     typer.Option("--edition", "-e", help="Half-year edition, e.g. 2012-S2 (default: the latest complete half-year)."),
 ]
@@ -85,152 +88,60 @@ DaskWorkers = Annotated[
 ]
 
 
-def place_municipalities(municipality: str | None, dask_address: str | None, dask_workers: int | None) -> None:
-    """The options as the environment the run's settings are read from (a Prefect flow run in
-    this process reads the same), checked first."""
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def run_request(edition: str | None, municipality: str | None = None, **options: Any) -> RunRequest:
+    """The run's request: the options, else their BAROMETER_* variables, else the defaults;
+    a malformed one is a usage error (exit 2)."""
     from barometer.config.municipalities import parse_municipalities
+    from barometer.config.run import Edition, RunRequest
 
     if municipality is not None:
         try:
             parse_municipalities(municipality)
         except ValueError as error:
             fail(f"--municipality {municipality}: {error}. Give codes separated by commas, or all.", 2)
-        os.environ["BAROMETER_MUNICIPALITY"] = municipality
-    if dask_address and dask_workers:
+    if options.get("dask_address") and options.get("dask_workers"):
         fail("Give --dask-address (an existing cluster) or --dask-workers (a local one), not both.", 2)
-    if dask_address:
-        os.environ["BAROMETER_DASK_ADDRESS"] = dask_address
-    if dask_workers:
-        os.environ["BAROMETER_DASK_WORKERS"] = str(dask_workers)
-
-
-def fail(message: str, code: int = 1) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def require_key() -> None:
-    """Refuse before a run starts when neither the variable nor the Secret block holds the key."""
-    from barometer.flows.ingest import pseudonym_key
-    from barometer.sources.errors import MissingKeyError
-
     try:
-        pseudonym_key()
-    except MissingKeyError as error:
-        fail(str(error), code=2)
-    except Exception as error:  # the Secret block lookup needs the Prefect API
-        fail(
-            f"BAROMETER_PSEUDONYM_KEY is not set and its Prefect Secret block could not be read "
-            f"({type(error).__name__}). Set BAROMETER_PSEUDONYM_KEY, or check PREFECT_API_URL.",
-            code=2,
-        )
-
-
-def orchestration() -> str:
-    return os.environ.get("BAROMETER_ORCHESTRATION", "auto")
-
-
-def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
-    """Run the refresh, as a Prefect flow when a Prefect API is configured (or
-    BAROMETER_ORCHESTRATION=prefect), else in this process; returns its report, or exits with a
-    one-paragraph explanation."""
-    from barometer.config import edition_or_default, parse_edition
-    from barometer.flows.steps import use_prefect
-
-    edition = edition_or_default(edition)
-    try:
-        parse_edition(edition)
-        prefect = use_prefect(orchestration())
+        chosen = Edition.given_or_default(edition)
     except ValueError as error:
         fail(
             f"{error}. Give the edition as YEAR-S1 (January-June) or YEAR-S2 (July-December); "
             "BAROMETER_ORCHESTRATION as auto, prefect or local.",
             2,
         )
-    if prefect:  # a temporary Prefect server must not outlive this process, even killed
-        from barometer.flows.prefect_server import tie_temporary_server
+    try:
+        return RunRequest.build(os.environ, edition=chosen, municipalities=municipality, **options)
+    except ValueError as error:
+        fail(f"{error}. Check the options and the BAROMETER_* environment variables.", 2)
 
-        tie_temporary_server()
-    require_key()
-    from barometer.warehouse.database import WarehouseUnavailable, check_writable
+
+def run(start: Callable[[], Any]) -> Any:
+    """The run's result, or its one-paragraph failure and exit code."""
+    from barometer.flows.run import RunFailed
 
     try:
-        check_writable(warehouse_url(warehouse))  # before anything is read or a Prefect server starts
-        report = (refresh_with_prefect if prefect else refresh_locally)(edition, landing, warehouse, statbank_url)
-    except typer.Exit:
-        raise
-    except WarehouseUnavailable as error:
-        fail(str(error))
-    except Exception as error:  # the machinery itself failed: explain, don't dump a traceback
-        fail(
-            f"The refresh of {edition} could not run: {type(error).__name__}: {error}. "
-            "Nothing was written to the warehouse. Check the options and the log above."
-        )
-    if report.failed:
-        fail(report.text())
-    return report
+        return start()
+    except RunFailed as failure:
+        fail(failure.message, failure.code)
 
 
 def set_verbosity(verbose: bool) -> None:
-    """--verbose: the pipeline's and Prefect's log lines on the terminal; without it Prefect
-    logs to its API (the UI) only: the summary at the end says what happened."""
+    """Without --verbose, Prefect logs to its API (the UI) only: the summary at the end says what
+    happened (Prefect's own settings, as defaults)."""
     if verbose:
-        os.environ["BAROMETER_VERBOSE"] = "1"
         return
     for handler in ("CONSOLE", "CONSOLE_FLOW_RUNS", "CONSOLE_TASK_RUNS"):
         os.environ.setdefault(f"PREFECT_LOGGING_HANDLERS_{handler}_LEVEL", "CRITICAL")
 
 
-def refresh_locally(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
-    from barometer import timing
-    from barometer.config import Settings
-    from barometer.flows.pipeline import refresh
-    from barometer.flows.steps import LocalSteps, quiet_logs
-    from barometer.progress import Progress
-    from barometer.warehouse.database import WarehouseUnavailable
-    from barometer.warehouse.lock import WarehouseBusy
-
-    settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
-    timing.record("imports", time.perf_counter() - barometer.STARTED)
-    quiet_logs()
-    progress = Progress()
-    steps = LocalSteps(progress)
-    try:
-        with progress.live(f"Refreshing {edition} …"):
-            return refresh(edition, settings, steps)
-    except (WarehouseBusy, WarehouseUnavailable) as fault:
-        fail(str(fault))
-    finally:
-        steps.close()
-        timing.write_if_requested()
-
-
-def refresh_with_prefect(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
-    from barometer import timing
-    from barometer.flows.refresh import barometer_refresh
-    from barometer.warehouse.database import WarehouseUnavailable
-    from barometer.warehouse.lock import WarehouseBusy
-
-    timing.record("imports", time.perf_counter() - barometer.STARTED)
-    with timing.stage("orchestration start"):
-        state = barometer_refresh(
-            edition, str(landing) if landing else None, warehouse, statbank_url, return_state=True
-        )
-    timing.write_if_requested()
-    report = state.result(raise_on_failure=False) if state.is_completed() or state.is_failed() else None
-    if isinstance(report, (WarehouseBusy, WarehouseUnavailable)):
-        fail(str(report))
-    if not hasattr(report, "text"):
-        fail(
-            f"The refresh of {edition} ended {state.name}: {state.message}. Nothing of a failed load "
-            "was written (the load is one transaction); see the Prefect log above for the cause."
-        )
-    return report
-
-
 @app.command()
 def refresh(
-    edition: Edition = None,
+    edition: EditionOption = None,
     landing: Landing = None,
     warehouse: Warehouse = None,
     statbank_url: StatBankURL = None,
@@ -252,9 +163,21 @@ def refresh(
     or BAROMETER_ORCHESTRATION=prefect; otherwise in this process, without a Prefect server.
     Sources whose deliveries, configuration and code are unchanged since the last load are not
     read again."""
-    set_verbosity(verbose)
-    place_municipalities(municipality, dask_address, dask_workers)
-    report = run_refresh(edition, landing, warehouse, statbank_url)
+    from barometer.flows.context import RunContext
+    from barometer.flows.run import refresh as run_refresh
+
+    request = run_request(
+        edition,
+        municipality,
+        landing_dir=landing,
+        warehouse_url=warehouse,
+        statbank_url=statbank_url,
+        dask_address=dask_address,
+        dask_workers=dask_workers,
+        verbose=verbose or None,
+    )
+    set_verbosity(request.verbose)
+    report = run(lambda: run_refresh(request, RunContext()))
     typer.echo(report.text())
 
 
@@ -285,14 +208,19 @@ def demo(
     With --national (or --municipalities N) the deliveries are many municipalities', sized by
     population (`landing/CODE/SOURCE/`); the latest edition is refreshed for all of them at once
     and the demo ends with Copenhagen's place among them. Put it in its own --dir."""
+    from barometer.config.run import Edition
     from barometer.demo_run import run_demo, run_national_demo
 
     set_verbosity(verbose)
+    try:
+        Edition.range(Edition.parse(first), Edition.parse(last))
+    except ValueError as error:
+        fail(f"{error}. Give editions as YEAR-S1 or YEAR-S2, --first no later than --last.", 2)
     if national or municipalities:
         directory = directory if directory != Path("barometer_demo") else Path("barometer_demo_national")
-        run_national_demo(directory, last, None if national else municipalities)
+        run(lambda: run_national_demo(os.environ, directory, last, None if national else municipalities, verbose))
     else:
-        run_demo(directory, first, last)
+        run(lambda: run_demo(os.environ, directory, first, last, verbose))
 
 
 @app.command()
@@ -325,84 +253,29 @@ def backfill(
     refresh would (one barometer-refresh subflow per edition). A failed edition does not stop the
     others; the command then exits non-zero naming it. Needs BAROMETER_PSEUDONYM_KEY (or its
     Prefect Secret block)."""
-    from barometer.config import editions_between
-    from barometer.flows.steps import use_prefect
+    from barometer.flows.run import backfill as run_backfill
 
-    set_verbosity(verbose)
-    place_municipalities(municipality, dask_address, dask_workers)
-    try:
-        editions_between(first, last)
-        prefect = use_prefect(orchestration())
-    except ValueError as error:
-        fail(
-            f"{error}. Give editions as YEAR-S1 or YEAR-S2, --from no later than --to; "
-            "BAROMETER_ORCHESTRATION as auto, prefect or local.",
-            2,
-        )
-    if prefect:  # before the key lookup, which may ask a (temporary) Prefect server for its block
-        from barometer.flows.prefect_server import tie_temporary_server
-
-        tie_temporary_server()
-    require_key()
-    try:
-        if prefect:
-            message = backfill_with_prefect(first, last, landing, warehouse, statbank_url)
-        else:
-            message = backfill_locally(first, last, landing, warehouse, statbank_url)
-    except typer.Exit:
-        raise
-    except Exception as error:  # the machinery itself failed: explain, don't dump a traceback
-        fail(
-            f"The backfill could not run: {type(error).__name__}: {error}. Check the options and "
-            "PREFECT_API_URL; editions already refreshed stay loaded."
-        )
-    typer.echo(message)
-
-
-def backfill_locally(
-    first: str, last: str, landing: Path | None, warehouse: str | None, statbank_url: str | None
-) -> str:
-    from barometer.config import Settings
-    from barometer.flows.pipeline import backfill as run_backfill
-    from barometer.flows.steps import LocalSteps, quiet_logs
-    from barometer.progress import Progress
-
-    settings = Settings.from_env(landing_dir=landing, warehouse_url=warehouse, statbank_url=statbank_url)
-    quiet_logs()
-    progress = Progress()
-    steps = LocalSteps(progress)
-    try:
-        with progress.live(f"Backfilling {first} to {last} …"):
-            report = run_backfill(first, last, settings, steps, progress.note)
-    finally:
-        steps.close()
-    if report.failed:
-        fail(report.text())
-    return report.text()
-
-
-def backfill_with_prefect(
-    first: str, last: str, landing: Path | None, warehouse: str | None, statbank_url: str | None
-) -> str:
-    from barometer.flows.backfill import barometer_backfill
-
-    state = barometer_backfill(
-        first, last, str(landing) if landing else None, warehouse, statbank_url, return_state=True
+    request = run_request(
+        None,
+        municipality,
+        landing_dir=landing,
+        warehouse_url=warehouse,
+        statbank_url=statbank_url,
+        dask_address=dask_address,
+        dask_workers=dask_workers,
+        verbose=verbose or None,
     )
-    if not state.is_completed():
-        fail(state.message or f"The backfill ended {state.name}; see the Prefect log above.")
-    return state.message
+    set_verbosity(request.verbose)
+    typer.echo(run(lambda: run_backfill(request, first, last)))
 
 
 def warehouse_url(warehouse: str | None) -> str:
-    from barometer.config import Settings
-
-    return Settings.from_env(warehouse_url=warehouse).warehouse_url
+    return run_request(None, warehouse_url=warehouse).warehouse_url
 
 
 @app.command()
 def report(
-    edition: Edition = None,
+    edition: EditionOption = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("barometer.html"),
     warehouse: Warehouse = None,
     municipality: Annotated[
@@ -420,19 +293,19 @@ def report(
     targets, a chart per indicator, district maps where it has districts, its rank among the
     warehouse's municipalities where there are several, and the data it was built from. Opens
     offline and prints; needs only read access to the warehouse's public views."""
-    from barometer.config import Settings, edition_or_default
     from barometer.config.municipalities import municipality as municipality_of_code
+    from barometer.config.run import Edition
 
     try:
         code = (
-            municipality_of_code(municipality.strip()).code if municipality else Settings.from_env().municipality_code
+            municipality_of_code(municipality.strip()).code if municipality else run_request(edition).first_municipality
         )
     except ValueError as error:
         fail(f"{error}. Give one municipality code, e.g. --municipality 751.", 2)
     from barometer.export import WarehouseReadError
     from barometer.report import build_report
 
-    edition = edition_or_default(edition)
+    edition = edition or Edition.default().code
     try:
         typer.echo(build_report(warehouse_url(warehouse), edition, out, code))
     except WarehouseReadError as error:
@@ -441,7 +314,7 @@ def report(
 
 @app.command()
 def export(
-    edition: Edition = None,
+    edition: EditionOption = None,
     file_format: Annotated[
         Literal["csv", "xlsx", "parquet"],
         typer.Option(
@@ -456,10 +329,10 @@ def export(
 ) -> None:
     """Write an edition and every observation up to its end as tidy tables, names and units beside
     the codes, suppressed values as empty cells with their status. Needs only read access."""
-    from barometer.config import edition_or_default
+    from barometer.config.run import Edition
     from barometer.export import WarehouseReadError, export_edition
 
-    edition = edition_or_default(edition)
+    edition = edition or Edition.default().code
     try:
         for path in export_edition(warehouse_url(warehouse), edition, file_format, out):
             typer.echo(path)
@@ -479,8 +352,9 @@ def validate(
     if not, 2 for usage errors. Pseudonymises with BAROMETER_PSEUDONYM_KEY, else a throwaway key."""
     from barometer.validate import UsageError, validate_delivery
 
+    request = run_request(None)
     try:
-        verdict = validate_delivery(path, source)
+        verdict = validate_delivery(path, source, request.first_municipality, request.pseudonym_secret)
     except UsageError as error:
         fail(str(error), code=2)
     if not verdict.valid:

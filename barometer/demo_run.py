@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 import typer
 
-from barometer.config import editions_between
+from barometer.config import Edition, RunRequest
+from barometer.flows.context import RunContext
+from barometer.flows.run import refresh
 
 
 def demo_key(directory: Path) -> str:
@@ -18,6 +20,30 @@ def demo_key(directory: Path) -> str:
         path.write_text(secrets.token_hex(32), encoding="ascii")
         path.chmod(0o600)
     return path.read_text(encoding="ascii").strip()
+
+
+def demo_request(
+    environ: Mapping[str, str],
+    directory: Path,
+    edition: Edition,
+    warehouse: str,
+    statbank_url: str,
+    verbose: bool,
+    municipalities: tuple[str, ...] | None = None,
+) -> RunRequest:
+    """A refresh of the demo's landing zone into its warehouse, run in this process (the demo is
+    offline). The key and Data Docs folder are `environ`'s if set, else the demo's own."""
+    own = {"BAROMETER_PSEUDONYM_KEY": demo_key(directory), "BAROMETER_DATA_DOCS_DIR": str(directory / "data_docs")}
+    return RunRequest.build(
+        {**own, **environ},
+        edition=edition,
+        municipalities=municipalities,
+        landing_dir=directory / "landing",
+        warehouse_url=warehouse,
+        statbank_url=statbank_url,
+        orchestration="local",
+        verbose=verbose or None,
+    )
 
 
 def national_codes(count: int | None) -> list[str]:
@@ -32,10 +58,11 @@ def national_codes(count: int | None) -> list[str]:
     return [code for code in everyone if code in chosen]
 
 
-def run_national_demo(directory: Path, last: str, count: int | None) -> None:
+def run_national_demo(
+    environ: Mapping[str, str], directory: Path, last: str, count: int | None, verbose: bool = False
+) -> None:
     """The national barometer on synthetic data: `count` municipalities' deliveries sized by
     population, one StatBank stand-in for all, one refresh of `last`, and Copenhagen's place."""
-    from barometer.cli import run_refresh
     from barometer.demo.employment import write_statbank
     from barometer.demo.national import write_national
     from barometer.demo.statbank_server import serve
@@ -55,13 +82,11 @@ def run_national_demo(directory: Path, last: str, count: int | None) -> None:
         typer.echo(f"Generating demo deliveries in {landing} …")
         write_national(landing, codes, workers=2)
         write_statbank(statbank_dir)
-    os.environ.setdefault("BAROMETER_PSEUDONYM_KEY", demo_key(directory))
-    os.environ.setdefault("BAROMETER_DATA_DOCS_DIR", str(directory / "data_docs"))
-    os.environ["BAROMETER_MUNICIPALITY"] = ",".join(codes)
     database = (directory / "barometer.sqlite").resolve()
     warehouse = f"sqlite:///{database}"
     with serve(statbank_dir) as statbank_url:
-        report = run_refresh(last, landing, warehouse, statbank_url)
+        request = demo_request(environ, directory, Edition.parse(last), warehouse, statbank_url, verbose, tuple(codes))
+        report = refresh(request, RunContext())
     typer.echo(report.text().splitlines()[0])
     print_place(warehouse, last, "101")
     typer.echo(f"""
@@ -73,17 +98,14 @@ Next:
 """)
 
 
-def run_demo(directory: Path, first: str, last: str) -> None:
-    from barometer.cli import run_refresh
-    from barometer.config import Settings
+def run_demo(environ: Mapping[str, str], directory: Path, first: str, last: str, verbose: bool = False) -> None:
     from barometer.demo import generate
     from barometer.demo.statbank_server import serve
-    from barometer.flows.ingest import reuse_staged
     from barometer.output import print_edition
 
     directory.mkdir(parents=True, exist_ok=True)
     landing, statbank_dir = directory / "landing", directory / "statbank"
-    editions = editions_between(first, last)
+    editions = Edition.range(Edition.parse(first), Edition.parse(last))
     typer.echo(
         f"The barometer demo: synthetic deliveries in the real formats, a StatBank stand-in on "
         f"127.0.0.1, and {len(editions)} editions ({first} to {last}) refreshed into a local SQLite "
@@ -94,16 +116,16 @@ def run_demo(directory: Path, first: str, last: str) -> None:
     else:
         typer.echo(f"Generating demo deliveries in {landing} …")
         generate(landing, statbank_dir)
-    os.environ.setdefault("BAROMETER_PSEUDONYM_KEY", demo_key(directory))
-    os.environ.setdefault("BAROMETER_DATA_DOCS_DIR", str(directory / "data_docs"))
     database = (directory / "barometer.sqlite").resolve()
     warehouse = f"sqlite:///{database}"
-    with serve(statbank_dir) as statbank_url, reuse_staged():
+    context = RunContext.across_editions()  # each delivery read once, for every edition
+    with serve(statbank_dir) as statbank_url:
         for edition in editions:
-            report = run_refresh(edition, landing, warehouse, statbank_url)
+            request = demo_request(environ, directory, edition, warehouse, statbank_url, verbose)
+            report = refresh(request, context)
             typer.echo(report.text().splitlines()[0])
-    print_edition(warehouse, editions[-1], Settings.from_env().municipality_code)
-    data_docs = Path(os.environ["BAROMETER_DATA_DOCS_DIR"]).resolve()
+    print_edition(warehouse, editions[-1].code, request.first_municipality)
+    data_docs = request.data_docs_dir.resolve()
     query = (
         f"SELECT indicator_code, group_code, value, status FROM barometer_edition WHERE edition_code = '{editions[-1]}'"
     )

@@ -3,13 +3,13 @@
 A stage's time excludes the stages nested inside it (pseudonymising happens while a file is
 read, and counts as pseudonymising), so the stages add up to the run. Stages are counted per
 thread and summed, so work done side by side (the StatBank fetch while files are read) counts in
-full. `BAROMETER_STAGE_TIMINGS=path` makes the CLI write them there as JSON (benchmarks read it).
+full. Each run keeps its own `StageTimings` (in its flows/context.py `RunContext`); with
+`BAROMETER_STAGE_TIMINGS=path` the CLI writes them there as JSON (benchmarks read it).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections import defaultdict
@@ -17,41 +17,56 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-_totals: dict[str, float] = defaultdict(float)
-_lock = threading.Lock()
-_local = threading.local()
+# Per thread, the stages open in it, innermost last: [the run's timings, time of nested stages].
+_open = threading.local()
+
+
+class StageTimings:
+    """One run's seconds per stage."""
+
+    def __init__(self) -> None:
+        self._totals: dict[str, float] = defaultdict(float)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Count the time spent inside the block (less nested stages) towards `name`."""
+        stack = _open.__dict__.setdefault("stack", [])
+        started = time.perf_counter()
+        stack.append([self, 0.0])
+        try:
+            yield
+        finally:
+            _, nested = stack.pop()
+            elapsed = time.perf_counter() - started
+            self.record(name, elapsed - nested)
+            if stack:
+                stack[-1][1] += elapsed
+
+    def record(self, name: str, seconds: float) -> None:
+        """Time measured elsewhere (the interpreter's start and imports, a worker's stages)."""
+        with self._lock:
+            self._totals[name] += seconds
+
+    def totals(self) -> dict[str, float]:
+        with self._lock:
+            return dict(self._totals)
+
+    def write_if_requested(self, path: Path | None) -> None:
+        """The stages as JSON in `path` (BAROMETER_STAGE_TIMINGS: benchmarks read them), if given."""
+        if path:
+            stages = {name: round(seconds, 4) for name, seconds in self.totals().items()}
+            Path(path).write_text(json.dumps({"stages": stages}, indent=1))
 
 
 @contextmanager
 def stage(name: str) -> Iterator[None]:
-    """Count the time spent inside the block (less nested stages) towards `name`."""
-    stack = _local.__dict__.setdefault("stack", [])
-    started = time.perf_counter()
-    stack.append(0.0)  # time spent in stages nested inside this one
-    try:
+    """A stage nested in whatever stage this thread is in, counted towards that stage's run
+    (for code that is not handed the run's timings: the readers' pseudonymising); outside any
+    stage it is not counted."""
+    stack = _open.__dict__.get("stack")
+    if not stack:
         yield
-    finally:
-        nested = stack.pop()
-        elapsed = time.perf_counter() - started
-        with _lock:
-            _totals[name] += elapsed - nested
-        if stack:
-            stack[-1] += elapsed
-
-
-def record(name: str, seconds: float) -> None:
-    """Time measured elsewhere (the interpreter's start and imports)."""
-    with _lock:
-        _totals[name] += seconds
-
-
-def totals() -> dict[str, float]:
-    with _lock:
-        return dict(_totals)
-
-
-def write_if_requested() -> None:
-    """Write the stages to BAROMETER_STAGE_TIMINGS, if set (benchmarks)."""
-    path = os.environ.get("BAROMETER_STAGE_TIMINGS")
-    if path:
-        Path(path).write_text(json.dumps({"stages": {k: round(v, 4) for k, v in totals().items()}}, indent=1))
+        return
+    with stack[-1][0].stage(name):
+        yield

@@ -9,17 +9,16 @@ the delivery, so any key gives the same verdict). Nothing is stored.
 
 from __future__ import annotations
 
-import os
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from barometer.config import Settings, source_config
+from barometer.config import source_config
 from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import delivery_at, is_ignored
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.registry import STATBANK_SOURCES, file_sources, landing_folder, module
+from barometer.sources.registry import STATBANK_SOURCES, file_sources, landing_folder
 from barometer.sources.staged import Delivery
 
 
@@ -46,17 +45,17 @@ class Verdict:
         return f"{self.delivery.name}: valid ({self.rows} rows, reference date {self.reference_date})"
 
 
-def validate_delivery(path: Path, source: str | None = None) -> Verdict:
+def validate_delivery(path: Path, source: str | None, municipality_code: str, secret: str | None) -> Verdict:
     """Read, pseudonymise and validate the delivery at `path` (a file, or a delivery folder or a
-    file inside one); the source is the landing folder it sits in unless given."""
+    file inside one) as `municipality_code`'s, exactly as a refresh does (flows/ingest.py
+    `read_and_validate`, which also checks that the files did not change while read); the source
+    is the landing folder it sits in unless given. `secret` is the key, if one is set."""
+    from barometer.flows.context import RunContext
+    from barometer.flows.ingest import read_and_validate
+
     delivery = locate(path, source)
     try:
-        if delivery.problem:
-            raise delivery.problem
-        municipality_code = Settings.from_env().municipality_code
-        staged = module("sources", delivery.source).read(delivery, key_for_validation(), municipality_code)
-        staged = replace(staged, municipality_code=municipality_code)
-        module("validations", delivery.source).validate(staged)
+        staged = read_and_validate(delivery, key_for_validation(secret), municipality_code, RunContext())
     except DeliveryError as error:
         return Verdict(delivery, error)
     except Exception as error:  # noqa: BLE001 - reported as a refresh reports it, message withheld
@@ -100,6 +99,6 @@ def _landing_entry(path: Path, landings: dict[str, str]) -> tuple[Path, str] | N
     return None
 
 
-def key_for_validation() -> PseudonymKey:
+def key_for_validation(secret: str | None) -> PseudonymKey:
     """The municipality's key when set, else a random one that lives as long as this process."""
-    return PseudonymKey(os.environ.get("BAROMETER_PSEUDONYM_KEY") or secrets.token_hex(32))
+    return PseudonymKey(secret or secrets.token_hex(32))

@@ -74,7 +74,7 @@ def district_map(municipality_code: str) -> Path:
 
 
 @cache
-def load_districts(municipality_code: str = "101") -> Districts:
+def load_districts(municipality_code: str) -> Districts:
     path = district_map(municipality_code)
     if not path.exists():
         return Districts(municipality_code=municipality_code, names={})

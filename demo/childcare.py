@@ -263,7 +263,9 @@ def institution_list(
     frame["institution_id"] = rng.choice(institution_ids(municipality), len(frame), replace=False).astype(str)
     prefix, place = frame["type"].map(NAMES), pd.Series(rng.choice(PLACE_NAMES, len(frame)))
     branch = ", afd. " + (  # commas and quotes in
-        frame["district"].map(load_districts().names) if has_districts(municipality) else place_name(municipality)
+        frame["district"].map(load_districts(municipality).names)
+        if has_districts(municipality)
+        else place_name(municipality)
     )
     frame["name"] = np.select(
         [frame.index % 7 == 3, frame.index % 11 == 5],  # names test the quoting

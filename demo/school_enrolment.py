@@ -135,7 +135,7 @@ def _named(public: list[tuple[str, int, int]], municipality: str) -> list[tuple[
     """(type, district, number in district) -> (name, type, district): named after the district,
     or where there are none, after the municipality, numbered through."""
     if has_districts(municipality):
-        official = load_districts().names
+        official = load_districts(municipality).names
         return [(f"{official[d]} {_school_suffix(i)} Skole", kind, d) for kind, d, i in public]
     place = place_name(municipality)
     return [(f"{place} {_school_suffix(i)} Skole", kind, d) for i, (kind, d, _) in enumerate(public)]

@@ -4,10 +4,10 @@ same without Prefect)."""
 
 from __future__ import annotations
 
-from barometer.config import editions_between
-from barometer.flows.ingest import reuse_staged
+from barometer.config import Edition
+from barometer.flows.context import RunContext
 from barometer.flows.pipeline import BackfillReport
-from barometer.flows.refresh import barometer_refresh
+from barometer.flows.refresh import refresh_flow
 from prefect import flow, get_run_logger
 from prefect.states import Completed, Failed
 
@@ -19,7 +19,15 @@ from prefect.states import Completed, Failed
     persist_result=False,
 )
 def barometer_backfill(
-    first: str, last: str, landing: str | None = None, warehouse: str | None = None, statbank_url: str | None = None
+    first: str,
+    last: str,
+    landing: str | None = None,
+    warehouse: str | None = None,
+    statbank_url: str | None = None,
+    municipality: str | None = None,
+    dask_address: str | None = None,
+    dask_workers: int | None = None,
+    verbose: bool | None = None,
 ):
     """Refresh every half-yearly edition from `first` to `last` (e.g. '2011-S1' to '2012-S2'),
     oldest first, each as a barometer-refresh subflow exactly as the schedule runs it.
@@ -33,12 +41,26 @@ def barometer_backfill(
         landing: The landing zone; empty: BAROMETER_LANDING_DIR.
         warehouse: SQLAlchemy URL of the warehouse; empty: BAROMETER_WAREHOUSE_URL.
         statbank_url: Base URL of the StatBank API; empty: BAROMETER_STATBANK_URL.
+        municipality: A code, several ('101,147') or 'all'; empty: BAROMETER_MUNICIPALITY.
+        dask_address: A Dask scheduler to run the municipalities on; empty: BAROMETER_DASK_ADDRESS.
+        dask_workers: Workers of a local Dask cluster for the run; empty: BAROMETER_DASK_WORKERS.
+        verbose: Log lines on the terminal too; empty: BAROMETER_VERBOSE.
     """
     report = BackfillReport()
-    with reuse_staged():
-        for edition in editions_between(first, last):
-            state = barometer_refresh(edition, landing, warehouse, statbank_url, return_state=True)
-            report.add(edition, state.message or state.name, state.is_completed())
+    edition_refresh = refresh_flow(RunContext.across_editions())  # its editions share what was read
+    for edition in Edition.range(Edition.parse(first), Edition.parse(last)):
+        state = edition_refresh(
+            edition.code,
+            landing,
+            warehouse,
+            statbank_url,
+            municipality,
+            dask_address,
+            dask_workers,
+            verbose,
+            return_state=True,
+        )
+        report.add(edition.code, state.message or state.name, state.is_completed())
     get_run_logger().info(report.text())
     if report.failed:
         return Failed(message=report.text(), data=report)

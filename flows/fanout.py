@@ -2,7 +2,7 @@
 worker processes bounded by the machine's cores (several), or on a Dask cluster (an existing one
 by address, or a local one started for the run).
 
-Whatever the place, a worker gets a `MunicipalityWork` (settings, checksums, StatBank's counts:
+Whatever the place, a worker gets a `MunicipalityWork` (its landing zone, checksums, StatBank's counts:
 no person-level data, no key) and returns a `MunicipalityPart` (aggregates and delivery records).
 Person-level tables never leave the worker. In a Prefect run each municipality is a task run on
 a Prefect task runner (prefect-dask's `DaskTaskRunner` for a cluster); in a local run the same
@@ -15,28 +15,30 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from barometer.config import Settings
+from barometer.config import Placement
+from barometer.flows.context import RunContext
 from barometer.flows.municipality import MunicipalityPart, MunicipalityWork, run_municipality
 from barometer.flows.steps import LocalSteps, quiet_logs, unexpected
 from barometer.sources.errors import MissingKeyError
 
-from barometer import timing
 
-
-def work_elsewhere(work: MunicipalityWork) -> MunicipalityPart:
-    """`run_municipality` as a worker runs it: its stage times travel back with the result, and
-    nothing but a message (never an exception object, which might quote a cell) reports a crash."""
-    quiet_logs()
-    before = timing.totals()
+def work_elsewhere(work: MunicipalityWork, given_key: str | None = None) -> MunicipalityPart:
+    """`run_municipality` as a worker runs it, in a context of its own: its stage times travel
+    back with the result, and nothing but a message (never an exception object, which might
+    quote a cell) reports a crash. `given_key` is a key given to the run itself (the demo's),
+    handed to local worker processes only; elsewhere the worker looks its key up."""
+    quiet_logs(work.verbose)
+    context = RunContext()
+    steps = LocalSteps(context)
     try:
-        part = run_municipality(work)
+        part = run_municipality(work, steps, given_key)
     except Exception as error:  # noqa: BLE001 - one municipality's crash must not stop the others
         part = MunicipalityPart(work.municipality_code, failures=[_crash(work, error)])
-    after = timing.totals()
-    part.timings = {stage: after[stage] - before.get(stage, 0.0) for stage in after}
+    finally:
+        steps.close()
+    part.timings = context.timings.totals()
     return part
 
 
@@ -50,43 +52,31 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-@dataclass
-class Placement:
-    """How the municipalities of one run are placed (from Settings / the CLI)."""
-
-    dask_address: str | None = None
-    dask_workers: int | None = None
-
-    @classmethod
-    def of(cls, settings: Settings) -> "Placement":
-        return cls(settings.dask_address, settings.dask_workers)
-
-    @property
-    def on_dask(self) -> bool:
-        return bool(self.dask_address or self.dask_workers)
-
-    def describe(self, count: int) -> str:
-        if self.dask_address:
-            return f"on the Dask cluster at {self.dask_address}"
-        if self.dask_workers:
-            return f"on a local Dask cluster of {self.dask_workers} workers"
-        if count > 1:
-            return f"in {min(count, cores())} local worker processes"
-        return "in this process"
+def describe(placement: Placement, count: int) -> str:
+    """Where `count` municipalities run, for the run's notice."""
+    if placement.dask_address:
+        return f"on the Dask cluster at {placement.dask_address}"
+    if placement.dask_workers:
+        return f"on a local Dask cluster of {placement.dask_workers} workers"
+    if count > 1:
+        return f"in {min(count, cores())} local worker processes"
+    return "in this process"
 
 
 class Pool:
     """Municipality work submitted somewhere; `collect` waits for a handle and gives its part."""
 
-    def __init__(self, steps: LocalSteps, executor: Any = None, runner: Any = None) -> None:
-        self.steps, self.executor, self.runner = steps, executor, runner
+    def __init__(self, steps: LocalSteps, given_key: str | None, executor: Any = None, runner: Any = None) -> None:
+        """`given_key`: a key given to the run itself (the demo's), for work in this process or
+        its local worker processes; never a task parameter."""
+        self.steps, self.given_key, self.executor, self.runner = steps, given_key, executor, runner
 
     def submit(self, work: MunicipalityWork) -> Any:
         if self.runner is not None:
             return self.runner.submit(_prefect_task(work), parameters={"work": work})
         if self.executor is not None:
-            return self.executor.submit(work_elsewhere, work)
-        return run_municipality(work, self.steps)  # here and now: its steps show as they run
+            return self.executor.submit(work_elsewhere, work, self.given_key)
+        return run_municipality(work, self.steps, self.given_key)  # here and now: its steps show as they run
 
     def collect(self, handle: Any, work: MunicipalityWork) -> MunicipalityPart:
         if isinstance(handle, MunicipalityPart):
@@ -96,7 +86,7 @@ class Pool:
         except Exception as error:  # noqa: BLE001 - a worker died: that municipality failed, not the run
             part = MunicipalityPart(work.municipality_code, failures=[_crash(work, error)])
         for stage, seconds in part.timings.items():
-            timing.record(stage, seconds)
+            self.steps.context.timings.record(stage, seconds)
         return part
 
 
@@ -110,16 +100,19 @@ def _prefect_task(work: MunicipalityWork):
 
 
 @contextmanager
-def municipality_pool(steps: LocalSteps, placement: Placement, count: int, prefect: bool) -> Iterator[Pool]:
+def municipality_pool(
+    steps: LocalSteps, placement: Placement, count: int, prefect: bool, given_key: str | None
+) -> Iterator[Pool]:
     """A pool for `count` municipalities: this process for one (unless a Dask cluster is asked
     for), else local processes or Dask; Prefect task runners in a Prefect run."""
     with ExitStack() as stack:
         if not placement.on_dask and count <= 1:
-            yield Pool(steps)
+            yield Pool(steps, given_key)
         elif prefect:
-            yield Pool(steps, runner=stack.enter_context(_prefect_runner(placement, count)))
+            yield Pool(steps, None, runner=stack.enter_context(_prefect_runner(placement, count)))
         else:
-            yield Pool(steps, executor=stack.enter_context(_executor(placement, count)))
+            key = None if placement.dask_address else given_key  # never sent to a cluster elsewhere
+            yield Pool(steps, key, executor=stack.enter_context(_executor(placement, count)))
 
 
 def _prefect_runner(placement: Placement, count: int):

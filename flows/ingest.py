@@ -1,9 +1,9 @@
 """Each source's deliveries: read → validate → stage, one step per source.
 
 A delivery that breaks a rule is rejected whole and recorded; the source goes on with its other
-deliveries. Only the pseudonymised, in-memory tables leave this module. The key is read in the
-refresh's own process (environment or Prefect Secret block) and handed to readers in memory,
-never as a parameter (Prefect records those).
+deliveries. Only the pseudonymised, in-memory tables leave this module. The key is looked up
+where the work runs (config/run.py `pseudonym_key`) and handed to readers in memory, never as a
+parameter (Prefect records those).
 """
 
 from __future__ import annotations
@@ -11,28 +11,23 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from barometer.config import source_config
-from barometer.flows.steps import attempt, prefect_api_configured
+from barometer.config import StatBankOptions, source_config
+from barometer.flows.context import RunContext
+from barometer.flows.steps import attempt
 from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import find_deliveries, verify_unchanged
 from barometer.sources.pseudonym import PseudonymKey
 from barometer.sources.registry import computed_from, landing_folder, module
 from barometer.sources.staged import Delivery, StagedDelivery, concatenated
 
-from barometer import timing
-
 if TYPE_CHECKING:
-    from barometer.sources.employment import StatBankAnswer, TableAnswer
+    from barometer.sources.employment import StatBankAnswer
 
 log = logging.getLogger("barometer")
 
@@ -112,76 +107,33 @@ def delivery_row(
     }
 
 
-def pseudonym_key() -> PseudonymKey:
-    """The keyed-hash secret: BAROMETER_PSEUDONYM_KEY, else the Prefect Secret block named in
-    config/sources.yaml `privacy` (workers that keep no secrets in their environment), else
-    MissingKeyError. Never logged; rotate it between runs, not during one (docs/privacy.md)."""
-    from barometer.sources.errors import MissingKeyError
-
-    secret = os.environ.get("BAROMETER_PSEUDONYM_KEY")
-    block = source_config("privacy")["pseudonym_key_secret_block"]
-    # The block lives on a Prefect server: without one (a local run) there is none to ask.
-    if not secret and (prefect_api_configured() or "prefect" in sys.modules):
-        secret = _secret_block(block)
-    if not secret:
-        raise MissingKeyError(secret_block=block)
-    return PseudonymKey(secret)
-
-
-def _secret_block(name: str) -> str | None:
-    from prefect.blocks.system import Secret
-    from prefect.exceptions import ObjectNotFound
-
-    try:
-        return Secret.load(name).get()
-    except ValueError as error:  # Prefect's "Unable to find block document": no such block
-        if not isinstance(error.__cause__, ObjectNotFound):
-            raise
-        return None
-
-
-def read_and_validate(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
+def read_and_validate(
+    delivery: Delivery, key: PseudonymKey, municipality_code: str, context: RunContext
+) -> StagedDelivery:
     """One delivery read, pseudonymised and validated; its file must not change meanwhile. Of a
     table its source lists in `computed_from`, only the columns its transforms read are kept."""
     if delivery.problem:
         raise delivery.problem
-    with timing.stage("read"):
+    with context.timings.stage("read"):
         staged = module("sources", delivery.source).read(delivery, key, municipality_code)
         staged = replace(staged, municipality_code=municipality_code)
         verify_unchanged(delivery)
-    with timing.stage("validate"):
-        module("validations", delivery.source).validate(staged)
+    with context.timings.stage("validate"):
+        module("validations", delivery.source).validate(staged, record=context.record)
     return staged.keeping(computed_from(delivery.source))
 
 
-# Deliveries already read and validated, and StatBank's answers, in this process while a backfill
-# or the demo refreshes edition after edition from the same inputs. Memory only, and only inside
-# `reuse_staged()`; StatBank's answers are aggregate counts, never person-level data.
-_staged_in_process: dict[tuple, tuple[StagedDelivery | None, DeliveryError | None]] | None = None
-_statbank_in_process: dict[tuple, TableAnswer | DeliveryError] | None = None
-
-
-@contextmanager
-def reuse_staged() -> Iterator[None]:
-    """Within this block, a delivery (same source, name and checksum) is read and validated once."""
-    global _staged_in_process, _statbank_in_process
-    _staged_in_process, _statbank_in_process = {}, {}
-    try:
-        yield
-    finally:
-        _staged_in_process = _statbank_in_process = None
-
-
 def ingest_delivery(
-    delivery: Delivery, key: PseudonymKey, municipality_code: str
+    delivery: Delivery, key: PseudonymKey, municipality_code: str, context: RunContext
 ) -> tuple[StagedDelivery | None, DeliveryError | None]:
-    """read → validate for one delivery; the first broken rule stops it."""
+    """read → validate for one delivery; the first broken rule stops it. Where the context keeps
+    a memo (a backfill, the demo), a delivery already read in this process is not read again."""
     memo = (delivery.source, delivery.name, delivery.sha256, municipality_code, key.version)
-    if _staged_in_process is not None and memo in _staged_in_process:
-        return _staged_in_process[memo]
-    staged, error = attempt(delivery.name, lambda: read_and_validate(delivery, key, municipality_code))
-    if _staged_in_process is not None:
-        _staged_in_process[memo] = (staged, error)
+    if context.staged is not None and memo in context.staged:
+        return context.staged[memo]
+    staged, error = attempt(delivery.name, lambda: read_and_validate(delivery, key, municipality_code, context))
+    if context.staged is not None:
+        context.staged[memo] = (staged, error)
     return staged, error
 
 
@@ -220,13 +172,18 @@ def source_deliveries(source: str, landing_dir: Path, known: dict[str, list[str]
 
 
 def ingest_file_source(
-    source: str, deliveries: list[Delivery], key: PseudonymKey, municipality_code: str, until: date
+    source: str,
+    deliveries: list[Delivery],
+    key: PseudonymKey,
+    municipality_code: str,
+    until: date,
+    context: RunContext,
 ) -> SourceResult:
     """Read, validate and stage every delivery of one source."""
     result = SourceResult(source)
     accepted = []
     for delivery in deliveries:
-        staged, error = ingest_delivery(delivery, key, municipality_code)
+        staged, error = ingest_delivery(delivery, key, municipality_code, context)
         if error:
             reject(result, delivery, error, key.version)
         else:
@@ -236,26 +193,28 @@ def ingest_file_source(
     return result
 
 
-def fetch_employment(statbank_url: str, municipality_codes: str | list[str], until: date) -> StatBankAnswer:
+def fetch_employment(
+    statbank: StatBankOptions, municipality_codes: str | list[str], until: date, context: RunContext
+) -> StatBankAnswer:
     """The municipalities' StatBank cells up to `until` (one request per table for all of them;
     include '000' for all Denmark), each configured table that covers those years checked against
     its tableinfo, within one deadline for the whole fetch (the client's retries included;
     sources/statbank.py). Each table's delivery is validated by `validate_employment`.
 
-    Inside `reuse_staged()` (a backfill, the demo) each table is asked once, for every year it
+    Where the context keeps a memo (a backfill, the demo) each table is asked once, for every year it
     has, and each edition is staged from that answer; a failed table is remembered, not asked
     again edition after edition."""
     from barometer.sources.employment import fetch, open_client
 
-    with open_client(statbank_url) as client:
-        return fetch(client, municipality_codes, until, answers=_statbank_in_process)
+    with open_client(statbank.url, statbank.backoff_factor, statbank.deadline_seconds) as client:
+        return fetch(client, municipality_codes, until, answers=context.statbank)
 
 
-def validate_employment(staged: StagedDelivery) -> StagedDelivery:
+def validate_employment(staged: StagedDelivery, context: RunContext) -> StagedDelivery:
     """One table's delivery ('StatBank RAS201') through its suite; a broken rule rejects that
     table only, as a failed fetch does."""
-    with timing.stage("validate"):
-        module("validations", "employment").validate(staged)
+    with context.timings.stage("validate"):
+        module("validations", "employment").validate(staged, record=context.record)
     return staged
 
 

@@ -4,23 +4,24 @@ This is the unit a refresh fans out (flows/fanout.py): the refresh's own process
 municipality, else a local worker process or a Dask worker. Person-level tables live and die
 inside it. What it returns (`MunicipalityPart`) holds aggregates only, the observations after
 disclosure control, and delivery records: the only things that cross to the flow process. The
-pseudonym key is looked up where the work runs (environment or Prefect Secret block), never
-passed in.
+pseudonym key is looked up where the work runs (its environment or the Prefect Secret block),
+never passed in.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from barometer.config import Settings, load_catalogue, source_config
+from barometer.config import load_catalogue, source_config
+from barometer.config.run import pseudonym_key
 from barometer.flows.ingest import (
     SourceResult,
     ingest_file_source,
-    pseudonym_key,
     reject,
     source_deliveries,
     stage,
@@ -35,7 +36,7 @@ from barometer.sources.staged import Delivery, StagedDelivery
 from barometer.transforms.common import KEY
 from barometer.transforms.disclosure import suppress
 
-from barometer import timing
+from barometer.timing import StageTimings
 
 
 @dataclass
@@ -43,7 +44,7 @@ class MunicipalityWork:
     """What a worker needs for one municipality: no person-level data, no key."""
 
     municipality_code: str
-    settings: Settings  # its landing_dir is this municipality's landing zone
+    landing_dir: Path  # this municipality's landing zone
     until: date
     stored: dict[str, tuple[str, str]]  # source -> (checksum, outcome) as this municipality's last load left them
     sources: list[str]  # StatBank sources first: the file sources after them may draw on them
@@ -51,6 +52,7 @@ class MunicipalityWork:
     # why it failed; None where `sources` holds no StatBank source.
     statbank: SourceResult | None = None
     several: bool = False  # one of several municipalities in this run: steps are named by code
+    verbose: bool = False  # a worker's log lines on its terminal too
 
 
 @dataclass
@@ -81,13 +83,14 @@ def dependencies(source: str) -> list[str]:
     return sorted(needed - {source})
 
 
-def run_municipality(work: MunicipalityWork, steps: LocalSteps | None = None) -> MunicipalityPart:
+def run_municipality(work: MunicipalityWork, steps: LocalSteps, given_key: str | None) -> MunicipalityPart:
     """Ingest and compute `work.sources` for one municipality, one source after the other: a
     source's person-level tables are dropped as soon as its observations exist and no later
     source draws on them, so memory holds one source at a time. A source whose checksum matches
-    the last load's is not read: its stored outcome is reported again."""
-    steps = steps or LocalSteps()
-    key = pseudonym_key()
+    the last load's is not read: its stored outcome is reported again. The key is the one given
+    to the run (the demo's), else looked up in the environment of the process this runs in (or
+    the Secret block); it is never carried in `work`."""
+    key = pseudonym_key(os.environ, given_key)
     part, frames = MunicipalityPart(work.municipality_code), []
     for index, source in enumerate(work.sources):
         if source in STATBANK_SOURCES:
@@ -111,22 +114,24 @@ def file_source(
 ) -> SourceResult:
     """One file source's deliveries read, validated and staged, unless its checksum is unchanged;
     either way the result carries the checksums the next refresh may trust."""
-    code, settings = work.municipality_code, work.settings
+    code = work.municipality_code
     inputs = {needed: part.fingerprints.get(needed) for needed in dependencies(source)}
     stored = SourceResult.from_outcome(source, work.stored[source][1]) if source in work.stored else None
-    with timing.stage("read"):
-        deliveries = source_deliveries(source, settings.landing_dir, stored.checksums if stored else None)
+    with steps.context.timings.stage("read"):
+        deliveries = source_deliveries(source, work.landing_dir, stored.checksums if stored else None)
     checksums = {d.name: [d.identity, d.sha256] for d in deliveries if d.identity}
     part.fingerprints[source] = checksum = fingerprint(source, deliveries, work.until, code, key.version, inputs)
     if stored and work.stored[source][0] == checksum:
         steps.notice(f"{_label(work, source)}: inputs unchanged since the last load, not read again")
         return replace(stored, checksums=checksums)
     if not deliveries:
-        folder = settings.landing_dir / landing_folder(source)
+        folder = work.landing_dir / landing_folder(source)
         steps.logger.warning("%s: no delivery in %s", _label(work, source), folder)
         return SourceResult(source)
     result, _ = steps.run(
-        f"ingest {_label(work, source)}", "read", lambda: ingest_file_source(source, deliveries, key, code, work.until)
+        f"ingest {_label(work, source)}",
+        "read",
+        lambda: ingest_file_source(source, deliveries, key, code, work.until, steps.context),
     )
     return replace(result or SourceResult(source), checksums=checksums)
 
@@ -157,7 +162,9 @@ def statbank_source(
     accepted = []
     for staged in answer.staged:
         _, error = steps.run(
-            f"validate {_label(work, staged.delivery.name)}", "validate", lambda s=staged: validate_employment(s)
+            f"validate {_label(work, staged.delivery.name)}",
+            "validate",
+            lambda s=staged: validate_employment(s, steps.context),
         )
         if error:
             reject(result, staged.delivery, error, None)
@@ -176,7 +183,9 @@ def content_checksum(staged: StagedDelivery) -> str:
     return digest.hexdigest()
 
 
-def indicators(source: str, results: dict[str, SourceResult], municipality_code: str) -> pd.DataFrame:
+def indicators(
+    source: str, results: dict[str, SourceResult], municipality_code: str, timings: StageTimings
+) -> pd.DataFrame:
     """A source's indicators from its tables (plus any other source's tables they need), with
     lineage and disclosure control; indicators whose other sources failed are left out."""
     transform, catalogue = module("transforms", source), load_catalogue()
@@ -186,11 +195,11 @@ def indicators(source: str, results: dict[str, SourceResult], municipality_code:
     tables = {}
     for needed in {s for code in usable for s in catalogue.sources_of(code)}:
         tables.update(results[needed].tables())
-    with timing.stage("compute"):
+    with timings.stage("compute"):
         observations = transform.compute(tables, municipality_code)
     observations = observations[observations["indicator_code"].isin(usable)]
     disclosure = source_config("disclosure")
-    with timing.stage("suppress"):
+    with timings.stage("suppress"):
         observations = suppress(observations, disclosure["min_persons"], disclosure["partitions"])
     lineage = results[source].delivery_of()
     observations["delivery_id"] = observations["reference_date"].map(lineage)
@@ -203,7 +212,7 @@ def compute_source(steps: LocalSteps, part: MunicipalityPart, work: Municipality
     frame, failure = steps.run(
         f"compute {_label(work, source)} indicators",
         "compute",
-        lambda: indicators(source, part.results, work.municipality_code),
+        lambda: indicators(source, part.results, work.municipality_code, steps.context.timings),
     )
     if failure:
         part.failures.append(failure.summary())

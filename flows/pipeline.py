@@ -12,19 +12,13 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
+from pathlib import Path
 
 import pandas as pd
-from barometer.config import (
-    Settings,
-    edition_end,
-    edition_or_default,
-    editions_between,
-    load_catalogue,
-    parse_edition,
-)
+from barometer.config import Edition, RunRequest, load_catalogue
 from barometer.config.municipalities import ALL_DENMARK, municipality
-from barometer.flows.fanout import Placement, Pool, municipality_pool
+from barometer.flows.fanout import Pool, describe, municipality_pool
 from barometer.flows.ingest import SourceResult, employment_result, fetch_employment
 from barometer.flows.municipality import MunicipalityPart, MunicipalityWork, dependencies, landing_for
 from barometer.flows.steps import LocalSteps
@@ -43,7 +37,7 @@ from barometer.warehouse.read import read_edition, read_source_inputs
 class RefreshReport:
     """What a refresh did, for the CLI, the run record and the logs."""
 
-    edition: str
+    edition: str  # its code, '2012-S2'
     loaded: dict[str, int] = field(default_factory=dict)  # source -> deliveries in force
     rejected: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # sources without any delivery
@@ -141,21 +135,22 @@ class RefreshReport:
 
 
 def ingest_and_compute(
-    steps: LocalSteps, pool: Pool, settings: Settings, until: date, stored: dict[str, dict[str, tuple[str, str]]]
+    steps: LocalSteps, pool: Pool, request: RunRequest, stored: dict[str, dict[str, tuple[str, str]]]
 ) -> list[MunicipalityPart]:
     """Every municipality's sources. StatBank is asked once, for all of them, in the background
     while the file sources that do not draw on it are read; then its cells and the sources that
     need them. Each municipality's work runs where the pool puts it."""
-    codes, several = list(settings.municipality_codes), len(settings.municipality_codes) > 1
-    areas = statbank_areas(settings.municipality_codes)
-    fetch = steps.submit("fetch StatBank", "statbank", lambda: fetch_employment(settings.statbank_url, areas, until))
+    codes, several, until = list(request.municipalities), len(request.municipalities) > 1, request.edition.end
+    areas = statbank_areas(request.municipalities)
+    fetch = steps.submit(
+        "fetch StatBank", "statbank", lambda: fetch_employment(request.statbank, areas, until, steps.context)
+    )
     independent = [s for s in file_sources() if not dependencies(s)]
     later = STATBANK_SOURCES + [s for s in file_sources() if dependencies(s)]
 
     def work(code: str, sources: list[str], statbank: SourceResult | None = None) -> MunicipalityWork:
-        landing = landing_for(settings.landing_dir, code, several)
-        own = replace(settings, landing_dir=landing, municipality_code=code, municipality_codes=(code,))
-        return MunicipalityWork(code, own, until, stored.get(code, {}), sources, statbank, several)
+        landing = landing_for(request.landing_dir, code, several)
+        return MunicipalityWork(code, landing, until, stored.get(code, {}), sources, statbank, several, request.verbose)
 
     first = [(w, pool.submit(w)) for w in (work(code, independent) for code in codes)]
     staged, error = fetch.result()
@@ -195,26 +190,26 @@ def merged(part: MunicipalityPart, more: MunicipalityPart) -> MunicipalityPart:
     )
 
 
-def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: str | None = None) -> RefreshReport:
-    """Refresh one edition into the warehouse; the report says what was loaded and rejected."""
-    edition = edition_or_default(edition)
-    parse_edition(edition)
+def refresh(request: RunRequest, steps: LocalSteps, run_id: str | None = None) -> RefreshReport:
+    """Refresh the request's edition into the warehouse; the report says what was loaded and
+    rejected. Run-scoped state (timings, validation results, memos) is the steps' context."""
+    edition = request.edition.code
     started, clock = datetime.now(timezone.utc), time.monotonic()
-    until = edition_end(edition)
-    check_writable(settings.warehouse_url)  # a read-only disk or refused login: before any reading
-    engine = connect(settings.warehouse_url)
+    until = request.edition.end
+    check_writable(request.warehouse_url)  # a read-only disk or refused login: before any reading
+    engine = connect(request.warehouse_url)
     try:
-        codes = settings.municipality_codes
-        with explained_faults(settings.warehouse_url):
+        codes, placement = request.municipalities, request.placement
+        with explained_faults(request.warehouse_url):
             stored = stored_inputs(engine, codes)
-        placement = Placement.of(settings)
-        with data_docs.recording() as validated, municipality_pool(steps, placement, len(codes), steps.prefect) as pool:
+        validated = steps.context.new_recording()
+        with municipality_pool(steps, placement, len(codes), steps.prefect, request.pseudonym_secret) as pool:
             if len(codes) > 1:
-                steps.notice(f"{len(codes)} municipalities, {placement.describe(len(codes))}")
-            parts = ingest_and_compute(steps, pool, settings, until, stored)
+                steps.notice(f"{len(codes)} municipalities, {describe(placement, len(codes))}")
+            parts = ingest_and_compute(steps, pool, request, stored)
         report = RefreshReport.of(edition, parts)
         report.seconds = time.monotonic() - clock
-        request = LoadRequest(
+        load_request = LoadRequest(
             run_id=run_id or str(uuid.uuid4()),
             edition=edition,
             edition_end=until,
@@ -232,12 +227,14 @@ def refresh(edition: str | None, settings: Settings, steps: LocalSteps, run_id: 
                 if (name in part.computed or result.reused) and part.fingerprints.get(name)
             },
         )
-        with explained_faults(settings.warehouse_url):
-            published = steps.call("load warehouse", "load", lambda: load_warehouse(engine, settings, request, stored))
+        with explained_faults(request.warehouse_url):
+            published = steps.call(
+                "load warehouse", "load", lambda: load_warehouse(engine, request, load_request, stored)
+            )
     finally:
         engine.dispose()
     steps.publish(published, report)
-    write_data_docs(steps, settings, validated, edition)
+    write_data_docs(steps, request.data_docs_dir, validated, edition)
     steps.logger.info(report.text())
     return report
 
@@ -296,49 +293,47 @@ class BackfillReport:
 
 
 def backfill(
-    first: str, last: str, settings: Settings, steps: LocalSteps, announce=lambda text: None
+    request: RunRequest, editions: list[Edition], steps: LocalSteps, announce=lambda text: None
 ) -> BackfillReport:
-    """Every edition from `first` to `last`, oldest first, each as its own refresh and load;
-    deliveries are read and validated once for the whole range. A failed edition does not stop
-    the others."""
-    from barometer.flows.ingest import reuse_staged
+    """Each of `editions`, oldest first, as its own refresh and load; deliveries are read and
+    validated once for the whole range where the steps' context keeps memos
+    (`RunContext.across_editions`). A failed edition does not stop the others."""
     from barometer.warehouse.database import WarehouseUnavailable
     from barometer.warehouse.lock import WarehouseBusy
 
     report = BackfillReport()
-    with reuse_staged():
-        for number, edition in enumerate(editions := editions_between(first, last), start=1):
-            announce(f"Edition {edition} ({number} of {len(editions)})")
-            try:
-                result = refresh(edition, settings, steps)
-            except (WarehouseBusy, WarehouseUnavailable) as fault:
-                report.add(edition, str(fault), completed=False)
-                continue
-            report.add(edition, result.text(), completed=not result.failed)
+    for number, edition in enumerate(editions, start=1):
+        announce(f"Edition {edition} ({number} of {len(editions)})")
+        try:
+            result = refresh(replace(request, edition=edition), steps)
+        except (WarehouseBusy, WarehouseUnavailable) as fault:
+            report.add(edition.code, str(fault), completed=False)
+            continue
+        report.add(edition.code, result.text(), completed=not result.failed)
     return report
 
 
 def load_warehouse(
-    engine, settings: Settings, request: LoadRequest, stored: dict[str, dict[str, tuple[str, str]]]
+    engine, run: RunRequest, request: LoadRequest, stored: dict[str, dict[str, tuple[str, str]]]
 ) -> pd.DataFrame:
     """One transaction under the warehouse's refresh lock (taken for the load only, never for
     network waits), after checking that no other refresh committed since this one read `stored`;
     returns the edition as published (city-wide rows)."""
-    with refresh_lock(settings.warehouse_url, settings.lock_wait_seconds):
-        if stored_inputs(engine, settings.municipality_codes) != stored:
+    with refresh_lock(run.warehouse_url, run.lock_wait_seconds):
+        if stored_inputs(engine, run.municipalities) != stored:
             raise CommittedMeanwhile()
         initialise(engine)
-        catalogue, codes = request.catalogue, settings.municipality_codes
+        catalogue, codes, city = request.catalogue, run.municipalities, run.first_municipality
         load(
             engine,
             request,
-            lambda stored: edition_entries(stored, request.edition, catalogue, settings.municipality_code, codes),
+            lambda stored: edition_entries(stored, request.edition, catalogue, city, codes),
             Aggregates(share_indicators(catalogue), lambda city_rows: national_shares(city_rows, catalogue)),
         )
-        return read_edition(engine, request.edition, settings.municipality_code)
+        return read_edition(engine, request.edition, city)
 
 
-def write_data_docs(steps: LocalSteps, settings: Settings, validated: list, edition: str) -> None:
+def write_data_docs(steps: LocalSteps, directory: Path, validated: list, edition: str) -> None:
     """The validation results of this run as Great Expectations Data Docs. They are a
     by-product: the warehouse is loaded by now, so a failure here is only logged."""
     if not validated:
@@ -347,9 +342,9 @@ def write_data_docs(steps: LocalSteps, settings: Settings, validated: list, edit
         index = steps.call(
             "write Data Docs",
             "data docs",
-            lambda: data_docs.build(settings.data_docs_dir, validated, f"refresh-{edition}"),
+            lambda: data_docs.build(directory, validated, f"refresh-{edition}"),
         )
     except Exception as error:  # noqa: BLE001 - the refresh's outcome stands without its Data Docs
-        steps.logger.warning("Data Docs not written to %s: %s: %s", settings.data_docs_dir, type(error).__name__, error)
+        steps.logger.warning("Data Docs not written to %s: %s: %s", directory, type(error).__name__, error)
         return
     steps.logger.info("Validation results (Data Docs): %s", index.resolve().as_uri())

@@ -25,7 +25,7 @@ def tie_temporary_server() -> None:
     """Before a flow runs in this process: should Prefect need its temporary server, it starts one
     that watches this process. Nothing starts here, nothing changes when a Prefect API is
     configured, and a server Prefect already started is left as it is."""
-    from barometer.flows.steps import prefect_api_configured
+    from barometer.config.run import prefect_api_configured
 
     if prefect_api_configured():
         return  # checked first: importing Prefect's server costs seconds

@@ -14,41 +14,20 @@ exception is named by type and place only, since its message could quote a cell.
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import tomllib
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from barometer.config.run import prefect_api_configured
 from barometer.sources.errors import DeliveryError
 
-from barometer import timing
+if TYPE_CHECKING:
+    from barometer.flows.context import RunContext
 
 Outcome = tuple[Any, DeliveryError | None]  # (value, None) or (None, why it failed)
 ORCHESTRATIONS = ("auto", "prefect", "local")
-
-
-def prefect_api_configured() -> bool:
-    """PREFECT_API_URL in the environment or in the active Prefect profile (read without
-    importing Prefect, which costs seconds)."""
-    if os.environ.get("PREFECT_API_URL"):
-        return True
-    if "prefect.settings" in sys.modules:  # already paid for: ask it (test harnesses, profiles)
-        from prefect.settings import PREFECT_API_URL
-
-        if PREFECT_API_URL.value():
-            return True
-    home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect"))
-    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml"))
-    try:
-        config = tomllib.loads(profiles.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
-    active = os.environ.get("PREFECT_PROFILE") or config.get("active", "ephemeral")
-    return bool(config.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
 
 
 def use_prefect(orchestration: str) -> bool:
@@ -59,11 +38,11 @@ def use_prefect(orchestration: str) -> bool:
     return orchestration == "prefect" or (orchestration == "auto" and prefect_api_configured())
 
 
-def quiet_logs() -> None:
-    """A local run's (or a worker's) log lines go to the terminal only with BAROMETER_VERBOSE=1:
-    the summary at the end says what happened."""
+def quiet_logs(verbose: bool) -> None:
+    """A local run's (or a worker's) log lines go to the terminal only when verbose (--verbose,
+    BAROMETER_VERBOSE=1): the summary at the end says what happened."""
     logger = logging.getLogger("barometer")
-    if os.environ.get("BAROMETER_VERBOSE", "0") not in ("", "0") and not logger.handlers:
+    if verbose and not logger.handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(message)s")
     elif not logger.handlers:
         logger.addHandler(logging.NullHandler())
@@ -98,8 +77,10 @@ class LocalSteps:
 
     prefect = False  # whether steps are Prefect task runs (and work elsewhere goes to a task runner)
 
-    def __init__(self, progress=None) -> None:
-        """`progress` (barometer.progress.Progress) hears of each step's start and end."""
+    def __init__(self, context: RunContext, progress=None) -> None:
+        """Steps count their time in `context`'s timings; `progress` (barometer.progress.Progress)
+        hears of each step's start and end."""
+        self.context = context
         self.logger = logging.getLogger("barometer")
         self.progress = progress
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="barometer")
@@ -107,7 +88,7 @@ class LocalSteps:
     def run(self, name: str, stage: str, function: Callable[[], Any]) -> Outcome:
         if self.progress:
             self.progress.started(name)
-        with timing.stage(stage):
+        with self.context.timings.stage(stage):
             value, error = attempt(name, function)
         if self.progress:
             self.progress.finished(name, failed=error is not None)
@@ -118,7 +99,7 @@ class LocalSteps:
         inline and raised as they are."""
         if self.progress:
             self.progress.started(name)
-        with timing.stage(stage):
+        with self.context.timings.stage(stage):
             value = function()
         if self.progress:
             self.progress.finished(name, failed=False)
@@ -145,10 +126,10 @@ class PrefectSteps(LocalSteps):
 
     prefect = True
 
-    def __init__(self) -> None:
+    def __init__(self, context: RunContext) -> None:
         from prefect import get_run_logger
 
-        super().__init__()
+        super().__init__(context)
         self.logger = get_run_logger()
 
     def _task(self, name: str, stage: str, function: Callable[[], Any]):

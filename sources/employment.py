@@ -11,7 +11,6 @@ which table every value came from. No person-level data: the cells are counts.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -37,26 +36,19 @@ CELL = ["table", "area_code", "status", "origin", "age", "sex", "period"]  # one
 STATUSES = ["employed", "unemployed"]  # the roles config/sources.yaml names each table's codes for
 
 
-def open_client(base_url: str) -> StatBankClient:
-    """A client with config/sources.yaml's timeouts and retries, its deadline starting now.
-    BAROMETER_STATBANK_BACKOFF_FACTOR and BAROMETER_STATBANK_DEADLINE_SECONDS override the
-    backoff and the deadline (tests, impatient engineers, an operator's tighter bound)."""
+def open_client(
+    base_url: str, backoff_factor: float | None = None, deadline_seconds: float | None = None
+) -> StatBankClient:
+    """A client with config/sources.yaml's timeouts and retries, its deadline starting now. A
+    given backoff and deadline (BAROMETER_STATBANK_BACKOFF_FACTOR and
+    BAROMETER_STATBANK_DEADLINE_SECONDS in the run request: tests, impatient engineers, an
+    operator's tighter bound) replace the configured ones."""
     config = source_config(NAME)
     options = dict(config["client"])
-    options["backoff_factor"] = _seconds("BAROMETER_STATBANK_BACKOFF_FACTOR", options["backoff_factor"])
-    deadline = _seconds("BAROMETER_STATBANK_DEADLINE_SECONDS", config["deadline_seconds"])
-    return StatBankClient(base_url, **options, deadline=Deadline(deadline))
-
-
-def _seconds(variable: str, configured: float) -> float:
-    """The environment's number if set, else the configured one."""
-    value = os.environ.get(variable)
-    if not value:
-        return float(configured)
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"{variable}={value!r} is not a number of seconds") from None
+    if backoff_factor is not None:
+        options["backoff_factor"] = backoff_factor
+    deadline = config["deadline_seconds"] if deadline_seconds is None else deadline_seconds
+    return StatBankClient(base_url, **options, deadline=Deadline(float(deadline)))
 
 
 def table_configs() -> list[dict[str, Any]]:

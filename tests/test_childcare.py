@@ -351,10 +351,11 @@ def test_demo_reproduces_the_published_figures(tmp_path):
 def test_once_validated_only_the_columns_the_transforms_read_are_held(tmp_path):
     """Pseudonyms, birth dates and spellings are released after validation (they are most of a
     national refresh's memory); the indicators are those of the whole tables."""
+    from barometer.flows.context import RunContext
     from barometer.flows.ingest import read_and_validate
 
     delivery = write_delivery(tmp_path)
-    held = read_and_validate(delivery, KEY, "101")
+    held = read_and_validate(delivery, KEY, "101", RunContext())
     children = held.tables["children"]
     assert sorted(children.columns) == sorted(["reference_date", "age", "origin_group", "district", "institution_id"])
     assert held.rows == len(CHILDREN) + len(INSTITUTIONS)
@@ -364,8 +365,9 @@ def test_once_validated_only_the_columns_the_transforms_read_are_held(tmp_path):
 
 
 def test_a_broken_rule_on_a_released_column_still_rejects_the_delivery(tmp_path):
+    from barometer.flows.context import RunContext
     from barometer.flows.ingest import read_and_validate
 
     twice = CHILDREN + [CHILDREN[0]]  # one child twice: person_id is checked before it is released
     with pytest.raises(DeliveryError, match="one row per child"):
-        read_and_validate(write_delivery(tmp_path, children=twice), KEY, "101")
+        read_and_validate(write_delivery(tmp_path, children=twice), KEY, "101", RunContext())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from barometer.flows.context import RunContext
 from barometer.flows.ingest import read_and_validate
 from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
@@ -25,7 +26,7 @@ def test_the_list_above_is_every_narrowed_source():
 def test_narrowed_tables_give_the_whole_tables_observations(source, demo_data):
     deliveries = find_deliveries(source, demo_data / "landing" / landing_folder(source), ignore=[])
     assert deliveries, f"the demo has {source} deliveries"
-    kept = [read_and_validate(delivery, KEY, "101") for delivery in deliveries]
+    kept = [read_and_validate(delivery, KEY, "101", RunContext()) for delivery in deliveries]
     whole = [module("sources", source).read(delivery, KEY, "101") for delivery in deliveries]
     for narrowed in kept:
         for name, columns in computed_from(source).items():

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from barometer.config import latest_complete_edition
+from barometer.config import Edition
 from barometer.flows.deploy import HALF_YEARLY, PROJECT_DIR, TIME_ZONE, register
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.filters import (
@@ -133,7 +133,7 @@ def test_schedule_means_15_march_and_15_september_0600_copenhagen():
         datetime(2026, 3, 15, 5, 0, tzinfo=timezone.utc),  # CET, UTC+1
         datetime(2026, 9, 15, 4, 0, tzinfo=timezone.utc),  # CEST, UTC+2
     ]
-    assert [latest_complete_edition(run.date()) for run in runs] == ["2025-S2", "2026-S1"]
+    assert [Edition.latest_complete(run.date()).code for run in runs] == ["2025-S2", "2026-S1"]
 
 
 def test_deployed_refresh_runs_on_a_worker(tmp_path, demo_data, statbank_url, pseudonym_key, postgres_url):

@@ -56,13 +56,13 @@ def test_higher_is_better_rise_is_progress_and_first_value_is_first_measurement(
     obs = observations(
         [("1.2", "danish", "101", date(2011, 10, 1), 80.0), ("1.2", "danish", "101", date(2012, 10, 1), 83.0)]
     )
-    latest = entry(edition_entries(obs, "2012-S2", CATALOGUE), "1.2", "danish")
+    latest = entry(edition_entries(obs, "2012-S2", CATALOGUE, "101"), "1.2", "danish")
     assert (latest["value"], latest["previous_value"], latest["change"]) == (83.0, 80.0, 3.0)
     assert latest["status"] == "progress"
     assert latest["reference_date"] == date(2012, 10, 1) and latest["period_code"] == "2012-S2"
     assert latest["previous_reference_date"] == date(2011, 10, 1)
     # In 2012-S1 the October 2011 value is shown with its own date, not carried into 2012-S1.
-    earlier = entry(edition_entries(obs, "2012-S1", CATALOGUE), "1.2", "danish")
+    earlier = entry(edition_entries(obs, "2012-S1", CATALOGUE, "101"), "1.2", "danish")
     assert (earlier["value"], earlier["period_code"], earlier["status"]) == (80.0, "2011-S2", "first_measurement")
     assert earlier["previous_reference_date"] is None and np.isnan(earlier["change"])
 
@@ -76,7 +76,7 @@ def test_lower_is_better_fall_is_progress_and_no_change_is_unchanged():
             ("1.3", "all", "101-01", date(2012, 11, 30), 40.0),
         ]
     )
-    entries = edition_entries(obs, "2012-S2", CATALOGUE)
+    entries = edition_entries(obs, "2012-S2", CATALOGUE, "101")
     city = entry(entries, "1.3", "all")
     assert (city["change"], city["status"]) == (-5.0, "progress")
     assert entry(entries, "1.3", "all", "101-01")["status"] == "unchanged"
@@ -91,7 +91,7 @@ def test_survey_change_within_its_confidence_interval_is_unchanged():
             ("6.1", "majority", "101", date(2012, 2, 29), 83.0, 3.0),
         ]
     )
-    entries = edition_entries(obs, "2012-S1", CATALOGUE)
+    entries = edition_entries(obs, "2012-S1", CATALOGUE, "101")
     # half-width of the change: sqrt(3² + 3²) = 4.24 — includes 2, excludes 10
     minority = entry(entries, "6.1", "minority")
     assert (minority["change"], minority["status"]) == (2.0, "unchanged")
@@ -105,7 +105,7 @@ def test_suppressed_latest_value_has_no_change_or_status():
             ("1.3", "all", "101", date(2012, 11, 30), np.nan, np.nan, "suppressed"),
         ]
     )
-    latest = entry(edition_entries(obs, "2012-S2", CATALOGUE), "1.3", "all")
+    latest = entry(edition_entries(obs, "2012-S2", CATALOGUE, "101"), "1.3", "all")
     assert latest["obs_status"] == "suppressed" and np.isnan(latest["value"]) and np.isnan(latest["change"])
     assert latest["status"] is None and latest["previous_value"] == 12.0
 
@@ -119,7 +119,7 @@ def test_target_reached_by_trend_is_on_track():
             ("5.2", "all", "101-01", date(2012, 12, 31), 2.0),
         ]
     )
-    entries = edition_entries(obs, "2012-S2", load_catalogue())
+    entries = edition_entries(obs, "2012-S2", load_catalogue(), "101")
     city = entry(entries, "5.2", "all")
     # slope (7 − 12) / 2 years = −2.5; end of 2014: 7 − 2 × 2.5 = 2 ≤ 6
     assert city["trend_per_year"] == pytest.approx(-2.5)
@@ -136,12 +136,12 @@ def test_parity_indicator_gap_target_and_years_to_parity():
             ("2.1", "non_western", "101", date(2012, 12, 31), 10.3),
         ]
     )
-    latest = entry(edition_entries(obs, "2012-S2", CATALOGUE), "2.1", "non_western")
+    latest = entry(edition_entries(obs, "2012-S2", CATALOGUE, "101"), "2.1", "non_western")
     # slope −0.5/yr; end of 2014: 10.3 − 1.0 = 9.3 > 5.8; gap to parity 0 closes in 10.3 / 0.5 years
     assert latest["on_track"] is not pd.NA and not latest["on_track"]
     assert latest["gap"] == pytest.approx(10.3)
     assert latest["years_to_parity"] == pytest.approx(20.6)
-    first = entry(edition_entries(obs, "2012-S1", CATALOGUE), "2.1", "non_western")
+    first = entry(edition_entries(obs, "2012-S1", CATALOGUE, "101"), "2.1", "non_western")
     assert first["on_track"] is pd.NA and np.isnan(first["trend_per_year"]) and np.isnan(first["years_to_parity"])
 
 
@@ -158,7 +158,7 @@ def test_group_gap_closing_from_20_to_15_in_a_year_closes_in_3_years():
             ("1.2", "non_western", "101-01", date(2012, 12, 31), 74.0),
         ]
     )
-    entries = edition_entries(obs, "2012-S2", CATALOGUE)
+    entries = edition_entries(obs, "2012-S2", CATALOGUE, "101")
     compared = entry(entries, "1.2", "non_western")
     assert compared["gap"] == 15.0 and compared["years_to_parity"] == pytest.approx(3.0)
     assert np.isnan(entry(entries, "1.2", "danish")["gap"])
@@ -173,12 +173,14 @@ def test_trend_uses_the_last_four_observations_only():
             for year, value in zip(range(2008, 2013), [100.0, 0.0, 2.0, 4.0, 6.0])
         ]
     )
-    assert entry(edition_entries(obs, "2012-S2", CATALOGUE), "1.3", "all")["trend_per_year"] == pytest.approx(2.0)
+    assert entry(edition_entries(obs, "2012-S2", CATALOGUE, "101"), "1.3", "all")["trend_per_year"] == pytest.approx(
+        2.0
+    )
 
 
 def test_unmeasured_indicators_get_one_not_measured_row():
     obs = observations([("1.3", "all", "101", date(2012, 11, 30), 7.0)])
-    entries = edition_entries(obs, "2012-S2", load_catalogue())
+    entries = edition_entries(obs, "2012-S2", load_catalogue(), "101")
     assert list(entries.columns) == COLUMNS
     assert set(entries["edition_code"]) == {"2012-S2"}
     unmeasured = entries[entries["status"] == "not_measured"]
@@ -190,7 +192,7 @@ def test_unmeasured_indicators_get_one_not_measured_row():
 def test_observation_of_an_unknown_indicator_is_refused():
     obs = observations([("9.9", "all", "101", date(2012, 11, 30), 7.0)])
     with pytest.raises(AssertionError, match="9.9"):
-        edition_entries(obs, "2012-S2", CATALOGUE)
+        edition_entries(obs, "2012-S2", CATALOGUE, "101")
 
 
 def test_municipalities_side_by_side_each_get_their_own_edition():
@@ -200,7 +202,7 @@ def test_municipalities_side_by_side_each_get_their_own_edition():
         ("5.2", "all", "101-01", date(2012, 12, 31), 2.0),
     ]
     aarhus = [("5.2", "all", "751", date(2010, 12, 31), 4.0), ("5.2", "all", "751", date(2012, 12, 31), 5.0)]
-    alone = edition_entries(observations(copenhagen), "2012-S2", load_catalogue())
+    alone = edition_entries(observations(copenhagen), "2012-S2", load_catalogue(), "101")
     together = edition_entries(observations(copenhagen + aarhus), "2012-S2", load_catalogue(), "101", ["101", "751"])
     in_copenhagen = together["area_code"].str.startswith("101")
     pd.testing.assert_frame_equal(together[in_copenhagen].reset_index(drop=True), alone)

@@ -151,16 +151,18 @@ def test_a_retry_after_beyond_the_deadline_is_not_waited_for():
     assert "did not answer within 600 s" in str(error.value) and "HTTP 429" in str(error.value)
 
 
-def test_the_deadline_comes_from_config_or_the_environment(monkeypatch):
-    monkeypatch.delenv("BAROMETER_STATBANK_DEADLINE_SECONDS", raising=False)
-    with employment.open_client("http://127.0.0.1:1/v1") as client:
-        assert client.deadline.seconds == 600
-    monkeypatch.setenv("BAROMETER_STATBANK_DEADLINE_SECONDS", "7.5")
-    with employment.open_client("http://127.0.0.1:1/v1") as client:
-        assert client.deadline.seconds == 7.5
-    monkeypatch.setenv("BAROMETER_STATBANK_DEADLINE_SECONDS", "ten minutes")
+def test_the_deadline_comes_from_config_or_the_environment():
+    from barometer.config import RunRequest
+
+    def deadline(environment: dict[str, str]) -> float:
+        statbank = RunRequest.build(environment).statbank
+        with employment.open_client(statbank.url, statbank.backoff_factor, statbank.deadline_seconds) as client:
+            return client.deadline.seconds
+
+    assert deadline({}) == 600
+    assert deadline({"BAROMETER_STATBANK_DEADLINE_SECONDS": "7.5"}) == 7.5
     with pytest.raises(ValueError, match="BAROMETER_STATBANK_DEADLINE_SECONDS='ten minutes' is not a number"):
-        employment.open_client("http://127.0.0.1:1/v1")
+        deadline({"BAROMETER_STATBANK_DEADLINE_SECONDS": "ten minutes"})
 
 
 # --- The warehouse cannot be written: one sentence, exit 1, nothing written ------------------

@@ -36,18 +36,18 @@ def national_refresh(
 
     from barometer.cli import app
 
-    # The CLI puts its options into the environment: this process's is restored afterwards.
-    before = dict(os.environ)
-    try:
-        os.environ.update(BAROMETER_PSEUDONYM_KEY=KEY, BAROMETER_ORCHESTRATION=orchestration)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BAROMETER_PSEUDONYM_KEY", KEY)
+        patch.setenv("BAROMETER_ORCHESTRATION", orchestration)
         for variable in ("BAROMETER_MUNICIPALITY", "BAROMETER_DASK_ADDRESS", "BAROMETER_DASK_WORKERS"):
-            os.environ.pop(variable, None)
+            patch.delenv(variable, raising=False)
+        before = dict(os.environ)
         arguments = ["refresh", "--edition", EDITION, "--landing", str(landing), "--warehouse", url]
         arguments += ["--statbank-url", statbank_url, "--municipality", codes, *options]
         result = CliRunner().invoke(app, arguments)
-    finally:
-        os.environ.clear()
-        os.environ.update(before)
+        assert {k: v for k, v in os.environ.items() if k.startswith("BAROMETER_")} == {
+            k: v for k, v in before.items() if k.startswith("BAROMETER_")
+        }, "the CLI passes its options down, never through the environment"
     assert result.exit_code == 0, result.output[-3000:]
     return result.output
 
@@ -155,13 +155,13 @@ def others_rows(query, url: str, table: str) -> list[str]:
 
 def test_a_worker_returns_aggregates_only(national_landing, statbank_url, monkeypatch):
     """What crosses from a worker to the flow: observations and delivery records, no person."""
-    from barometer.config import Settings
     from barometer.flows.fanout import work_elsewhere
     from barometer.flows.municipality import MunicipalityWork
 
     monkeypatch.setenv("BAROMETER_PSEUDONYM_KEY", KEY)
-    settings = Settings(landing_dir=national_landing / "147", municipality_code="147")
-    part = work_elsewhere(MunicipalityWork("147", settings, date(2012, 12, 31), {}, ["youth_education"]))
+    part = work_elsewhere(
+        MunicipalityWork("147", national_landing / "147", date(2012, 12, 31), {}, ["youth_education"])
+    )
     assert not part.failures, part.failures
     assert part.results["youth_education"].staged == []
     carried = pickle.dumps(part)

@@ -322,19 +322,19 @@ def test_without_the_key_the_refresh_refuses_and_says_why(prefect_server, tmp_pa
 
 
 def test_the_key_may_come_from_the_prefect_secret_block(prefect_server, monkeypatch):
-    from barometer.flows.ingest import pseudonym_key
+    from barometer.config import RunRequest
+    from barometer.config.run import pseudonym_key
+    from barometer.flows.run import require_key
     from prefect.blocks.system import Secret
-
-    from barometer.cli import require_key
 
     monkeypatch.delenv("BAROMETER_PSEUDONYM_KEY", raising=False)
     with pytest.raises(MissingKeyError, match=SECRET_BLOCK):
-        pseudonym_key()
+        pseudonym_key({})
     Secret(value="key-in-a-block").save(SECRET_BLOCK, overwrite=True)
     try:
-        assert pseudonym_key().version == PseudonymKey("key-in-a-block").version
-        require_key()  # the CLI's early check accepts the block
-        monkeypatch.setenv("BAROMETER_PSEUDONYM_KEY", "key-in-the-environment")
-        assert pseudonym_key().version == PseudonymKey("key-in-the-environment").version, "the variable wins"
+        assert pseudonym_key({}).version == PseudonymKey("key-in-a-block").version
+        require_key(RunRequest.build({}))  # the CLI's early check accepts the block
+        environment = {"BAROMETER_PSEUDONYM_KEY": "key-in-the-environment"}
+        assert pseudonym_key(environment).version == PseudonymKey("key-in-the-environment").version, "the variable wins"
     finally:
         Secret.delete(SECRET_BLOCK)

@@ -11,10 +11,11 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from barometer.config import source_config
+from barometer.config import StatBankOptions, source_config
 from barometer.demo.employment import SHAPES, write_statbank
 from barometer.demo.statbank_server import bulk_path, serve, start, tableinfo_path
 from barometer.flows import ingest
+from barometer.flows.context import RunContext
 from barometer.flows.steps import attempt
 from barometer.sources.employment import fetch
 from barometer.sources.statbank import StatBankClient, StatBankUnavailable
@@ -140,7 +141,7 @@ def test_a_changed_ras201_is_named_and_kas201_still_publishes(demo_dir, tmp_path
     assert (failure.file, failure.column, failure.rule) == ("StatBank RAS201", variable, rule)
     assert [s.delivery.name for s in answer.staged] == ["StatBank KAS201"]
     for staged in answer.staged:
-        ingest.validate_employment(staged)
+        ingest.validate_employment(staged, RunContext())
     result = ingest.employment_result(answer, None, date(2017, 12, 31))
     assert [(row["name"], row["status"]) for row in result.deliveries] == [
         ("StatBank RAS201", "rejected"),
@@ -163,14 +164,14 @@ def test_one_table_unavailable_leaves_the_others_years(demo_dir, down, up, first
 
 
 def test_a_failed_table_is_asked_once_per_process(demo_dir, monkeypatch):
-    monkeypatch.setenv("BAROMETER_STATBANK_BACKOFF_FACTOR", "0")
     server, url = start(demo_dir, unavailable=["RAS201"])
+    statbank = StatBankOptions(url, backoff_factor=0.0, deadline_seconds=None)
     try:
-        with ingest.reuse_staged():
-            outcomes = [
-                attempt(edition, lambda u=until: ingest.fetch_employment(url, "101", u))
-                for edition, until, _, _ in SWITCH
-            ]
+        context = RunContext.across_editions()
+        outcomes = [
+            attempt(edition, lambda u=until: ingest.fetch_employment(statbank, "101", u, context))
+            for edition, until, _, _ in SWITCH
+        ]
         asked = [request for request in server.received if request[1] == "RAS201"]
         tries = source_config("employment")["client"]["retries"] + 1
         assert asked == [("tableinfo", "RAS201")] * tries, "not asked again edition after edition"
@@ -180,7 +181,7 @@ def test_a_failed_table_is_asked_once_per_process(demo_dir, monkeypatch):
     assert [error.file for _, error in outcomes[:2]] == ["StatBank RAS201"] * 2, "no other table has 2016"
     assert [answer.failures[0].file for answer, _ in outcomes[2:]] == ["StatBank RAS201"] * 2
     with pytest.raises(StatBankUnavailable):
-        ingest.fetch_employment(url, "101", date(2016, 12, 31))  # server gone: nothing to reuse outside the block
+        ingest.fetch_employment(statbank, "101", date(2016, 12, 31), RunContext())  # a context without memos
 
 
 def test_many_municipalities_in_one_request(demo_dir):

@@ -14,7 +14,8 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from barometer.config import Settings
+from barometer.config import RunRequest
+from barometer.flows.context import RunContext
 from barometer.flows.pipeline import refresh
 from barometer.flows.steps import LocalSteps
 from barometer.sources import landing as landing_zone
@@ -29,13 +30,12 @@ VIEWS = ["barometer_observation", "barometer_edition", "barometer_delivery", "in
 
 
 def run(landing, warehouse_url: str, statbank_url: str):
-    steps = LocalSteps()
+    steps = LocalSteps(RunContext())
+    request = RunRequest.build(
+        os.environ, edition=EDITION, landing_dir=landing, warehouse_url=warehouse_url, statbank_url=statbank_url
+    )
     try:
-        return refresh(
-            EDITION,
-            Settings.from_env(landing_dir=landing, warehouse_url=warehouse_url, statbank_url=statbank_url),
-            steps,
-        )
+        return refresh(request, steps)
     finally:
         steps.close()
 

@@ -89,13 +89,20 @@ def test_a_table_is_validated_in_one_suite_run(monkeypatch):
 
 def test_a_rule_broken_in_many_rows_names_them_and_the_data_docs_keep_only_counts():
     table = youth_table([99] * 2000)
-    with data_docs.recording() as validated:
-        with pytest.raises(DeliveryError) as raised:
-            common.check(table, expectations(), "uu.xlsx", "youth_education", {"age": "Fødselsdato"})
+    validated = []
+    with pytest.raises(DeliveryError) as raised:
+        common.check(
+            table, expectations(), "uu.xlsx", "youth_education", {"age": "Fødselsdato"}, record=recorder(validated)
+        )
     assert raised.value.rows == list(range(2, 2002)) and raised.value.column == "Fødselsdato"
     [entry] = validated
     [broken] = [outcome for outcome in entry.result.results if not outcome.success]
     assert broken.result["unexpected_count"] == 2000 and "unexpected_index_list" not in broken.result
+
+
+def recorder(validated: list):
+    """A Data Docs recorder keeping each result in `validated`."""
+    return lambda file, result: validated.append(data_docs.Validated(file, result))
 
 
 @pytest.fixture
@@ -113,8 +120,8 @@ def suite_runs(monkeypatch) -> list:
 
 
 def test_a_valid_table_is_recorded_with_counts_only(suite_runs):
-    with data_docs.recording() as validated:
-        common.check(youth_table([17, 18, 19]), expectations(), "uu.xlsx", "youth_education")
+    validated = []
+    common.check(youth_table([17, 18, 19]), expectations(), "uu.xlsx", "youth_education", record=recorder(validated))
     [entry] = validated
     assert len(suite_runs) == 1
     for outcome in entry.result.results:

@@ -51,7 +51,7 @@ def edition_entries(
     observations: pd.DataFrame,
     edition: str,
     catalogue: Catalogue,
-    municipality_code: str = "101",
+    municipality_code: str,
     municipality_codes: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The edition's rows (COLUMNS), one per series with a value by the edition's end.

@@ -1,19 +1,19 @@
 """The validation results of a refresh as Great Expectations Data Docs: one static HTML site
-(settings.data_docs_dir, BAROMETER_DATA_DOCS_DIR) an engineer opens in a browser to see, per
+(the run request's data_docs_dir, BAROMETER_DATA_DOCS_DIR) an engineer opens in a browser to see, per
 delivered file, which rules held and which broke in how many rows (the refresh's summary names
 the rows).
 
 Results hold no cell values: `validations.common` validates for counts only, with
 `exclude_unexpected_values` and with pseudonyms swapped for integer codes, so no page can show a
-value. Results are collected while `recording()` runs and written once, at the end of the
-refresh, by `build()`.
+value. Results are collected in the run's context (flows/context.py `RunContext.record`, handed to
+`validations.common.check`) and written once, at the end of the refresh, by `build()`. They hold
+counts, not lists of rows (the refresh's summary names the rows), so a rule broken in a million
+rows costs no more to keep and to render than one broken in one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,28 +28,6 @@ class Validated:
 
     file: str
     result: Any  # great_expectations ExpectationSuiteValidationResult
-
-
-_recording: list[Validated] | None = None
-
-
-@contextmanager
-def recording() -> Iterator[list[Validated]]:
-    """Collect every suite result `validations.common.check` produces inside the block."""
-    global _recording
-    _recording = []
-    try:
-        yield _recording
-    finally:
-        _recording = None
-
-
-def record(file: str, result: Any) -> None:
-    """Keep a suite's result for the pages. It holds counts, not lists of rows (the refresh's
-    summary names the rows), so a rule broken in a million rows costs no more to keep and to
-    render than one broken in one."""
-    if _recording is not None:
-        _recording.append(Validated(file, result))
 
 
 def build(directory: Path, validated: list[Validated], run_name: str) -> Path:

@@ -4,6 +4,7 @@ table, one count per cell."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from barometer.sources.employment import CELL, CODE_COLUMNS, NAME, STATUSES, TABLES, table_config
@@ -55,7 +56,14 @@ def labels(config: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def validate(staged: StagedDelivery) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     """One table's delivery ('StatBank RAS201') against that table's configured codes."""
     config = table_config(staged.delivery.name.removeprefix("StatBank "))
-    check(staged.tables[TABLES[0]], expectations(config), staged.delivery.name, suite_name=NAME, labels=labels(config))
+    check(
+        staged.tables[TABLES[0]],
+        expectations(config),
+        staged.delivery.name,
+        suite_name=NAME,
+        labels=labels(config),
+        record=record,
+    )
