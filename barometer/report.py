@@ -179,7 +179,7 @@ def build_report(warehouse_url: str, edition: str, out: Path, municipality_code:
 def held_municipalities(tables: EditionTables) -> dict[str, str]:
     """code -> name of the municipalities the edition holds, in code order."""
     cities = tables.edition[tables.edition["area_level"] == "municipality"]
-    return dict(sorted(zip(cities["municipality_code"], cities["municipality_name"])))
+    return dict(sorted(zip(cities["municipality_code"], cities["municipality_name"], strict=True)))
 
 
 def _missing_municipality(code: str, held: dict[str, str], edition: str) -> str:
@@ -420,7 +420,7 @@ def _plot_group(axes, rows: pd.DataFrame, colour: str, unit: str, chart_id: str)
     years = [decimal_year(day) for day in rows["reference_date"]]
     axes.plot(years, rows["value"], color=colour, linewidth=2.2)
     tooltips = {}
-    for year, row in zip(years, rows.itertuples()):
+    for year, row in zip(years, rows.itertuples(), strict=True):
         if missing(row.value):
             continue
         label = f"{row.group_name_da}, {danish_date(row.reference_date)}: {danish_number(row.value, decimals_of(unit))}"
@@ -606,7 +606,7 @@ def district_shapes(municipality_code: str) -> DistrictShapes:
     simplified = shapely.coverage_simplify(projected, MAP_TOLERANCE)
     districts = load_districts(municipality_code)
     paths, names = {}, {}
-    for feature, geometry in zip(features, simplified):
+    for feature, geometry in zip(features, simplified, strict=True):
         number = int(feature["properties"]["bydel_nr"])
         code = districts.area_code(number)
         paths[code] = _path_data(geometry)
