@@ -130,7 +130,7 @@ def orchestration() -> str:
     return os.environ.get("BAROMETER_ORCHESTRATION", "auto")
 
 
-def run_refresh(edition: str, landing: Path | None, warehouse: str | None, statbank_url: str | None):
+def run_refresh(edition: str | None, landing: Path | None, warehouse: str | None, statbank_url: str | None):
     """Run the refresh, as a Prefect flow when a Prefect API is configured (or
     BAROMETER_ORCHESTRATION=prefect), else in this process; returns its report, or exits with a
     one-paragraph explanation."""
@@ -391,7 +391,7 @@ def backfill_with_prefect(
     )
     if not state.is_completed():
         fail(state.message or f"The backfill ended {state.name}; see the Prefect log above.")
-    return state.message
+    return state.message or ""  # a completed backfill's message is its report
 
 
 def warehouse_url(warehouse: str | None) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import pandas as pd
@@ -32,6 +33,7 @@ from markupsafe import Markup, escape
 from matplotlib.colors import LinearSegmentedColormap, to_hex
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.typing import RcKeyType
 from shapely.affinity import affine_transform
 from shapely.geometry import shape
 from sqlalchemy import MetaData, Table, inspect, select
@@ -97,7 +99,7 @@ NUMBER_WORDS = ["nul", "en", "to", "tre", "fire", "fem", "seks", "syv", "otte", 
 CHART_WIDTH, CHART_HEIGHT = 600, 250  # SVG units: matplotlib writes 72 per inch
 COMPARISON_WIDTH = 400  # the comparison's chart, narrower: it shares a row with another figure
 PLOT = {"left": 52, "right": 20, "top": 14, "bottom": 28}  # margins around the plot, same units
-CHART_STYLE = {
+CHART_STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text in a generic sans-serif: no font to embed or load
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],
@@ -377,7 +379,7 @@ def history_chart(series: pd.DataFrame, target, until: date, unit: str, chart_id
     first = min(decimal_year(day) for day in series["reference_date"])
     last = decimal_year(until) if target is None else max(decimal_year(until), target["target_year"] + 1.0)
     with _chart(unit, chart_id) as (figure, axes):
-        tooltips = {}
+        tooltips: dict[str, str] = {}
         for group, rows in series.groupby("group_code", sort=False):
             tooltips |= _plot_group(
                 axes, rows.sort_values("reference_date"), GROUP_COLOURS.get(group, "#000"), unit, chart_id

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from barometer.config.municipalities import parse_municipalities
 
@@ -44,7 +45,7 @@ class Settings:
             object.__setattr__(self, "municipality_code", self.municipality_codes[0])
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: Any) -> "Settings":
         """Settings from the environment; explicit overrides (CLI options) win when not None."""
         env = os.environ
         settings = cls(

@@ -8,7 +8,7 @@ from barometer.config import editions_between
 from barometer.flows.ingest import reuse_staged
 from barometer.flows.pipeline import BackfillReport
 from barometer.flows.refresh import barometer_refresh
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
 from prefect.states import Completed, Failed
 
 
@@ -20,7 +20,7 @@ from prefect.states import Completed, Failed
 )
 def barometer_backfill(
     first: str, last: str, landing: str | None = None, warehouse: str | None = None, statbank_url: str | None = None
-):
+) -> State:
     """Refresh every half-yearly edition from `first` to `last` (e.g. '2011-S1' to '2012-S2'),
     oldest first, each as a barometer-refresh subflow exactly as the schedule runs it.
 
@@ -38,7 +38,7 @@ def barometer_backfill(
     with reuse_staged():
         for edition in editions_between(first, last):
             state = barometer_refresh(edition, landing, warehouse, statbank_url, return_state=True)
-            report.add(edition, state.message or state.name, state.is_completed())
+            report.add(edition, state.message or str(state.name), state.is_completed())
     get_run_logger().info(report.text())
     if report.failed:
         return Failed(message=report.text(), data=report)

@@ -33,6 +33,7 @@ from barometer import timing
 
 if TYPE_CHECKING:
     from barometer.sources.employment import StatBankAnswer, TableAnswer
+    from barometer.sources.statbank import StatBankError
 
 log = logging.getLogger("barometer")
 
@@ -133,7 +134,7 @@ def _secret_block(name: str) -> str | None:
     from prefect.exceptions import ObjectNotFound
 
     try:
-        return Secret.load(name).get()
+        return Secret.load(name).get()  # type: ignore[union-attr]  # sync here: Prefect's stub allows a coroutine
     except ValueError as error:  # Prefect's "Unable to find block document": no such block
         if not isinstance(error.__cause__, ObjectNotFound):
             raise
@@ -158,7 +159,7 @@ def read_and_validate(delivery: Delivery, key: PseudonymKey, municipality_code: 
 # or the demo refreshes edition after edition from the same inputs. Memory only, and only inside
 # `reuse_staged()`; StatBank's answers are aggregate counts, never person-level data.
 _staged_in_process: dict[tuple, tuple[StagedDelivery | None, DeliveryError | None]] | None = None
-_statbank_in_process: dict[tuple, TableAnswer | DeliveryError] | None = None
+_statbank_in_process: dict[tuple, TableAnswer | StatBankError] | None = None
 
 
 @contextmanager
@@ -229,7 +230,7 @@ def ingest_file_source(
         staged, error = ingest_delivery(delivery, key, municipality_code)
         if error:
             reject(result, delivery, error, key.version)
-        else:
+        elif staged is not None:
             accepted.append(staged)
     stage(result, accepted, until)
     log.info("%s: %d deliveries in force, %d rejected", source, len(result.staged), len(result.errors))
@@ -262,7 +263,7 @@ def validate_employment(staged: StagedDelivery) -> StagedDelivery:
 def employment_result(answer: StatBankAnswer | None, error: DeliveryError | None, until: date) -> SourceResult:
     """Each table's delivery staged (lineage per table), each failed table rejected by name."""
     result = SourceResult("employment")
-    for failure in [error] if error else answer.failures:
+    for failure in [error] if error else answer.failures if answer else []:
         reject(result, Delivery("employment", None, failure.file, "", 0.0), failure, None)
     if answer:
         stage(result, answer.staged, until)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -139,6 +140,7 @@ def statbank_source(
     else each table validated here (Great Expectations runs in the thread doing this work). A
     table that failed, to fetch or to validate, is rejected by name; the others publish."""
     answer, source = work.statbank, "employment"
+    assert answer is not None, "a municipality's work holds StatBank's answer when it has StatBank's sources"
     if not answer.staged:  # every table failed: their rejections are reported, old values stand
         return answer
     answered = [replace(s.delivery, sha256=content_checksum(s), modified=0.0) for s in answer.staged]
@@ -157,7 +159,7 @@ def statbank_source(
     accepted = []
     for staged in answer.staged:
         _, error = steps.run(
-            f"validate {_label(work, staged.delivery.name)}", "validate", lambda s=staged: validate_employment(s)
+            f"validate {_label(work, staged.delivery.name)}", "validate", partial(validate_employment, staged)
         )
         if error:
             reject(result, staged.delivery, error, None)

@@ -11,7 +11,7 @@ from barometer.flows.pipeline import refresh
 from barometer.flows.steps import PrefectSteps
 from barometer.warehouse.database import WarehouseUnavailable
 from barometer.warehouse.lock import WarehouseBusy
-from prefect import flow
+from prefect import State, flow
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
@@ -28,7 +28,7 @@ def barometer_refresh(
     warehouse: str | None = None,
     statbank_url: str | None = None,
     municipality: str | None = None,
-):
+) -> State:
     """Refresh one half-yearly edition (e.g. '2012-S2'; default: the latest complete half-year)
     from the landing zone and StatBank.
 
