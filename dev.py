@@ -87,8 +87,8 @@ def typecheck() -> int:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"demo": [str(BIN / "barometer"), "demo"], "test": [str(BIN / "python"), "-m", "pytest"], "types": []}
-    if not argv or argv[0] not in commands:
+    commands = {"demo": [str(BIN / "barometer"), "demo"], "test": [str(BIN / "python"), "-m", "pytest"]}
+    if not argv or argv[0] not in (*commands, "types"):
         print(__doc__)
         return 2
     ensure_environment()
