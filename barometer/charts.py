@@ -128,7 +128,7 @@ def _plot_group(axes, rows: pd.DataFrame, colour: str, unit: str, chart_id: str)
     years = [decimal_year(day) for day in rows["reference_date"]]
     axes.plot(years, rows["value"], color=colour, linewidth=2.2)
     tooltips = {}
-    for year, row in zip(years, rows.itertuples()):
+    for year, row in zip(years, rows.itertuples(), strict=False):
         if missing(row.value):
             continue
         label = f"{row.group_name_da}, {danish_date(row.reference_date)}: {danish_number(row.value, decimals_of(unit))}"

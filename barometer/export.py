@@ -3,7 +3,7 @@ names and units beside the codes, as CSV, an Excel workbook or Parquet.
 
 Everything is read from the public views, so read-only access is enough, and the same tables feed
 the HTML report. Column meanings come from config/columns.yaml, package data that
-docs/warehouse.md is checked against (tests/test_warehouse_docs.py).
+docs/warehouse.md is checked against (tests/integration/test_warehouse_docs.py).
 """
 
 from __future__ import annotations

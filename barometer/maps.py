@@ -61,7 +61,7 @@ def district_shapes(municipality_code: str) -> DistrictShapes:
     simplified = shapely.coverage_simplify(projected, MAP_TOLERANCE)
     districts = load_districts(municipality_code)
     paths, names = {}, {}
-    for feature, geometry in zip(features, simplified):
+    for feature, geometry in zip(features, simplified, strict=False):
         number = int(feature["properties"]["bydel_nr"])
         code = districts.area_code(number)
         paths[code] = _path_data(geometry)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
+from rich.status import Status
 from rich.text import Text
 
 
@@ -17,7 +18,7 @@ class Progress:
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
-        self._status = None
+        self._status: Status | None = None
         self._started: dict[str, float] = {}
 
     def started(self, name: str) -> None:

@@ -61,7 +61,7 @@ def build_report(warehouse_url: str, edition: str, out: Path, municipality_code:
 def held_municipalities(tables: EditionTables) -> dict[str, str]:
     """code -> name of the municipalities the edition holds, in code order."""
     cities = tables.edition[tables.edition["area_level"] == "municipality"]
-    return dict(sorted(zip(cities["municipality_code"], cities["municipality_name"])))
+    return dict(sorted(zip(cities["municipality_code"], cities["municipality_name"], strict=True)))
 
 
 def _missing_municipality(code: str, held: dict[str, str], edition: str) -> str:

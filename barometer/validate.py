@@ -77,11 +77,13 @@ def locate(path: Path, source: str | None) -> Delivery:
         raise UsageError(f"{path} does not exist")
     landings = {landing_folder(name): name for name in ([source] if source else file_sources())}
     found = _landing_entry(path.resolve(), landings)
-    if found is None and source is None:
-        raise UsageError(
-            f"{path} is not inside a landing folder ({', '.join(landings)}): name its source with --source"
-        )
-    entry, source = found or (path.resolve(), source)
+    if found is None:
+        if source is None:
+            raise UsageError(
+                f"{path} is not inside a landing folder ({', '.join(landings)}): name its source with --source"
+            )
+        found = (path.resolve(), source)
+    entry, source = found
     ignore = source_config("ignore_patterns")
     if is_ignored(entry.name, ignore):
         raise UsageError(

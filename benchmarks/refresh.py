@@ -593,7 +593,9 @@ def run_bound(landing: Path, parameters_file: Path, out: Path) -> None:
     else:
         rows = [row for code, each in national.items() for row in bound_rows(duckdb, landing / code, each)]
     columns = ["indicator_code", "measure", "group_code", "area_code", "reference_date", "value"]
-    out.write_text(json.dumps([dict(zip(columns, (*row[:4], row[4].isoformat(), row[5]))) for row in rows]))
+    out.write_text(
+        json.dumps([dict(zip(columns, (*row[:4], row[4].isoformat(), row[5]), strict=True)) for row in rows])
+    )
 
 
 def bound_rows(duckdb, landing: Path, parameters: dict) -> list[tuple]:

@@ -99,7 +99,7 @@ def build(tree: Path, directory: Path, given: Path, statbank_url: str) -> None:
         ["backfill", "--from", FIRST, "--to", LAST, "--landing", str(given / "single"), "--municipality", "101"],
         ["refresh", "--edition", LAST, "--landing", str(given / "national"), "--municipality", ",".join(NATIONAL)],
     ]
-    for warehouse, command in zip(["single", "national"], commands):
+    for warehouse, command in zip(["single", "national"], commands, strict=False):
         url = f"sqlite:///{directory / warehouse}.sqlite"
         with open(directory / f"{warehouse}.log", "w") as log:
             process = subprocess.run(
@@ -157,8 +157,8 @@ def compare(name: str, before: tuple[list[str], list[tuple]], after: tuple[list[
             sorted(grouped["before"].get(key, []), key=repr),
             sorted(grouped["after"].get(key, []), key=repr),
         )
-        for row, other in zip(first, second):
-            cells += [(key, columns[i], a, b) for i, (a, b) in enumerate(zip(row, other)) if a != b]
+        for row, other in zip(first, second, strict=False):
+            cells += [(key, columns[i], a, b) for i, (a, b) in enumerate(zip(row, other, strict=False)) if a != b]
         only["before"] += first[len(second) :]
         only["after"] += second[len(first) :]
     lines = []

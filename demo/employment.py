@@ -74,7 +74,7 @@ PARTICIPATION = np.array([0.80, 0.66, 0.56, 0.74, 0.62])  # labour force / popul
 # Unemployment relative to the group's rate: Danish vs Western among others; immigrants vs descendants.
 RELATIVE_RISK = np.array([0.95, 1.30, 1.05, 1.10, 0.85])
 # Other origins' unemployment (percent) in the third quarter of each year, and its seasonal swing.
-CYCLE = dict(zip(HISTORY, [5.2, 4.3, 3.2, 2.6, 4.6, 5.6, 5.5, 5.6, 5.4, 5.0, 4.6, 4.2, 4.0, 3.7]))
+CYCLE = dict(zip(HISTORY, [5.2, 4.3, 3.2, 2.6, 4.6, 5.6, 5.5, 5.6, 5.4, 5.0, 4.6, 4.2, 4.0, 3.7], strict=False))
 CYCLE_SEASON = np.array([0.4, 0.1, 0.0, 0.1])
 # Indicator 2.1 for Copenhagen through its two published values (the quarters holding September
 # 2005 and November 2012), and the seasonal swing (none in the fourth quarter, RAS201's).
@@ -111,7 +111,7 @@ def _profile(code: str, rng: np.random.Generator) -> dict:
         "growth": rng.uniform(-0.005, 0.01),
         "shares": {
             origin: (start * factor, end * factor)
-            for (origin, (start, end)), factor in zip(TYPICAL_SHARES.items(), spread)
+            for (origin, (start, end)), factor in zip(TYPICAL_SHARES.items(), spread, strict=False)
         },
         "cycle": rng.uniform(0.7, 1.1),
         "gap": rng.uniform(0.6, 1.0),

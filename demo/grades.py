@@ -85,7 +85,7 @@ def write(
     first_school = int(municipality) * 1000
     schools = rng.choice(np.arange(first_school, first_school + 1000), size=46, replace=False).astype(str)
     school_weights = rng.gamma(4.0, size=len(schools))
-    for file_name, (year, target) in zip(FILE_NAMES, TARGETS.items()):
+    for file_name, (year, target) in zip(FILE_NAMES, TARGETS.items(), strict=False):
         pupils = make_pupils(rng, year, round(PUPILS[year] * size), schools, school_weights / school_weights.sum())
         exams = make_exams(rng, pupils)
         exams["karakter"] = (

@@ -107,7 +107,7 @@ def variation(code: str, seed: int, options: dict[str, dict[str, float]]) -> dic
 
 def school_district(factor: float) -> tuple[int, float]:
     """Copenhagen's public schools as one district, its bilingual share `factor` × theirs."""
-    counts, shares = (np.array(values) for values in zip(*school_enrolment.DISTRICTS.values()))
+    counts, shares = (np.array(values) for values in zip(*school_enrolment.DISTRICTS.values(), strict=False))
     return int(counts.sum()), float(factor * (counts * shares).sum() / counts.sum())
 
 

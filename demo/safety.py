@@ -87,7 +87,7 @@ def write(
     LEVEL_COUNTS' and AREAS' form) give it its own; its district cells are empty."""
     rng = np.random.default_rng(seed)
     folder = landing_folder(landing, NAME)
-    for (year, counts), file_name in zip(level_counts.items(), FILE_NAMES):
+    for (year, counts), file_name in zip(level_counts.items(), FILE_NAMES, strict=False):
         _write_workbook(folder / file_name, year, _areas(year, counts, areas, rng, municipality))
 
 

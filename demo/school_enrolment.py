@@ -96,7 +96,7 @@ def write(
     folder = landing_folder(landing, NAME)
     schools = _school_list(rng, public_schools, size / public_schools, municipality, districts)
     order = rng.permutation(schools.index[(schools["type"] == "Folkeskole") & ~schools["closing"]])
-    for reference_date, (delivery, schools_file, pupils_file) in zip(REFERENCE_DATES, DELIVERIES):
+    for reference_date, (delivery, schools_file, pupils_file) in zip(REFERENCE_DATES, DELIVERIES, strict=False):
         year = reference_date.year
         listed = schools[~schools["closing"] | (year <= CLOSING_YEAR)]
         deviators = set(order[: round(deviating[year] * public_schools)])

@@ -99,7 +99,9 @@ class Table:
         allowed = [chosen[variable["id"].casefold()] for variable in variables]
         first = [value["id"] for value in variables[0]["values"] if value["id"] in allowed[0]]
         candidates = (row for code in first for row in self.rows.get(code, []))
-        kept = [row for row in candidates if all(field in codes for field, codes in zip(row[1:], allowed[1:]))]
+        kept = [
+            row for row in candidates if all(field in codes for field, codes in zip(row[1:], allowed[1:], strict=False))
+        ]
         decimal = "," if lang == "da" else "."
         lines = [";".join(row[:-1] + [row[-1].replace(",", decimal)]) for row in kept]
         return "\n".join([self.header, *lines]) + "\n"
@@ -141,7 +143,7 @@ class StatBankHandler(BaseHTTPRequestHandler):
         if not path.startswith(BASE_PATH + "/") or endpoint not in FORMATS:
             self._send(404, "text/plain; charset=utf-8", b"Not found\n")
             return
-        request = {**request, **dict(zip(("table", "format"), segments))}
+        request = {**request, **dict(zip(("table", "format"), segments, strict=False))}
         self.server.received.append((endpoint, str(request.get("table", "")).upper()))
         try:
             if str(request.get("format", "")).upper() != FORMATS[endpoint]:

@@ -59,7 +59,7 @@ def write(landing: Path, seed: int = 2013, size: float = 1.0, *, counts: dict = 
     folder = landing_folder(landing, NAME)
     scale = max(size, 1.0)
     numbers = rng.choice(np.arange(100_000, 1_000_000), size=round(10_000 * scale), replace=False)
-    for position, ((year, year_counts), file_name) in enumerate(zip(counts.items(), FILE_NAMES)):
+    for position, ((year, year_counts), file_name) in enumerate(zip(counts.items(), FILE_NAMES, strict=False)):
         scaled = {name: round(count * size) for name, count in year_counts.items()}
         extract = _extract(year, scaled, numbers[position * round(STAFF_TURNOVER * scale) :], rng)
         extract.to_csv(

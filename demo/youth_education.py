@@ -89,7 +89,7 @@ def write(
     form) give it its own levels; its district cells are empty."""
     rng = np.random.default_rng(seed)
     folder = landing_folder(landing, NAME)
-    for year, file_name in zip(cohorts, FILE_NAMES):
+    for year, file_name in zip(cohorts, FILE_NAMES, strict=False):
         reference_date = date(year, 10, 1)
         persons = pd.concat(
             [_calibrated(cohorts[year], year, rng, size, has_districts(municipality)), _left_out(rng, size)],
@@ -207,7 +207,7 @@ def _sheet_xml(rows: pd.DataFrame) -> tuple[str, str]:
     strings = pd.Index(pd.unique(pd.concat([pd.Series(rows.columns), *(rows[c].dropna() for c in text)])))
     numbers = pd.Series(np.arange(2, len(rows) + 2), index=rows.index).astype(str)
     row_xml = '<row r="' + numbers + '">'
-    for letter, column in zip(ascii_uppercase, rows.columns):
+    for letter, column in zip(ascii_uppercase, rows.columns, strict=False):
         values = rows[column]
         if column in text:
             code = pd.Series(strings.get_indexer(values), index=rows.index).astype(str)

@@ -74,14 +74,14 @@ def deployments() -> list[RunnerDeployment]:
     refresh = flow.from_source(source=str(PROJECT_DIR), entrypoint="flows/refresh.py:barometer_refresh")
     backfill = flow.from_source(source=str(PROJECT_DIR), entrypoint="flows/backfill.py:barometer_backfill")
     return [
-        refresh.to_deployment(
+        refresh.to_deployment(  # type: ignore[union-attr,list-item]  # Prefect's stub: sync or a coroutine
             name="half-yearly",
             schedules=[Cron(HALF_YEARLY, timezone=TIME_ZONE)],
             description="The half-yearly refresh: S2 on 15 March, S1 on 15 September, 06:00 "
             "Copenhagen time. Parameters left empty fall back to the worker's "
             "BAROMETER_* environment; the edition to the latest complete half-year.",
         ),
-        backfill.to_deployment(
+        backfill.to_deployment(  # type: ignore[union-attr,list-item]  # Prefect's stub: sync or a coroutine
             name="on-demand",
             description="Refresh every edition from `first` to `last` (e.g. 2011-S1 to 2012-S2), "
             "oldest first, each as the scheduled refresh would.",
@@ -91,7 +91,10 @@ def deployments() -> list[RunnerDeployment]:
 
 def schedule_text(deployment: RunnerDeployment) -> str:
     return (
-        "; ".join(f"cron '{s.schedule.cron}' in {s.schedule.timezone}" for s in deployment.schedules or [])
+        "; ".join(
+            f"cron '{s.schedule.cron}' in {s.schedule.timezone}"  # type: ignore[union-attr]  # deployments(): cron only
+            for s in deployment.schedules or []
+        )
         or "no schedule, run on demand"
     )
 

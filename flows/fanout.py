@@ -96,7 +96,7 @@ def _prefect_task(work: MunicipalityWork):
     from prefect.cache_policies import NO_CACHE
 
     name = f"refresh municipality {work.municipality_code}"
-    return task(work_elsewhere, name=name, task_run_name=name, cache_policy=NO_CACHE, persist_result=False)
+    return task(name=name, task_run_name=name, cache_policy=NO_CACHE, persist_result=False)(work_elsewhere)
 
 
 @contextmanager

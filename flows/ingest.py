@@ -186,7 +186,7 @@ def ingest_file_source(
         staged, error = ingest_delivery(delivery, key, municipality_code, context)
         if error:
             reject(result, delivery, error, key.version)
-        else:
+        elif staged is not None:
             accepted.append(staged)
     stage(result, accepted, until)
     log.info("%s: %d deliveries in force, %d rejected", source, len(result.staged), len(result.errors))
@@ -221,7 +221,7 @@ def validate_employment(staged: StagedDelivery, context: RunContext) -> StagedDe
 def employment_result(answer: StatBankAnswer | None, error: DeliveryError | None, until: date) -> SourceResult:
     """Each table's delivery staged (lineage per table), each failed table rejected by name."""
     result = SourceResult("employment")
-    for failure in [error] if error else answer.failures:
+    for failure in [error] if error else answer.failures if answer else []:
         reject(result, Delivery("employment", None, failure.file, "", 0.0), failure, None)
     if answer:
         stage(result, answer.staged, until)

@@ -12,6 +12,8 @@ import hashlib
 from datetime import date
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
+from typing import cast
 
 from barometer.sources.staged import Delivery
 
@@ -32,7 +34,7 @@ def code_version() -> str:
     """Checksum of the code and configuration that compute observations (once per process)."""
     digest = hashlib.sha256()
     for package in COMPUTING_PACKAGES:
-        root = files(package)
+        root = cast(Path, files(package))  # an installed package is a folder on disk
         for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES)):
             digest.update(f"{package}/{path.relative_to(root)}\0".encode())
             digest.update(path.read_bytes())

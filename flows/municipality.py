@@ -144,6 +144,7 @@ def statbank_source(
     else each table validated here (Great Expectations runs in the thread doing this work). A
     table that failed, to fetch or to validate, is rejected by name; the others publish."""
     answer, source = work.statbank, "employment"
+    assert answer is not None, "a municipality's work holds StatBank's answer when it has StatBank's sources"
     if not answer.staged:  # every table failed: their rejections are reported, old values stand
         return answer
     answered = [replace(s.delivery, sha256=content_checksum(s), modified=0.0) for s in answer.staged]

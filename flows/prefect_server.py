@@ -33,7 +33,8 @@ def tie_temporary_server() -> None:
 
     server = SubprocessASGIServer()  # the port-less instance is the one every Prefect client asks for
     if not server.running:
-        server._run_uvicorn_command = lambda: start_watching_server(server.port)
+        # Replaces a method on purpose; Prefect calls it once it has chosen the port (an int by then).
+        server._run_uvicorn_command = lambda: start_watching_server(server.port)  # type: ignore[method-assign,arg-type]
 
 
 def start_watching_server(port: int) -> subprocess.Popen:

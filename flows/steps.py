@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from barometer.config.run import prefect_api_configured
 from barometer.sources.errors import DeliveryError
@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 
 Outcome = tuple[Any, DeliveryError | None]  # (value, None) or (None, why it failed)
 ORCHESTRATIONS = ("auto", "prefect", "local")
+
+
+class Submitted(Protocol):
+    """A step under way (a thread's Future, or a Prefect task run): `.result()` waits for its Outcome."""
+
+    def result(self) -> Outcome: ...
 
 
 def use_prefect(orchestration: str) -> bool:
@@ -110,7 +116,7 @@ class LocalSteps:
         if self.progress:
             self.progress.note(f" [dim]=[/dim] {text}")
 
-    def submit(self, name: str, stage: str, function: Callable[[], Any]) -> Future:
+    def submit(self, name: str, stage: str, function: Callable[[], Any]) -> Submitted:
         """Start a step now; `.result()` of the future is its Outcome."""
         return self._pool.submit(self.run, name, stage, function)
 
@@ -141,12 +147,12 @@ class PrefectSteps(LocalSteps):
             value, error = LocalSteps.run(self, name, stage, function)
             return Failed(message=error.summary(), data=error) if error else value
 
-        return task(body, name=name, task_run_name=name, cache_policy=NO_CACHE, persist_result=False)
+        return task(name=name, task_run_name=name, cache_policy=NO_CACHE, persist_result=False)(body)
 
     def run(self, name: str, stage: str, function: Callable[[], Any]) -> Outcome:
         return outcome(self._task(name, stage, function)(return_state=True), name)
 
-    def submit(self, name: str, stage: str, function: Callable[[], Any]) -> "_TaskRun":
+    def submit(self, name: str, stage: str, function: Callable[[], Any]) -> Submitted:
         return _TaskRun(self._task(name, stage, function).submit(), name)
 
     def publish(self, edition, report) -> None:

@@ -228,7 +228,7 @@ class _FieldCounter:
             fields = fields[content > 0]
             rows = self.records + 1 + np.arange(len(fields))
             wrong = (fields != self.expected) & (rows >= 2)
-            self.ragged.extend(zip(rows[wrong].tolist(), fields[wrong].tolist()))
+            self.ragged.extend(zip(rows[wrong].tolist(), fields[wrong].tolist(), strict=True))
             self.records += len(fields)
             self.record_bytes = len(data) - int(ends[-1]) - 1
             self.record_seps = len(seps) - int(np.searchsorted(seps, ends[-1]))

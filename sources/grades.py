@@ -118,7 +118,7 @@ def exam_date(school_year: pd.Series, file: str, rows: pd.Series) -> pd.Series:
     parts = distinct.str.extract(r"^(\d{4})/(\d{2})$")
     start, end = (pd.to_numeric(parts[i]).astype("Int64") for i in (0, 1))
     dates = ((start + 1).astype("string") + "-06-30").where(end == (start + 1) % 100)
-    exam_dates = spelled.map(dict(zip(distinct, dates)))
+    exam_dates = spelled.map(dict(zip(distinct, dates, strict=True)))
     if exam_dates.isna().any():
         raise DeliveryError(
             file, "school year has the form YYYY/YY, e.g. 2011/12", "skoleaar", rows[exam_dates.isna()].tolist()

@@ -112,4 +112,4 @@ def _rows(cells: pa.RecordBatch, block: int = 64) -> Iterator[list]:
     """The sheet's rows as lists of cells, a few at a time (the header is near the top)."""
     for first in range(0, cells.num_rows, block):
         part = cells.slice(first, block)
-        yield from zip(*(column.to_pylist() for column in part.columns))
+        yield from zip(*(column.to_pylist() for column in part.columns), strict=True)

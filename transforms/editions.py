@@ -158,7 +158,9 @@ def _status(entries: pd.DataFrame) -> pd.Series:
         improvement < 0,
     ]
     choices = [None, "first_measurement", None, "unchanged", "progress", "regress"]
-    return pd.Series(np.select(conditions, choices, default=None), index=entries.index, dtype=object)
+    # numpy's stub has no overload for object choices (statuses and None, for "no status").
+    statuses = np.select(conditions, choices, default=None)  # type: ignore[call-overload]
+    return pd.Series(statuses, index=entries.index, dtype=object)
 
 
 def _decimal_years(dates: pd.Series) -> pd.Series:

@@ -95,7 +95,7 @@ def batch_frame(frame: pd.DataFrame, expectations: list) -> pd.DataFrame:
 
 def _columns_read(expectations: list, columns: Iterable[str]) -> set[str]:
     """The columns named by the expectations, or by their row conditions."""
-    read = set()
+    read: set[str] = set()
     for expectation in expectations:
         kwargs = expectation.configuration.kwargs
         read.update(kwargs[key] for key in COLUMN_KWARGS if kwargs.get(key))

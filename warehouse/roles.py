@@ -25,7 +25,7 @@ def ensure_analyst_role(connection: Connection) -> None:
 
     Runs inside the initialising transaction, as the loader. The default privileges let views
     the loader adds to `public` later be read at once; they would do the same for a table, so
-    `public` holds views only (internal tables belong in `barometer_core`; tests/test_roles.py
+    `public` holds views only (internal tables belong in `barometer_core`; tests/integration/test_roles.py
     checks that the analyst can read exactly the public views).
     """
     role = safe_identifier(ANALYST_ROLE)

@@ -45,4 +45,6 @@ def replace_views(views: dict[str, str]) -> None:
 
 def views_of(revision: str) -> dict[str, str]:
     """The views as an earlier revision defined them (for downgrades to restore)."""
-    return op.get_context().script.get_revision(revision).module.VIEWS
+    script = op.get_context().script
+    assert script is not None, "migrations run from their script directory"
+    return script.get_revision(revision).module.VIEWS

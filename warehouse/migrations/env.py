@@ -26,7 +26,7 @@ def expected_tables() -> MetaData:
         return metadata
     unprefixed = MetaData()
     for table in metadata.tables.values():
-        table.to_metadata(unprefixed, schema=None)
+        table.to_metadata(unprefixed, schema=None)  # type: ignore[arg-type]  # None: no schema (SQLAlchemy's stub omits it)
     return unprefixed
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 
 from barometer.export import COLUMNS, column_meanings
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "warehouse.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
 
 
 def documented_columns() -> dict[str, dict[str, str]]:

@@ -89,7 +89,7 @@ CELLS = [
 def test_no_suppressed_municipal_cell_is_recoverable_from_the_national_total():
     stored = suppressed_per_municipality(municipal(CELLS))
     hidden = stored[stored["obs_status"] == "suppressed"]
-    assert set(zip(hidden["area_code"], hidden["group_code"])) == {("751", "danish"), ("751", "minority")}
+    assert set(zip(hidden["area_code"], hidden["group_code"], strict=True)) == {("751", "danish"), ("751", "minority")}
     national = national_shares(stored, CATALOGUE).set_index("group_code")
     published = stored[stored["obs_status"] != "suppressed"]
     for _, cell in hidden.iterrows():

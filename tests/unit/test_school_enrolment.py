@@ -68,7 +68,7 @@ def cpr_numbers(count: int, start: int = 0) -> list[str]:
 def pupil_rows(groups: list[tuple], reference_date: str) -> list[str]:
     school_district_flag = [(s, d, f) for s, d, f, count in groups for _ in range(count)]
     cprs = cpr_numbers(len(school_district_flag))
-    return [f"{cpr};{s};{d};{f};{reference_date}" for cpr, (s, d, f) in zip(cprs, school_district_flag)]
+    return [f"{cpr};{s};{d};{f};{reference_date}" for cpr, (s, d, f) in zip(cprs, school_district_flag, strict=True)]
 
 
 def write_csv(path: Path, header: str, rows: list[str]) -> None:

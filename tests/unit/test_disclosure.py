@@ -36,7 +36,7 @@ def observations(rows: list[tuple], indicator: str = "4.1", when: date = NOV_201
 
 def suppressed_cells(result: pd.DataFrame) -> set[tuple[str, str]]:
     hidden = result[result["obs_status"] == "suppressed"]
-    return set(zip(hidden["group_code"], hidden["area_code"]))
+    return set(zip(hidden["group_code"], hidden["area_code"], strict=True))
 
 
 def test_small_district_and_next_smallest_district_are_suppressed_with_all_measures():
@@ -89,7 +89,7 @@ def test_suppression_cascades_between_groups_and_districts_until_stable():
     rows = [
         (group, area, count)
         for area, counts in n.items()
-        for group, count in zip(["all", "minority", "danish"], counts)
+        for group, count in zip(["all", "minority", "danish"], counts, strict=True)
     ]
     result = suppress(observations(rows), MIN_PERSONS)
     # round 1: minority/01 is primary → danish/01 (its partition: all 100 > danish 97) and

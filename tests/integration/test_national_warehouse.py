@@ -283,7 +283,7 @@ def test_the_comparison_ranks_published_municipalities_by_the_indicators_directi
     ]
     rows = with_none(compared).values.tolist()
     assert [row[:3] + row[5:6] + row[7:] for row in rows] == [row[:3] + row[5:6] + row[7:] for row in expected]
-    for got, want in zip(rows, expected):
+    for got, want in zip(rows, expected, strict=True):
         for column in (3, 4, 6):
             assert got[column] == (None if want[column] is None else pytest.approx(want[column]))
 

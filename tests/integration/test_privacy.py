@@ -75,7 +75,7 @@ def youth_rows() -> list[list]:
     statuses = (COMPLETED, ENROLLED, NOT_ENROLLED)
     rows = []
     for district, counts in DISTRICTS.items():
-        for status, count in zip(statuses, counts):
+        for status, count in zip(statuses, counts, strict=True):
             for _ in range(count):
                 born = date(1992, 1 + len(rows) // 28, 1 + len(rows) % 28)
                 rows.append(

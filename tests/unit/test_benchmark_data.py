@@ -14,7 +14,7 @@ SCALE = 0.1
 
 
 def benchmark_module():
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "refresh.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "refresh.py"
     spec = importlib.util.spec_from_file_location("refresh_benchmark", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up

@@ -83,7 +83,7 @@ def test_csv_reads_back_as_the_views(warehouse, query, tmp_path):
     assert [p.name for p in paths] == [f"barometer_{EDITION}_edition.csv", f"barometer_{EDITION}_observations.csv"]
     tables = {
         name: pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        for name, path in zip(["edition", "observations"], paths)
+        for name, path in zip(["edition", "observations"], paths, strict=True)
     }
     assert_equals_views(tables, published(query, warehouse))
 
@@ -130,7 +130,7 @@ def test_parquet_reads_back_as_the_views_with_column_meanings(warehouse, query, 
     import pyarrow.parquet as pq
 
     paths = export(warehouse, "parquet", tmp_path)
-    tables = {name: pq.read_table(path) for name, path in zip(["edition", "observations"], paths)}
+    tables = {name: pq.read_table(path) for name, path in zip(["edition", "observations"], paths, strict=True)}
     assert_equals_views({name: table.to_pandas() for name, table in tables.items()}, published(query, warehouse))
     schema = tables["observations"].schema
     assert str(schema.field("reference_date").type) == "date32[day]"
@@ -186,7 +186,7 @@ def test_a_login_holding_only_the_analyst_role_exports_and_reports(demo_warehous
         paths = export(as_analyst, "csv", tmp_path / "export")
         tables = {
             name: pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-            for name, path in zip(["edition", "observations"], paths)
+            for name, path in zip(["edition", "observations"], paths, strict=True)
         }
         assert_equals_views(tables, published(query, postgres_url))
 

@@ -170,7 +170,7 @@ def test_trend_uses_the_last_four_observations_only():
     obs = observations(
         [
             ("1.3", "all", "101", date(year, 12, 31), value)
-            for year, value in zip(range(2008, 2013), [100.0, 0.0, 2.0, 4.0, 6.0])
+            for year, value in zip(range(2008, 2013), [100.0, 0.0, 2.0, 4.0, 6.0], strict=True)
         ]
     )
     assert entry(edition_entries(obs, "2012-S2", CATALOGUE, "101"), "1.3", "all")["trend_per_year"] == pytest.approx(

@@ -19,7 +19,7 @@ import pytest
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(command: list[str], cwd: Path, **environment: str) -> subprocess.CompletedProcess:

@@ -278,7 +278,7 @@ def test_demo_has_a_small_district_cell_for_disclosure_control(demo):
     _, _, observations = demo
     districts = observations[(observations["area_code"] != "101") & (observations["measure"] == "value")]
     small = districts[districts["n"] < 5]
-    assert set(zip(small["group_code"], small["reference_date"])) == {("non_western", date(2011, 10, 1))}
+    assert set(zip(small["group_code"], small["reference_date"], strict=True)) == {("non_western", date(2011, 10, 1))}
 
 
 def test_demo_register_holds_what_1_2_must_leave_out(demo):
@@ -303,7 +303,7 @@ def test_demo_delivers_one_workbook_a_year_in_the_register_format(demo):
     header, *rows = workbook["Status"].iter_rows(max_row=501, values_only=True)
     workbook.close()
     assert list(header) == HEADER
-    cpr, born, _, district, _, reference = (list(column) for column in zip(*rows))
+    cpr, born, _, district, _, reference = (list(column) for column in zip(*rows, strict=True))
     assert all(isinstance(cell, datetime) for cell in born)  # Excel dates
     assert set(reference) == {datetime(2013, 10, 1)}
     assert any(re.fullmatch(r"\d{6}-\d{4}", number) for number in cpr)

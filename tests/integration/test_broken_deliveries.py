@@ -311,7 +311,7 @@ class Warehouse:
     def statuses(self, name: str) -> dict[str, str | None]:
         """status -> message of the deliveries named `name` (StatBank's fetches share one name)."""
         rows = self.query("SELECT status, message FROM barometer_delivery WHERE name = :name", name=name)
-        return dict(zip(rows["status"], rows["message"].where(rows["message"].notna(), None)))
+        return dict(zip(rows["status"], rows["message"].where(rows["message"].notna(), None), strict=True))
 
 
 @pytest.fixture(scope="module")

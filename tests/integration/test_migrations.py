@@ -142,8 +142,8 @@ def build_at_baseline(url: str, *, without_version_table: bool = False, revision
         if schema:
             connection.execute(text(f"CREATE SCHEMA {schema}"))
         command.upgrade(alembic_config(connection), revision)
-        for name, rows in rows.items():
-            connection.execute(insert(Table(name, MetaData(), autoload_with=connection, schema=schema)), rows)
+        for name, table_rows in rows.items():
+            connection.execute(insert(Table(name, MetaData(), autoload_with=connection, schema=schema)), table_rows)
         if without_version_table:
             connection.execute(text(f"DROP TABLE {schema + '.' if schema else ''}alembic_version"))
     engine.dispose()

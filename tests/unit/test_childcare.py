@@ -47,7 +47,7 @@ def write_delivery(
     _write(
         folder / "boern_nov.csv",
         ["cpr", "foedselsdato", "herkomst", "bopaelsbydel", "institution_id", "opgoerelsesdato"],
-        [(*row, when) for row, when in zip(children, dates)],
+        [(*row, when) for row, when in zip(children, dates, strict=True)],
     )
     [delivery] = find_deliveries("childcare", folder.parent, ignore=[])
     return delivery
@@ -335,7 +335,7 @@ def test_demo_reproduces_the_published_figures(tmp_path):
     when = pd.to_datetime(city["reference_date"])
     for (indicator, year, month), published in PUBLISHED.items():
         groups = ["minority", "danish", "all"] if len(published) == 3 else ["all"]
-        for group, figure in zip(groups, published):
+        for group, figure in zip(groups, published, strict=True):
             row = city[
                 (city["indicator_code"] == indicator)
                 & (city["group_code"] == group)
