@@ -1,44 +1,182 @@
-"""What a source's observations were computed from, as one checksum (OWID's etl does the same):
-its deliveries (names, SHA-256, modification times), the edition's end, the municipality, the
-pseudonym key's version, the code and configuration, and the checksums of the other sources its
-indicators draw on. A refresh whose checksum for a source matches the last load's reuses that
-source's stored observations instead of reading its files again; only aggregates are kept for
-this, which the warehouse already holds.
+"""What a source's observations were computed from, as one checksum (OWID's etl does the same).
+
+A source's checksum covers its deliveries (name and SHA-256, in the order staging ranks them),
+the edition's end, the municipality, the pseudonym key's version, the checksums of the other
+sources its indicators draw on, and what computes it: its entry of sources.yaml with the shared
+entries that change its numbers, the computing fields of its indicators in indicators.yaml,
+and the code it runs, the import closure of its own modules within the packages that compute
+observations, with the data files that code loads. Nothing else: editing another source, the
+flows, a comment or documentation metadata recomputes nothing, nor does a file's modification
+time that leaves the order of its deliveries as it was. A refresh whose checksum for a source
+matches the last load's reuses that source's stored observations instead of reading its files
+again; only aggregates are kept for this, which the warehouse already holds.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import cast
+from typing import Any
 
+import yaml
+from barometer.config import Catalogue
 from barometer.sources.staged import Delivery
 
-# The packages whose code or data decide what a source's observations are.
-COMPUTING_PACKAGES = [
-    "barometer.config",
-    "barometer.sources",
-    "barometer.validations",
-    "barometer.transforms",
-    "barometer.flows",
-    "barometer.warehouse",
-]
-SUFFIXES = (".py", ".yaml", ".geojson", ".csv")
+# A source's own modules: where following its imports starts (a missing one is skipped).
+ENTRY_MODULES = ("barometer.sources.{}", "barometer.validations.{}", "barometer.transforms.{}")
+# Code the flows apply to every source's observations, which no module of a source imports.
+APPLIED_TO_EVERY_SOURCE = ("barometer.transforms.disclosure",)
+# The packages whose code decides observations; imports elsewhere (flows, warehouse) are not followed.
+CODE_PACKAGES = ("barometer.sources", "barometer.validations", "barometer.transforms", "barometer.config")
+CONFIG_PACKAGE = "barometer.config"
+# Entries of sources.yaml every source's numbers depend on.
+SHARED_CONFIG = ("disclosure", "ignore_patterns")
+# The fields of an indicator that decide what is computed (the rest is what a reader is told).
+COMPUTING_FIELDS = ("source", "measured")
+# Kinds of data file a module loads from beside it when its code names one (YAML is configuration,
+# covered above entry by entry).
+DATA_SUFFIXES = (".geojson", ".csv")
+DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)  # what may open with a docstring
+
+
+def installed_directory(package: str) -> Path:
+    return Path(str(files(package)))
 
 
 @cache
-def code_version() -> str:
-    """Checksum of the code and configuration that compute observations (once per process)."""
-    digest = hashlib.sha256()
-    for package in COMPUTING_PACKAGES:
-        root = cast(Path, files(package))  # an installed package is a folder on disk
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES)):
-            digest.update(f"{package}/{path.relative_to(root)}\0".encode())
-            digest.update(path.read_bytes())
+def source_version(source: str, directory_of: Callable[[str], Path] = installed_directory) -> str:
+    """Checksum of the configuration and code that compute `source`'s observations (once per
+    process); `directory_of` says where each of CODE_PACKAGES is read from."""
+    digest = hashlib.sha256(configuration(source, directory_of(CONFIG_PACKAGE)).encode())
+    for name, path in sorted(import_closure(source, directory_of).items()):
+        digest.update(f"\0{name}\0{read_module(path).code}".encode())
+        for data in data_files(path):
+            digest.update(f"\0{data.name}\0".encode() + data.read_bytes())
     return digest.hexdigest()
+
+
+def configuration(source: str, config_dir: Path) -> str:
+    """The parts of sources.yaml and indicators.yaml that change `source`'s numbers, as text."""
+    entries, raw = read_yaml(config_dir / "sources.yaml"), read_yaml(config_dir / "indicators.yaml")
+    catalogue = Catalogue(raw["goals"], raw["groups"], {str(code): ind for code, ind in raw["indicators"].items()})
+    indicators = {
+        code: {field: indicator[field] for field in COMPUTING_FIELDS if field in indicator}
+        for code, indicator in catalogue.indicators.items()
+        if source in catalogue.sources_of(code)
+    }
+    own = {name: entries.get(name) for name in (source, *SHARED_CONFIG)}
+    return json.dumps({"sources": own, "indicators": indicators}, sort_keys=True, default=str)
+
+
+@cache
+def read_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def import_closure(source: str, directory_of: Callable[[str], Path]) -> dict[str, Path]:
+    """Module name -> file, for `source`'s own modules (and disclosure control) and every module
+    of CODE_PACKAGES they import, directly or not (read with `ast`, nothing is imported)."""
+    closure: dict[str, Path] = {}
+    pending = [*(entry.format(source) for entry in ENTRY_MODULES), *APPLIED_TO_EVERY_SOURCE]
+    while pending:
+        name = pending.pop()
+        path = None if name in closure else module_file(name, directory_of)
+        if path is not None:
+            closure[name] = path
+            pending += imported_names(name, path, directory_of)
+    return closure
+
+
+def module_file(name: str, directory_of: Callable[[str], Path]) -> Path | None:
+    """The file of module `name`, if it is in one of CODE_PACKAGES and exists."""
+    package = next((p for p in CODE_PACKAGES if name == p or name.startswith(f"{p}.")), None)
+    if package is None:
+        return None
+    path = directory_of(package).joinpath(*name.split(".")[package.count(".") + 1 :])
+    return next((file for file in (path / "__init__.py", path.with_suffix(".py")) if file.is_file()), None)
+
+
+@cache
+def imported_names(name: str, path: Path, directory_of: Callable[[str], Path]) -> tuple[str, ...]:
+    """The modules `name` imports, anywhere in its code; `from package import thing` names the
+    module `thing` comes from (a re-export in the package's __init__ is followed to its origin)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    names = []
+    for node in read_module(path).imports:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        else:
+            base = absolute(node, package)
+            names += [origin(base, alias.name, directory_of) for alias in node.names]
+    return tuple(names)
+
+
+def absolute(node: ast.ImportFrom, package: str) -> str:
+    """The module a `from … import` reads from, relative imports resolved against `package`."""
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join([*parts, *filter(None, [node.module])])
+
+
+def origin(base: str, thing: str, directory_of: Callable[[str], Path]) -> str:
+    """The module `from base import thing` depends on: the submodule `thing`, else the module
+    a package's __init__ re-exports `thing` from, else `base` itself."""
+    if module_file(f"{base}.{thing}", directory_of):
+        return f"{base}.{thing}"
+    path = module_file(base, directory_of)
+    if path is not None and path.name == "__init__.py":
+        for node in read_module(path).imports:
+            for alias in node.names if isinstance(node, ast.ImportFrom) and not node.level else []:
+                if (alias.asname or alias.name) == thing:
+                    return origin(node.module or "", alias.name, directory_of)
+    return base
+
+
+@dataclass(frozen=True)
+class ModuleCode:
+    """What the checksum and the following of imports need of one module, read once a process."""
+
+    code: str  # its syntax tree without docstrings: comments, formatting and documentation change nothing
+    imports: tuple[ast.Import | ast.ImportFrom, ...]
+    texts: frozenset[str]  # its string constants
+
+
+@cache
+def read_module(path: Path) -> ModuleCode:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    imports, texts = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(node)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            texts.add(node.value)
+        elif isinstance(node, DOCUMENTED) and node.body and is_docstring(node.body[0]):
+            node.body = node.body[1:]
+    return ModuleCode(ast.dump(tree), tuple(imports), frozenset(texts))
+
+
+def is_docstring(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+def data_files(path: Path) -> list[Path]:
+    """The data files a module loads from beside it: every file of a kind its code names (a
+    district map by name or by pattern: all maps)."""
+    texts = read_module(path).texts
+    named = [suffix for suffix in DATA_SUFFIXES if any(text.endswith(suffix) for text in texts)]
+    return sorted(file for suffix in named for file in path.parent.glob(f"*{suffix}") if file.is_file())
 
 
 def fingerprint(
@@ -49,8 +187,11 @@ def fingerprint(
     key_version: str,
     dependencies: dict[str, str | None],
 ) -> str:
-    """One checksum of everything `source`'s observations depend on."""
-    parts = [source, until.isoformat(), municipality_code, key_version, code_version()]
-    parts += [f"{d.name}\0{d.sha256}\0{d.modified!r}\0{d.problem is not None}" for d in deliveries]
+    """One checksum of everything `source`'s observations depend on. Deliveries count in the
+    order staging ranks them by (modified, name), not by their times: a file touched without
+    overtaking another changes nothing that is computed."""
+    parts = [source, until.isoformat(), municipality_code, key_version, source_version(source)]
+    in_order = sorted(deliveries, key=lambda d: (d.modified, d.name))
+    parts += [f"{d.name}\0{d.sha256}\0{d.problem is not None}" for d in in_order]
     parts += [f"{name}={checksum}" for name, checksum in sorted(dependencies.items())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -81,21 +81,35 @@ def test_unchanged_inputs_are_not_read_again_and_a_touched_delivery_recomputes_o
     assert not again.failed and set(again.loaded) == set(all_sources()) - set(again.skipped), again.text()
     assert_same(views(demo_warehouse_copy), published)  # byte-identical, run ids included
 
-    # A delivery re-sent (same content, new modification time): only its source is read again.
-    delivery = sorted((landing / "grades").iterdir())[-1]
-    os.utime(delivery, (delivery.stat().st_atime, delivery.stat().st_mtime + 60))
+    # The newest delivery re-sent (same content, new modification time, still the newest): the
+    # order staging ranks deliveries in is unchanged, so nothing is read again.
+    resend(by_age(landing / "grades")[-1], after=by_age(landing / "grades")[-1])
+    touched = run(landing, demo_warehouse_copy, statbank_url)
+    assert sorted(touched.reused) == sorted(all_sources()), touched.text()
+
+    # The oldest re-sent, so that it is now the newest: only its source is read again.
+    resend(by_age(landing / "grades")[0], after=by_age(landing / "grades")[-1])
     touched = run(landing, demo_warehouse_copy, statbank_url)
     assert sorted(set(all_sources()) - set(touched.reused)) == ["grades"], touched.text()
     assert_same(views(demo_warehouse_copy), published)
 
     # Staff data re-sent: 3.1 is recomputed from it and StatBank's unchanged cells, not left out.
-    delivery = sorted((landing / "workforce").iterdir())[-1]
-    os.utime(delivery, (delivery.stat().st_atime, delivery.stat().st_mtime + 60))
+    resend(by_age(landing / "workforce")[0], after=by_age(landing / "workforce")[-1])
     touched = run(landing, demo_warehouse_copy, statbank_url)
     assert sorted(set(all_sources()) - set(touched.reused)) == ["workforce"], touched.text()
     staff = published["barometer_observation"]["indicator_code"].isin(["3.1", "3.2"])
     assert touched.observations == staff.sum(), "3.1 and 3.2 both recomputed"
     assert_same(views(demo_warehouse_copy), published)
+
+
+def by_age(folder):
+    """A landing folder's deliveries as staging ranks them: by (modification time, name)."""
+    return sorted(folder.iterdir(), key=lambda path: (path.stat().st_mtime, path.name))
+
+
+def resend(delivery, after) -> None:
+    """`delivery` re-sent with its content unchanged, a minute after `after` was."""
+    os.utime(delivery, (delivery.stat().st_atime, after.stat().st_mtime + 60))
 
 
 def test_a_rejected_delivery_is_reported_again_when_nothing_changed(pseudonym_key, landing, statbank_url, tmp_path):
