@@ -9,12 +9,14 @@ import math
 import xml.etree.ElementTree as ElementTree
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 import matplotlib
 import pandas as pd
 from markupsafe import Markup
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.typing import RcKeyType
 
 from barometer.config.municipalities import ALL_DENMARK_NAME
 from barometer.formatting import danish_date, danish_number, decimals_of, missing
@@ -37,7 +39,7 @@ NAMED_MUNICIPALITIES = 8  # a comparison chart names every municipality on its a
 CHART_WIDTH, CHART_HEIGHT = 600, 250  # SVG units: matplotlib writes 72 per inch
 COMPARISON_WIDTH = 400  # the comparison's chart, narrower: it shares a row with another figure
 PLOT = {"left": 52, "right": 20, "top": 14, "bottom": 28}  # margins around the plot, same units
-CHART_STYLE = {
+CHART_STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text in a generic sans-serif: no font to embed or load
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans"],
@@ -85,7 +87,7 @@ def history_chart(series: pd.DataFrame, target, until: date, unit: str, chart_id
     first = min(decimal_year(day) for day in series["reference_date"])
     last = decimal_year(until) if target is None else max(decimal_year(until), target["target_year"] + 1.0)
     with _chart(unit, chart_id) as (figure, axes):
-        tooltips = {}
+        tooltips: dict[str, str] = {}
         for group, rows in series.groupby("group_code", sort=False):
             tooltips |= _plot_group(
                 axes, rows.sort_values("reference_date"), GROUP_COLOURS.get(group, "#000"), unit, chart_id

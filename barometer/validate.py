@@ -18,7 +18,7 @@ from barometer.config import source_config
 from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import delivery_at, is_ignored
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.registry import STATBANK_SOURCES, file_sources, landing_folder
+from barometer.sources.registry import all_sources, file_sources, landing_folder
 from barometer.sources.staged import Delivery
 
 
@@ -69,7 +69,7 @@ def locate(path: Path, source: str | None) -> Delivery:
     """The delivery `path` belongs to: the entry of a source's landing folder on its way up
     (landing/childcare/udtraek/boern.csv is childcare's landing/childcare/udtraek), else, with a
     source given, the path itself."""
-    if source in STATBANK_SOURCES:
+    if source in all_sources() and source not in file_sources():
         raise UsageError(f"{source} is fetched from StatBank by a refresh, not delivered as a file")
     if source is not None and source not in file_sources():
         raise UsageError(f"unknown source {source!r}; the file sources are {', '.join(file_sources())}")

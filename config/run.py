@@ -240,7 +240,7 @@ def _secret_block(name: str) -> str | None:
     from prefect.exceptions import ObjectNotFound
 
     try:
-        return Secret.load(name).get()
+        return Secret.load(name).get()  # type: ignore[union-attr]  # Prefect's stub: sync or a coroutine
     except ValueError as error:  # Prefect's "Unable to find block document": no such block
         if not isinstance(error.__cause__, ObjectNotFound):
             raise

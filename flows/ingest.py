@@ -22,8 +22,9 @@ from barometer.flows.context import RunContext
 from barometer.flows.steps import attempt
 from barometer.sources.errors import DeliveryError
 from barometer.sources.landing import find_deliveries, verify_unchanged
+from barometer.sources.protocol import StatBankSource
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.registry import computed_from, landing_folder, module
+from barometer.sources.registry import by_name, computed_from, file_source, landing_folder
 from barometer.sources.staged import Delivery, StagedDelivery, concatenated
 
 if TYPE_CHECKING:
@@ -115,11 +116,11 @@ def read_and_validate(
     if delivery.problem:
         raise delivery.problem
     with context.timings.stage("read"):
-        staged = module("sources", delivery.source).read(delivery, key, municipality_code)
+        staged = file_source(delivery.source).read(delivery, key, municipality_code)
         staged = replace(staged, municipality_code=municipality_code)
         verify_unchanged(delivery)
     with context.timings.stage("validate"):
-        module("validations", delivery.source).validate(staged, record=context.record)
+        file_source(delivery.source).validate(staged, record=context.record)
     return staged.keeping(computed_from(delivery.source))
 
 
@@ -193,36 +194,40 @@ def ingest_file_source(
     return result
 
 
-def fetch_employment(
-    statbank: StatBankOptions, municipality_codes: str | list[str], until: date, context: RunContext
+def fetch_statbank(
+    source: StatBankSource,
+    statbank: StatBankOptions,
+    municipality_codes: list[str],
+    until: date,
+    context: RunContext,
 ) -> StatBankAnswer:
-    """The municipalities' StatBank cells up to `until` (one request per table for all of them;
-    include '000' for all Denmark), each configured table that covers those years checked against
-    its tableinfo, within one deadline for the whole fetch (the client's retries included;
-    sources/statbank.py). Each table's delivery is validated by `validate_employment`.
+    """A StatBank source's cells of the municipalities up to `until` (one request per table for
+    all of them; include '000' for all Denmark), each table checked against its tableinfo, within
+    one deadline for the whole fetch (the client's retries included; sources/statbank.py). Each
+    table's delivery is validated by `validate_statbank`.
 
     Where the context keeps a memo (a backfill, the demo) each table is asked once, for every year it
     has, and each edition is staged from that answer; a failed table is remembered, not asked
     again edition after edition."""
-    from barometer.sources.employment import fetch, open_client
-
-    with open_client(statbank.url, statbank.backoff_factor, statbank.deadline_seconds) as client:
-        return fetch(client, municipality_codes, until, answers=context.statbank)
+    with source.open_client(statbank.url, statbank.backoff_factor, statbank.deadline_seconds) as client:
+        return source.fetch(client, municipality_codes, until, answers=context.statbank)
 
 
-def validate_employment(staged: StagedDelivery, context: RunContext) -> StagedDelivery:
+def validate_statbank(source: str, staged: StagedDelivery, context: RunContext) -> StagedDelivery:
     """One table's delivery ('StatBank RAS201') through its suite; a broken rule rejects that
     table only, as a failed fetch does."""
     with context.timings.stage("validate"):
-        module("validations", "employment").validate(staged, record=context.record)
+        by_name(source).validate(staged, record=context.record)
     return staged
 
 
-def employment_result(answer: StatBankAnswer | None, error: DeliveryError | None, until: date) -> SourceResult:
+def statbank_result(
+    source: str, answer: StatBankAnswer | None, error: DeliveryError | None, until: date
+) -> SourceResult:
     """Each table's delivery staged (lineage per table), each failed table rejected by name."""
-    result = SourceResult("employment")
+    result = SourceResult(source)
     for failure in [error] if error else answer.failures if answer else []:
-        reject(result, Delivery("employment", None, failure.file, "", 0.0), failure, None)
+        reject(result, Delivery(source, None, failure.file, "", 0.0), failure, None)
     if answer:
         stage(result, answer.staged, until)
     return result

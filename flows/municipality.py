@@ -14,6 +14,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -25,13 +26,13 @@ from barometer.flows.ingest import (
     reject,
     source_deliveries,
     stage,
-    validate_employment,
+    validate_statbank,
 )
 from barometer.flows.inputs import fingerprint
 from barometer.flows.steps import LocalSteps
 from barometer.sources.errors import DeliveryError
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.registry import STATBANK_SOURCES, landing_folder, module
+from barometer.sources.registry import by_name, landing_folder
 from barometer.sources.staged import Delivery, StagedDelivery
 from barometer.transforms.common import KEY
 from barometer.transforms.disclosure import suppress
@@ -48,9 +49,9 @@ class MunicipalityWork:
     until: date
     stored: dict[str, tuple[str, str]]  # source -> (checksum, outcome) as this municipality's last load left them
     sources: list[str]  # StatBank sources first: the file sources after them may draw on them
-    # StatBank's answer sliced to this municipality (aggregate counts, not yet validated), or
-    # why it failed; None where `sources` holds no StatBank source.
-    statbank: SourceResult | None = None
+    # Each StatBank source's answer sliced to this municipality (aggregate counts, not yet
+    # validated), or why it failed; empty where `sources` holds no StatBank source.
+    statbank: dict[str, SourceResult] = field(default_factory=dict)
     several: bool = False  # one of several municipalities in this run: steps are named by code
     verbose: bool = False  # a worker's log lines on its terminal too
 
@@ -93,8 +94,8 @@ def run_municipality(work: MunicipalityWork, steps: LocalSteps, given_key: str |
     key = pseudonym_key(os.environ, given_key)
     part, frames = MunicipalityPart(work.municipality_code), []
     for index, source in enumerate(work.sources):
-        if source in STATBANK_SOURCES:
-            result = statbank_source(steps, work, part, key.version)
+        if source in work.statbank:
+            result = statbank_source(steps, work, part, source, key.version)
         else:
             result = file_source(steps, work, part, source, key)
         part.results[source] = result
@@ -137,14 +138,13 @@ def file_source(
 
 
 def statbank_source(
-    steps: LocalSteps, work: MunicipalityWork, part: MunicipalityPart, key_version: str
+    steps: LocalSteps, work: MunicipalityWork, part: MunicipalityPart, source: str, key_version: str
 ) -> SourceResult:
-    """StatBank's cells for this municipality: reused when they are what its last load computed
+    """A StatBank source's cells for this municipality: reused when they are what its last load computed
     from (checksummed by content, so another municipality's cells changing does not count),
     else each table validated here (Great Expectations runs in the thread doing this work). A
     table that failed, to fetch or to validate, is rejected by name; the others publish."""
-    answer, source = work.statbank, "employment"
-    assert answer is not None, "a municipality's work holds StatBank's answer when it has StatBank's sources"
+    answer = work.statbank[source]
     if not answer.staged:  # every table failed: their rejections are reported, old values stand
         return answer
     answered = [replace(s.delivery, sha256=content_checksum(s), modified=0.0) for s in answer.staged]
@@ -165,7 +165,7 @@ def statbank_source(
         _, error = steps.run(
             f"validate {_label(work, staged.delivery.name)}",
             "validate",
-            lambda s=staged: validate_employment(s, steps.context),
+            partial(validate_statbank, source, staged, steps.context),
         )
         if error:
             reject(result, staged.delivery, error, None)
@@ -189,7 +189,7 @@ def indicators(
 ) -> pd.DataFrame:
     """A source's indicators from its tables (plus any other source's tables they need), with
     lineage and disclosure control; indicators whose other sources failed are left out."""
-    transform, catalogue = module("transforms", source), load_catalogue()
+    transform, catalogue = by_name(source).transform(), load_catalogue()
     usable = [code for code in transform.INDICATORS if all(results[s].staged for s in catalogue.sources_of(code))]
     if not usable:
         return pd.DataFrame()

@@ -19,10 +19,11 @@ import pandas as pd
 from barometer.config import Edition, RunRequest, load_catalogue
 from barometer.config.municipalities import ALL_DENMARK, municipality
 from barometer.flows.fanout import Pool, describe, municipality_pool
-from barometer.flows.ingest import SourceResult, employment_result, fetch_employment
+from barometer.flows.ingest import SourceResult, fetch_statbank, statbank_result
 from barometer.flows.municipality import MunicipalityPart, MunicipalityWork, dependencies, landing_for
-from barometer.flows.steps import LocalSteps
-from barometer.sources.registry import STATBANK_SOURCES, file_sources
+from barometer.flows.steps import LocalSteps, Submitted
+from barometer.sources.protocol import StatBankSource
+from barometer.sources.registry import by_name, file_sources, is_statbank, statbank_sources
 from barometer.transforms.common import KEY
 from barometer.transforms.editions import edition_entries
 from barometer.transforms.national import national_shares, share_indicators
@@ -61,7 +62,7 @@ class RefreshReport:
                     report.skipped.append(prefix + name)
                 if result.reused:
                     report.reused.append(prefix + name)
-                labelled = [m if name in STATBANK_SOURCES else prefix + m for m in result.errors]
+                labelled = [m if is_statbank(by_name(name)) else prefix + m for m in result.errors]
                 report.rejected += [m for m in labelled if m not in report.rejected]  # StatBank's: once
             report.rejected += [prefix + failure for failure in part.failures]
             report.observations += len(part.observations)
@@ -137,28 +138,25 @@ class RefreshReport:
 def ingest_and_compute(
     steps: LocalSteps, pool: Pool, request: RunRequest, stored: dict[str, dict[str, tuple[str, str]]]
 ) -> list[MunicipalityPart]:
-    """Every municipality's sources. StatBank is asked once, for all of them, in the background
-    while the file sources that do not draw on it are read; then its cells and the sources that
-    need them. Each municipality's work runs where the pool puts it."""
+    """Every municipality's sources. Each StatBank source is asked once, for all of them, in the
+    background while the file sources that do not draw on StatBank are read; then its cells and
+    the sources that need them. Each municipality's work runs where the pool puts it."""
     codes, several, until = list(request.municipalities), len(request.municipalities) > 1, request.edition.end
     areas = statbank_areas(request.municipalities)
-    fetch = steps.submit(
-        "fetch StatBank", "statbank", lambda: fetch_employment(request.statbank, areas, until, steps.context)
-    )
+    fetches = {source.NAME: submit_fetch(steps, request, source, areas) for source in statbank_sources()}
     independent = [s for s in file_sources() if not dependencies(s)]
-    later = STATBANK_SOURCES + [s for s in file_sources() if dependencies(s)]
+    later = [*fetches, *(s for s in file_sources() if dependencies(s))]
 
-    def work(code: str, sources: list[str], statbank: SourceResult | None = None) -> MunicipalityWork:
+    def work(code: str, sources: list[str], statbank: dict[str, SourceResult]) -> MunicipalityWork:
         landing = landing_for(request.landing_dir, code, several)
         return MunicipalityWork(code, landing, until, stored.get(code, {}), sources, statbank, several, request.verbose)
 
-    first = [(w, pool.submit(w)) for w in (work(code, independent) for code in codes)]
-    staged, error = fetch.result()
-    answer = employment_result(staged, error, until)
+    first = [(w, pool.submit(w)) for w in (work(code, independent, {}) for code in codes)]
+    answers = {name: statbank_result(name, *fetch.result(), until) for name, fetch in fetches.items()}
     second = [
         (w, pool.submit(w))
         for w in (
-            work(code, later if code != ALL_DENMARK else STATBANK_SOURCES, statbank_slice(answer, code))
+            work(code, later if code != ALL_DENMARK else list(answers), statbank_slices(answers, code))
             for code in areas
         )
     ]
@@ -166,6 +164,19 @@ def ingest_and_compute(
     for w, handle in first + second:
         parts[w.municipality_code] = merged(parts[w.municipality_code], pool.collect(handle, w))
     return list(parts.values())
+
+
+def submit_fetch(steps: LocalSteps, request: RunRequest, source: StatBankSource, areas: list[str]) -> Submitted:
+    """A StatBank source's fetch, started now in the background ('fetch StatBank employment')."""
+    return steps.submit(
+        f"fetch StatBank {source.NAME}",
+        "statbank",
+        lambda: fetch_statbank(source, request.statbank, areas, request.edition.end, steps.context),
+    )
+
+
+def statbank_slices(answers: dict[str, SourceResult], code: str) -> dict[str, SourceResult]:
+    return {name: statbank_slice(answer, code) for name, answer in answers.items()}
 
 
 def statbank_slice(answer: SourceResult, code: str) -> SourceResult:

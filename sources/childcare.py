@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -159,7 +160,7 @@ def _birth_dates(raw: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return parsed.fillna(pd.to_datetime(raw["cpr_birth_date"])), (given != "") & parsed.isna()
 
 
-def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None = None) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     """Each file's districts and the spec's rules, the institutions first; then every child's
     institution listed. An institution's district is required only where the municipality has
     a district list."""
@@ -197,3 +198,9 @@ def check_institutions_listed(children: pd.DataFrame, institutions: pd.DataFrame
             "institution_id",
             children.loc[unlisted, ROW].tolist(),
         )
+
+
+def transform() -> ModuleType:
+    from barometer.transforms import childcare  # on use: a rerun reusing every source skips the import
+
+    return childcare

@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from math import prod
-from typing import Any
+from types import ModuleType
+from typing import Any, TypedDict
 
 import pandas as pd
 from barometer.config import source_config
@@ -34,6 +36,9 @@ TABLES = ["employment"]  # one staged table: every StatBank table's cells, `tabl
 CODE_COLUMNS = {"area": "area_code", "origin": "origin", "age": "age", "sex": "sex"}
 CELL = ["table", "area_code", "status", "origin", "age", "sex", "period"]  # one count each
 STATUSES = ["employed", "unemployed"]  # the roles config/sources.yaml names each table's codes for
+# A table's configured years (config/sources.yaml): `to` None = every later year. "from" is a
+# keyword, hence the call form.
+YearSpan = TypedDict("YearSpan", {"from": int, "to": int | None})
 
 
 def open_client(
@@ -115,8 +120,11 @@ def answer_until(fetched: dict[str, TableAnswer | StatBankError], until: date) -
         spans = ", ".join(f"{c['table']} from {c['years']['from']}" for c in table_configs())
         raise StatBankError(NAME, f"a configured table has a year up to {until.year}", detail=spans)
     failures = [answer for answer in fetched.values() if isinstance(answer, StatBankError)]
-    staged = [stage(answer, until) for answer in fetched.values() if isinstance(answer, TableAnswer)]
-    staged = [s for s in staged if s is not None]
+    staged = [
+        delivery
+        for answer in fetched.values()
+        if isinstance(answer, TableAnswer) and (delivery := stage(answer, until)) is not None
+    ]
     if not staged:
         raise (
             failures[0]
@@ -220,7 +228,7 @@ def _listing(variable: dict[str, Any]) -> str:
     return ", ".join(f"{value['id']} '{value.get('text', '')}'" for value in variable["values"])
 
 
-def _years(table: str, years: dict[str, int | None], variable: dict[str, Any], until_year: int) -> list[str]:
+def _years(table: str, years: YearSpan, variable: dict[str, Any], until_year: int) -> list[str]:
     """The table's configured years up to `until_year`: a closed span must be there whole, an
     open one from its first year to the table's latest (StatBank publishes the newest later)."""
     listed = {int(value["id"]) for value in variable["values"] if re.fullmatch(r"\d{4}", value["id"])}
@@ -304,3 +312,17 @@ def _match_variables(ids: list[str], config: dict[str, Any], owner: str) -> dict
                 detail=f"it lists {', '.join(ids)}",
             )
     return {role: by_folded[configured.casefold()] for role, configured in config["variables"].items()}
+
+
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
+    """One table's delivery against that table's configured codes (validations/employment.py,
+    imported here on use: it builds on this module's constants)."""
+    from barometer.validations.employment import validate_cells
+
+    validate_cells(staged, record=record)
+
+
+def transform() -> ModuleType:
+    from barometer.transforms import employment  # on use: a rerun reusing every source skips the import
+
+    return employment

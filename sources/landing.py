@@ -197,7 +197,7 @@ def folder_file(delivery: Delivery, pattern: str) -> tuple[Path, str]:
     The sender names the files; the pattern only tells the folder's two (or more) tables apart.
     """
     rule = f"folder holds exactly one file matching '{pattern}'"
-    if not delivery.is_folder:
+    if delivery.path is None or not delivery.is_folder:
         raise DeliveryError(delivery.name, rule, detail="the delivery is not a folder")
     matches = sorted(
         p for p in delivery.path.iterdir() if p.is_file() and fnmatch.fnmatch(p.name.casefold(), pattern.casefold())

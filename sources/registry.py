@@ -1,15 +1,13 @@
-"""The sources a refresh runs, listed: each is a module a tool can follow, with its `SPEC`,
-`read`, `validate` and `transform()` (sources/protocol.py says what each must have).
+"""The sources a refresh runs, listed: each is a module a tool can follow, with what
+`sources/protocol.py` says a source has (`NAME`, `SPEC`, `validate`, `transform()`, and `read`
+for a file source or `open_client` and `fetch` for a StatBank one).
 
-The StatBank sources come first: file sources after them may draw on their tables (3.1 on
+StatBank sources come first: file sources after them may draw on their tables (3.1 on
 employment's). Adding a source is adding its module here (docs/adding-a-source.md).
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from barometer.config import source_config
 from barometer.sources import (
     childcare,
     employment,
@@ -20,9 +18,10 @@ from barometer.sources import (
     workforce,
     youth_education,
 )
+from barometer.sources.protocol import FileSource, Source, StatBankSource
 from barometer.sources.spec import StatBankSpec
 
-SOURCES: tuple[ModuleType, ...] = (
+SOURCES: tuple[Source, ...] = (
     employment,
     youth_education,
     grades,
@@ -32,44 +31,42 @@ SOURCES: tuple[ModuleType, ...] = (
     safety,
     workforce,
 )
-# Fetched from StatBank rather than delivered as files.
-STATBANK_SOURCES = [source.NAME for source in SOURCES if isinstance(getattr(source, "SPEC", None), StatBankSpec)]
 
 
-def by_name(name: str) -> ModuleType:
+def by_name(name: str) -> Source:
     for source in SOURCES:
         if source.NAME == name:
             return source
     raise ValueError(f"unknown source {name!r}; the sources are {', '.join(all_sources())}")
 
 
+def is_statbank(source: Source) -> bool:
+    return isinstance(source.SPEC, StatBankSpec)
+
+
+def statbank_sources() -> list[StatBankSource]:
+    return [source for source in SOURCES if is_statbank(source)]  # type: ignore[misc]  # narrowed by spec
+
+
+def file_source(name: str) -> FileSource:
+    source = by_name(name)
+    if is_statbank(source):
+        raise ValueError(f"{name} is fetched from StatBank by a refresh, not delivered as a file")
+    return source  # type: ignore[return-value]  # narrowed by its spec
+
+
 def file_sources() -> list[str]:
-    return [source.NAME for source in SOURCES if source.NAME not in STATBANK_SOURCES]
+    return [source.NAME for source in SOURCES if not is_statbank(source)]
 
 
 def all_sources() -> list[str]:
-    return file_sources() + STATBANK_SOURCES
-
-
-def module(layer: str, source: str) -> ModuleType:
-    """`sources.grades`, `validations.grades`, `transforms.grades` … for a known source only."""
-    import importlib
-
-    owner = by_name(source)
-    if layer == "sources" or (layer == "validations" and hasattr(owner, "validate")):
-        return owner
-    if layer not in ("validations", "transforms"):
-        raise ValueError(f"unknown layer {layer!r}")
-    return importlib.import_module(f"barometer.{layer}.{source}")
+    return [source.NAME for source in SOURCES]
 
 
 def landing_folder(name: str) -> str:
-    source = by_name(name)
-    spec = getattr(source, "SPEC", None)
-    return spec.folder if spec else source_config(name)["landing"]
+    return file_source(name).SPEC.folder
 
 
 def computed_from(name: str) -> dict[str, list[str]]:
     """Per table, the columns its transforms read (kept once validated)."""
-    spec = getattr(by_name(name), "SPEC", None)
-    return spec.computed_from if spec else source_config(name).get("computed_from", {})
+    return by_name(name).SPEC.computed_from

@@ -8,6 +8,7 @@ only. No personal data: every row is an area.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -85,7 +86,7 @@ def _year(raw: pd.DataFrame, file: str) -> pd.Series:
     return year.astype("int64")
 
 
-def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None = None) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     """Known districts, then the spec's rules and at least one area. The sheet, its header row
     and the single year are checked while reading."""
     table, file = staged.tables["safety_areas"], staged.delivery.name
@@ -94,3 +95,9 @@ def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None =
         min_value=1, description="the table lists at least one area"
     )
     check_table(SPEC.table("safety_areas"), table, file, NAME, [some_area], record)
+
+
+def transform() -> ModuleType:
+    from barometer.transforms import safety  # on use: a rerun reusing every source skips the import
+
+    return safety

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -129,7 +130,7 @@ def _read_schools(delivery: Delivery, municipality_code: str, reference_date: da
     )
 
 
-def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None = None) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     """A November extract with known districts in both files, then the spec's rules, every
     pupil's school in the school list, and resident pupils in every compared school's district.
     One reference date per delivery is enforced when reading (`single_reference_date`)."""
@@ -189,3 +190,9 @@ def check_districts_have_pupils(
             "bydel",
             schools.loc[alone, ROW].tolist(),
         )
+
+
+def transform() -> ModuleType:
+    from barometer.transforms import school_enrolment  # on use: a rerun reusing every source skips the import
+
+    return school_enrolment

@@ -36,7 +36,7 @@ class Column:
     required: str | None = None  # rule: every row has a value
     allowed: tuple[str, ...] = ()
     allowed_rule: str | None = None  # rule: a value, when given, is one of `allowed`
-    between: tuple[float, float] | None = None
+    between: tuple[float | None, float | None] | None = None  # (low, high); None leaves that end open
     between_rule: str | None = None  # rule: a value, when given, lies in `between` (inclusive)
     pattern: str | None = None
     pattern_rule: str | None = None  # rule: a value, when given, matches `pattern`

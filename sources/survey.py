@@ -9,6 +9,7 @@ instead of it silently becoming 'not answered'; the transform turns them into nu
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -116,7 +117,7 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
     return StagedDelivery(delivery, reference_date, {"survey": table})
 
 
-def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None = None) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     """Known districts where given, then the spec's rules and a positive weight."""
     table, file = staged.tables["survey"], staged.delivery.name
     check_districts(table, file, "bydel")
@@ -124,3 +125,9 @@ def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None =
         column="weight", min_value=0, strict_min=True, description="weight (vaegt) is positive"
     )
     check_table(SPEC.table("survey"), table, file, NAME, extra=[positive_weight], record=record)
+
+
+def transform() -> ModuleType:
+    from barometer.transforms import survey  # on use: a rerun reusing every source skips the import
+
+    return survey

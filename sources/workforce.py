@@ -7,6 +7,7 @@ by a keyed pseudonym as each chunk is read and never exists beyond the reader.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -94,7 +95,13 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
     return StagedDelivery(delivery, reference_date, {"employees": table}, key.version)
 
 
-def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None = None) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     """The spec's rules: the extract's manager flag and origin codes, one row per employee. The
     single reference date and the employee number's presence are checked while reading."""
     check_table(SPEC.table("employees"), staged.tables["employees"], staged.delivery.name, NAME, record=record)
+
+
+def transform() -> ModuleType:
+    from barometer.transforms import workforce  # on use: a rerun reusing every source skips the import
+
+    return workforce

@@ -6,6 +6,7 @@ Rows are residents aged 14-25; the transform selects the 15-19 year-olds itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import pandas as pd
@@ -96,9 +97,15 @@ def _birth_dates(given: pd.Series, from_cpr: pd.Series) -> pd.Series:
     return parsed.where(~blank, pd.to_datetime(from_cpr))
 
 
-def validate(staged: StagedDelivery, record: Callable[[str, Any], None] | None = None) -> None:
+def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     """The status on 1 October and known districts, then the spec's rules."""
     table, file = staged.tables["youth_education"], staged.delivery.name
     check_reference_date(table, file, "Opgørelsesdato", "reference date is 1 October", {10}, day=1)
     check_districts(table, file, "Bydel")
     check_table(SPEC.table("youth_education"), table, file, SPEC.name, record=record)
+
+
+def transform() -> ModuleType:
+    from barometer.transforms import youth_education  # on use: a rerun reusing every source skips the import
+
+    return youth_education

@@ -56,7 +56,7 @@ def labels(config: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
+def validate_cells(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     """One table's delivery ('StatBank RAS201') against that table's configured codes."""
     config = table_config(staged.delivery.name.removeprefix("StatBank "))
     check(

@@ -9,12 +9,11 @@ import pandas as pd
 import pytest
 from barometer.demo.employment import write_statbank
 from barometer.demo.statbank_server import serve
-from barometer.sources.employment import fetch, stage_bulk, table_config
+from barometer.sources.employment import fetch, stage_bulk, table_config, validate
 from barometer.sources.errors import DeliveryError
 from barometer.sources.staged import Delivery, StagedDelivery
 from barometer.sources.statbank import StatBankClient, StatBankError
 from barometer.transforms.employment import compute, labour_force_share
-from barometer.validations.employment import validate
 
 KAS201, RAS201 = table_config("KAS201"), table_config("RAS201")
 AGES = KAS201["ages"]

@@ -11,8 +11,8 @@ import requests
 from barometer.demo.employment import write_statbank
 from barometer.demo.statbank_server import main, save_table, serve, tableinfo_path
 from barometer.sources import employment
+from barometer.sources.employment import validate
 from barometer.sources.statbank import Deadline, StatBankClient, StatBankError, StatBankUnavailable
-from barometer.validations.employment import validate
 
 BULK = "OMRÅDE;TID;INDHOLD\n101;2012;37,7\n".encode()
 SELECTION = {"OMRÅDE": ["101"], "Tid": ["2012"]}

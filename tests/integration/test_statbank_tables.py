@@ -17,6 +17,7 @@ from barometer.demo.statbank_server import bulk_path, serve, start, tableinfo_pa
 from barometer.flows import ingest
 from barometer.flows.context import RunContext
 from barometer.flows.steps import attempt
+from barometer.sources import employment
 from barometer.sources.employment import fetch
 from barometer.sources.statbank import StatBankClient, StatBankUnavailable
 from barometer.transforms.employment import compute
@@ -141,8 +142,8 @@ def test_a_changed_ras201_is_named_and_kas201_still_publishes(demo_dir, tmp_path
     assert (failure.file, failure.column, failure.rule) == ("StatBank RAS201", variable, rule)
     assert [s.delivery.name for s in answer.staged] == ["StatBank KAS201"]
     for staged in answer.staged:
-        ingest.validate_employment(staged, RunContext())
-    result = ingest.employment_result(answer, None, date(2017, 12, 31))
+        ingest.validate_statbank("employment", staged, RunContext())
+    result = ingest.statbank_result("employment", answer, None, date(2017, 12, 31))
     assert [(row["name"], row["status"]) for row in result.deliveries] == [
         ("StatBank RAS201", "rejected"),
         ("StatBank KAS201", "loaded"),
@@ -169,7 +170,7 @@ def test_a_failed_table_is_asked_once_per_process(demo_dir, monkeypatch):
     try:
         context = RunContext.across_editions()
         outcomes = [
-            attempt(edition, lambda u=until: ingest.fetch_employment(statbank, "101", u, context))
+            attempt(edition, lambda u=until: ingest.fetch_statbank(employment, statbank, ["101"], u, context))
             for edition, until, _, _ in SWITCH
         ]
         asked = [request for request in server.received if request[1] == "RAS201"]
@@ -181,7 +182,9 @@ def test_a_failed_table_is_asked_once_per_process(demo_dir, monkeypatch):
     assert [error.file for _, error in outcomes[:2]] == ["StatBank RAS201"] * 2, "no other table has 2016"
     assert [answer.failures[0].file for answer, _ in outcomes[2:]] == ["StatBank RAS201"] * 2
     with pytest.raises(StatBankUnavailable):
-        ingest.fetch_employment(statbank, "101", date(2016, 12, 31), RunContext())  # a context without memos
+        ingest.fetch_statbank(
+            employment, statbank, ["101"], date(2016, 12, 31), RunContext()
+        )  # a context without memos
 
 
 def test_many_municipalities_in_one_request(demo_dir):

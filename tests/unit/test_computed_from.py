@@ -11,7 +11,7 @@ from barometer.flows.context import RunContext
 from barometer.flows.ingest import read_and_validate
 from barometer.sources.landing import find_deliveries
 from barometer.sources.pseudonym import PseudonymKey
-from barometer.sources.registry import computed_from, file_sources, landing_folder, module
+from barometer.sources.registry import by_name, computed_from, file_sources, landing_folder
 from barometer.sources.staged import concatenated
 
 KEY = PseudonymKey("computed-from-test-key")
@@ -27,7 +27,7 @@ def test_narrowed_tables_give_the_whole_tables_observations(source, demo_data):
     deliveries = find_deliveries(source, demo_data / "landing" / landing_folder(source), ignore=[])
     assert deliveries, f"the demo has {source} deliveries"
     kept = [read_and_validate(delivery, KEY, "101", RunContext()) for delivery in deliveries]
-    whole = [module("sources", source).read(delivery, KEY, "101") for delivery in deliveries]
+    whole = [by_name(source).read(delivery, KEY, "101") for delivery in deliveries]
     for narrowed in kept:
         for name, columns in computed_from(source).items():
             assert list(narrowed.tables[name].columns) == columns
@@ -36,7 +36,7 @@ def test_narrowed_tables_give_the_whole_tables_observations(source, demo_data):
         names = staged[0].tables
         return {name: concatenated([s.tables[name] for s in staged]) for name in names}
 
-    transform = module("transforms", source)
+    transform = by_name(source).transform()
     computed = transform.compute(tables(kept), "101")
     expected = transform.compute(tables(whole), "101")
     assert not expected.empty
