@@ -8,6 +8,7 @@ from barometer.config import Edition
 from barometer.flows.context import RunContext
 from barometer.flows.pipeline import BackfillReport
 from barometer.flows.refresh import refresh_flow
+from barometer.flows.steps import final_state
 from prefect import flow, get_run_logger
 from prefect.states import Completed, Failed
 
@@ -49,18 +50,20 @@ def barometer_backfill(
     report = BackfillReport()
     edition_refresh = refresh_flow(RunContext.across_editions())  # its editions share what was read
     for edition in Edition.range(Edition.parse(first), Edition.parse(last)):
-        state = edition_refresh(
-            edition.code,
-            landing,
-            warehouse,
-            statbank_url,
-            municipality,
-            dask_address,
-            dask_workers,
-            verbose,
-            return_state=True,
+        state = final_state(
+            edition_refresh(
+                edition.code,
+                landing,
+                warehouse,
+                statbank_url,
+                municipality,
+                dask_address,
+                dask_workers,
+                verbose,
+                return_state=True,
+            )
         )
-        report.add(edition.code, state.message or state.name, state.is_completed())
+        report.add(edition.code, state.message or str(state.name), state.is_completed())
     get_run_logger().info(report.text())
     if report.failed:
         return Failed(message=report.text(), data=report)

@@ -133,8 +133,8 @@ def origin(base: str, thing: str, directory_of: Callable[[str], Path]) -> str:
         return f"{base}.{thing}"
     path = module_file(base, directory_of)
     if path is not None and path.name == "__init__.py":
-        for node in read_module(path).imports:
-            for alias in node.names if isinstance(node, ast.ImportFrom) and not node.level else []:
+        for node in (node for node in read_module(path).imports if isinstance(node, ast.ImportFrom)):
+            for alias in [] if node.level else node.names:
                 if (alias.asname or alias.name) == thing:
                     return origin(node.module or "", alias.name, directory_of)
     return base

@@ -18,7 +18,7 @@ from barometer.flows.pipeline import refresh
 from barometer.flows.steps import PrefectSteps
 from barometer.warehouse.database import WarehouseUnavailable
 from barometer.warehouse.lock import WarehouseBusy
-from prefect import Flow, flow
+from prefect import Flow, State, flow
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
@@ -40,7 +40,7 @@ def refresh_flow(context: RunContext | None = None) -> Flow:
         dask_address: str | None = None,
         dask_workers: int | None = None,
         verbose: bool | None = None,
-    ):
+    ) -> State:
         """Refresh one half-yearly edition (e.g. '2012-S2'; default: the latest complete
         half-year) from the landing zone and StatBank.
 
@@ -61,16 +61,12 @@ def refresh_flow(context: RunContext | None = None) -> Flow:
         )
         return run_refresh(request, context or RunContext())
 
-    return flow(
-        barometer_refresh,
-        name="barometer-refresh",
-        flow_run_name=run_name,
-        validate_parameters=False,
-        persist_result=False,
+    return flow(name="barometer-refresh", flow_run_name=run_name, validate_parameters=False, persist_result=False)(
+        barometer_refresh
     )
 
 
-def run_refresh(request: RunRequest, context: RunContext):
+def run_refresh(request: RunRequest, context: RunContext) -> State:
     """The refresh as this flow run's body: its final state carries the report."""
     pseudonym_key({}, request.pseudonym_secret)  # refuse before anything is read when the key is missing
     steps = PrefectSteps(context)

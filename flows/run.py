@@ -8,7 +8,7 @@ import time
 
 from barometer.config import Edition, RunRequest
 from barometer.flows.context import RunContext
-from barometer.flows.steps import LocalSteps, quiet_logs, use_prefect
+from barometer.flows.steps import LocalSteps, final_state, quiet_logs, use_prefect
 
 import barometer
 from barometer.progress import Progress
@@ -108,7 +108,7 @@ def refresh_with_prefect(request: RunRequest, context: RunContext):
 
     context.timings.record("imports", time.perf_counter() - barometer.STARTED)
     with context.timings.stage("orchestration start"):
-        state = refresh_flow(context)(*flow_parameters(request, request.edition.code), return_state=True)
+        state = final_state(refresh_flow(context)(*flow_parameters(request, request.edition.code), return_state=True))
     context.timings.write_if_requested(request.stage_timings)
     report = state.result(raise_on_failure=False) if state.is_completed() or state.is_failed() else None
     if isinstance(report, (WarehouseBusy, WarehouseUnavailable)):
@@ -182,7 +182,7 @@ def backfill_locally(request: RunRequest, editions: list[Edition]) -> str:
 def backfill_with_prefect(request: RunRequest, first: str, last: str) -> str:
     from barometer.flows.backfill import barometer_backfill
 
-    state = barometer_backfill(*flow_parameters(request, first, last), return_state=True)
+    state = final_state(barometer_backfill(*flow_parameters(request, first, last), return_state=True))
     if not state.is_completed():
         raise RunFailed(state.message or f"The backfill ended {state.name}; see the Prefect log above.")
-    return state.message
+    return state.message or ""  # a completed backfill's message is its report

@@ -18,13 +18,14 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from barometer.config.run import prefect_api_configured
 from barometer.sources.errors import DeliveryError
 
 if TYPE_CHECKING:
     from barometer.flows.context import RunContext
+    from prefect import State
 
 Outcome = tuple[Any, DeliveryError | None]  # (value, None) or (None, why it failed)
 ORCHESTRATIONS = ("auto", "prefect", "local")
@@ -87,7 +88,7 @@ class LocalSteps:
         """Steps count their time in `context`'s timings; `progress` (barometer.progress.Progress)
         hears of each step's start and end."""
         self.context = context
-        self.logger = logging.getLogger("barometer")
+        self.logger: logging.Logger | logging.LoggerAdapter = logging.getLogger("barometer")
         self.progress = progress
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="barometer")
 
@@ -181,3 +182,9 @@ def outcome(state, place: str) -> Outcome:
     if isinstance(value, BaseException):
         return None, unexpected(place, value)
     return value, None
+
+
+def final_state(returned: Any) -> State:
+    """What a flow called with `return_state=True` returns: its final State (Prefect's stubs type
+    the call as the flow's own return value, or an awaitable of it)."""
+    return cast("State", returned)

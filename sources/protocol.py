@@ -24,7 +24,9 @@ Record = Callable[[str, Any], None] | None  # where a suite's result goes (the D
 
 class Source(Protocol):
     NAME: str
-    SPEC: SourceSpec | StatBankSpec
+
+    @property
+    def SPEC(self) -> SourceSpec | StatBankSpec: ...  # noqa: N802 - a module's constant, read only
 
     def validate(self, staged: StagedDelivery, *, record: Record = None) -> None: ...
 
@@ -32,13 +34,15 @@ class Source(Protocol):
 
 
 class FileSource(Source, Protocol):
-    SPEC: SourceSpec
+    @property
+    def SPEC(self) -> SourceSpec: ...  # noqa: N802
 
     def read(self, delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery: ...
 
 
 class StatBankSource(Source, Protocol):
-    SPEC: StatBankSpec
+    @property
+    def SPEC(self) -> StatBankSpec: ...  # noqa: N802
 
     def open_client(self, base_url: str, backoff_factor: float | None, deadline_seconds: float | None) -> Any: ...
 
