@@ -102,9 +102,9 @@ def read_institutions(delivery: Delivery, reference_date: date, municipality_cod
         {
             ROW: raw[ROW],
             "institution_id": stripped(raw["institution_id"]),
-            "name": stripped(raw["navn"]),
+            "name": stripped(raw["name"]),
             "type": stripped(raw["type"]),
-            **district_columns(raw["bydel"], municipality_code),
+            **district_columns(raw["district_name"], municipality_code),
             "reference_date": reference_date,
         }
     )
@@ -115,7 +115,7 @@ def read_children(delivery: Delivery, key: PseudonymKey, municipality_code: str)
     accumulate; what needs the whole file (one reference date, the rows of every unreadable date
     of birth) is checked once all are read."""
     file = table_file(SPEC, "children", delivery)[1]
-    pseudonymise = pseudonymise_cpr("cpr", file, key)
+    pseudonymise = pseudonymise_cpr("person_id", file, key, label=SPEC.header("person_id", "children"))
 
     def typed(chunk: pd.DataFrame) -> pd.DataFrame:
         raw = pseudonymise(chunk)
@@ -126,24 +126,24 @@ def read_children(delivery: Delivery, key: PseudonymKey, municipality_code: str)
                 "person_id": raw["person_id"],
                 "birth_date": birth_date,
                 "age": pd.NA,  # placed here, computed once the reference date is known
-                "origin": stripped(raw["herkomst"]),
-                "origin_group": origin_group(raw["herkomst"]),
-                **district_columns(raw["bopaelsbydel"], municipality_code),
+                "origin": stripped(raw["origin"]),
+                "origin_group": origin_group(raw["origin"]),
+                **district_columns(raw["district_name"], municipality_code),
                 "institution_id": blank_as_missing(raw["institution_id"]),  # empty: in none
-                "opgoerelsesdato": raw["opgoerelsesdato"].astype("category"),
+                "reference_date": raw["reference_date"].astype("category"),
                 BIRTH_DATE_UNREADABLE: unreadable,
             }
         )
 
     children = read_table(SPEC, "children", delivery, prepare=typed)
-    dates = children.pop("opgoerelsesdato")
-    reference_date = single_reference_date(dates, file, "opgoerelsesdato", children[ROW])
+    dates = children.pop("reference_date")
+    reference_date = single_reference_date(dates, file, SPEC.header("reference_date", "children"), children[ROW])
     unreadable = children.pop(BIRTH_DATE_UNREADABLE)
     if unreadable.any():
         raise DeliveryError(
             file,
             "date of birth is empty or a date (YYYY-MM-DD)",
-            "foedselsdato",
+            SPEC.header("birth_date", "children"),
             children.loc[unreadable, ROW].tolist(),
         )
     children["age"] = age_on(children["birth_date"], reference_date)
@@ -155,7 +155,7 @@ def read_children(delivery: Delivery, key: PseudonymKey, municipality_code: str)
 def _birth_dates(raw: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """`foedselsdato` where given (ISO dates), else the date the CPR number encodes; and which
     rows hold a date of birth that is not a date."""
-    given = raw["foedselsdato"].str.strip()
+    given = raw["birth_date"].str.strip()
     parsed = pd.to_datetime(given, format="%Y-%m-%d", errors="coerce")
     return parsed.fillna(pd.to_datetime(raw["cpr_birth_date"])), (given != "") & parsed.isna()
 
@@ -167,7 +167,7 @@ def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | Non
     institutions, children = staged.tables["institutions"], staged.tables["children"]
     institutions_file = table_file(SPEC, "institutions", staged.delivery)[1]
     children_file = table_file(SPEC, "children", staged.delivery)[1]
-    check_districts(institutions, institutions_file, "bydel")
+    check_districts(institutions, institutions_file, SPEC.header("district_name", "institutions"))
     by_district = (
         [
             gx_expectations().ExpectColumnValuesToNotBeNull(
@@ -181,9 +181,13 @@ def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | Non
         SPEC.table("institutions"), institutions, institutions_file, f"{NAME}_institutions", by_district, record
     )
     check_reference_date(
-        children, children_file, "opgoerelsesdato", "reference date is in February or November", {2, 11}
+        children,
+        children_file,
+        SPEC.header("reference_date", "children"),
+        "reference date is in February or November",
+        {2, 11},
     )
-    check_districts(children, children_file, "bopaelsbydel")
+    check_districts(children, children_file, SPEC.header("district_name", "children"))
     check_table(SPEC.table("children"), children, children_file, f"{NAME}_children", record=record)
     check_institutions_listed(children, institutions, children_file)
 

@@ -100,13 +100,18 @@ ONE_PER_PUPIL = {
 
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
     """The delivery's exams with pseudonymised pupils; `municipality_code` is unused (no districts)."""
-    raw = read_table(SPEC, "grades", delivery, prepare=pseudonymise_cpr("cpr", delivery.name, key, keep=("person_id",)))
-    exam_dates = exam_date(raw["skoleaar"], delivery.name, raw[ROW])
-    reference_date = single_reference_date(exam_dates, delivery.name, "skoleaar", raw[ROW])
+    raw = read_table(
+        SPEC,
+        "grades",
+        delivery,
+        prepare=pseudonymise_cpr("person_id", delivery.name, key, keep=("person_id",), label=SPEC.header("person_id")),
+    )
+    exam_dates = exam_date(raw["reference_date"], delivery.name, raw[ROW])
+    reference_date = single_reference_date(exam_dates, delivery.name, SPEC.header("reference_date"), raw[ROW])
     table = pd.DataFrame({ROW: raw[ROW], "person_id": raw["person_id"]})
     for column in SPEC.table("grades").columns:
         if column.name not in ("person_id", "reference_date"):
-            table[column.name] = stripped(raw[column.file])
+            table[column.name] = stripped(raw[column.name])
     table["income_decile"] = blank_as_missing(table["income_decile"])  # empty: not known
     table["reference_date"] = reference_date
     return StagedDelivery(delivery, reference_date, {"grades": table}, key.version)
@@ -122,7 +127,10 @@ def exam_date(school_year: pd.Series, file: str, rows: pd.Series) -> pd.Series:
     exam_dates = spelled.map(dict(zip(distinct, dates, strict=True)))
     if exam_dates.isna().any():
         raise DeliveryError(
-            file, "school year has the form YYYY/YY, e.g. 2011/12", "skoleaar", rows[exam_dates.isna()].tolist()
+            file,
+            "school year has the form YYYY/YY, e.g. 2011/12",
+            SPEC.header("reference_date"),
+            rows[exam_dates.isna()].tolist(),
         )
     return exam_dates
 
@@ -163,8 +171,8 @@ def check_both_languages_graded(table: pd.DataFrame, file: str) -> None:
         raise DeliveryError(
             file,
             "the school year has graded bilingual (J) and monolingual (N) pupils",
-            "tosproget",
-            detail=f"no graded pupil has tosproget {missing[0]}",
+            SPEC.header("bilingual"),
+            detail=f"no graded pupil has {SPEC.header('bilingual')} {missing[0]}",
         )
 
 

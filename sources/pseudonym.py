@@ -133,13 +133,14 @@ def _split_cpr(raw: pd.Series, file: str, column: str, rows: pd.Series, key: Pse
 
 
 def pseudonymise_cpr(
-    column: str, file: str, key: PseudonymKey, keep: tuple[str, ...] = PERSON_COLUMNS
+    column: str, file: str, key: PseudonymKey, keep: tuple[str, ...] = PERSON_COLUMNS, label: str | None = None
 ) -> Callable[[pd.DataFrame], pd.DataFrame]:
     """The `prepare=` callback of `read_csv`/`read_xlsx` that swaps each chunk's CPR column for
-    the `keep` columns of `split_cpr`, so the raw numbers never outlive the chunk they came in."""
+    the `keep` columns of `split_cpr`, so the raw numbers never outlive the chunk they came in.
+    `label` is the file's name for the column in errors (default: `column`)."""
 
     def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
-        person = split_cpr(chunk[column], file, column, chunk[ROW], key)
+        person = split_cpr(chunk[column], file, label or column, chunk[ROW], key)
         return pd.concat([chunk.drop(columns=column), person[list(keep)]], axis=1)
 
     return pseudonymise

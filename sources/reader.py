@@ -27,11 +27,17 @@ def table_file(spec: SourceSpec, table: str, delivery: Delivery) -> tuple[Path, 
 
 
 def read_table(spec: SourceSpec, table: str, delivery: Delivery, prepare: Prepare | None = None) -> pd.DataFrame:
-    """The table's delivered columns as text, with `_row`; `prepare` sees each chunk as it is
-    read (pseudonymise there, so the raw CPR column never exists for the whole file)."""
+    """The table's delivered columns as text, with `_row`, under the pipeline's names (the spec's
+    `Table.names`); `prepare` sees each chunk so named as it is read (pseudonymise there, so the
+    raw CPR column never exists for the whole file)."""
     path, file = table_file(spec, table, delivery)
-    headers, form = spec.table(table).headers, spec.format
+    headers, form, names = spec.table(table).headers, spec.format, spec.table(table).names
+
+    def named(chunk: pd.DataFrame) -> pd.DataFrame:
+        chunk = chunk.rename(columns=names)
+        return prepare(chunk) if prepare else chunk
+
     if form.kind == "xlsx":
         assert form.sheet is not None, f"{spec.name}: a workbook source names its sheet"
-        return read_xlsx(path, file, form.sheet, headers, header_first_cell=form.header_first_cell, prepare=prepare)
-    return read_csv(path, file, headers, encoding=form.encoding, sep=form.separator, prepare=prepare)
+        return read_xlsx(path, file, form.sheet, headers, header_first_cell=form.header_first_cell, prepare=named)
+    return read_csv(path, file, headers, encoding=form.encoding, sep=form.separator, prepare=named)

@@ -60,17 +60,17 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
     """`key` is unused (no personal data) but kept so every reader has the same signature."""
     raw = read_table(SPEC, "safety_areas", delivery)
     year = _year(raw, delivery.name)
-    reference_date = single_reference_date(year.astype(str) + "-12-31", delivery.name, "År", raw[ROW])
+    reference_date = single_reference_date(year.astype(str) + "-12-31", delivery.name, SPEC.header("year"), raw[ROW])
     table = pd.DataFrame(
         {
             ROW: raw[ROW],
-            "area_id": stripped(raw["Område-ID"]),
-            "area_name": stripped(raw["Område"]),
-            **district_columns(raw["Bydel"], municipality_code),
+            "area_id": stripped(raw["area_id"]),
+            "area_name": stripped(raw["area_name"]),
+            **district_columns(raw["district_name"], municipality_code),
             "year": year,
-            "index": decimal_number(raw["Indeks"]),
-            "reports_per_1000": decimal_number(raw["Anmeldelser pr. 1.000 indb."]),
-            "insecure_percent": decimal_number(raw["Utryghed (%)"]),
+            "index": decimal_number(raw["index"]),
+            "reports_per_1000": decimal_number(raw["reports_per_1000"]),
+            "insecure_percent": decimal_number(raw["insecure_percent"]),
             "reference_date": reference_date,
         }
     )
@@ -79,10 +79,10 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
 
 def _year(raw: pd.DataFrame, file: str) -> pd.Series:
     """År as a whole number: the year the index describes (its reference date is 31 December)."""
-    year = decimal_number(raw["År"])
+    year = decimal_number(raw["year"])
     bad = year.isna() | (year % 1 != 0)
     if bad.any():
-        raise DeliveryError(file, "year (År) is a whole number", "År", raw.loc[bad, ROW].tolist())
+        raise DeliveryError(file, "year (År) is a whole number", SPEC.header("year"), raw.loc[bad, ROW].tolist())
     return year.astype("int64")
 
 
@@ -90,7 +90,7 @@ def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | Non
     """Known districts, then the spec's rules and at least one area. The sheet, its header row
     and the single year are checked while reading."""
     table, file = staged.tables["safety_areas"], staged.delivery.name
-    check_districts(table, file, "Bydel")
+    check_districts(table, file, SPEC.header("district_name"))
     some_area = gx_expectations().ExpectTableRowCountToBeBetween(
         min_value=1, description="the table lists at least one area"
     )

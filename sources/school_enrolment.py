@@ -98,17 +98,24 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
 
 def _read_pupils(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> pd.DataFrame:
     file = table_file(SPEC, "pupils", delivery)[1]
-    raw = read_table(SPEC, "pupils", delivery, prepare=pseudonymise_cpr("cpr", file, key))
-    reference_date = single_reference_date(raw["opgoerelsesdato"], file, "opgoerelsesdato", raw[ROW])
-    bilingual_code = blank_as_missing(raw["tosproget"])
+    raw = read_table(
+        SPEC,
+        "pupils",
+        delivery,
+        prepare=pseudonymise_cpr("person_id", file, key, label=SPEC.header("person_id", "pupils")),
+    )
+    reference_date = single_reference_date(
+        raw["reference_date"], file, SPEC.header("reference_date", "pupils"), raw[ROW]
+    )
+    bilingual_code = blank_as_missing(raw["bilingual_code"])
     return pd.DataFrame(
         {
             ROW: raw[ROW],
             "person_id": raw["person_id"],
             "birth_date": raw["cpr_birth_date"],
             "age": age_on(raw["cpr_birth_date"], reference_date),
-            "school_number": blank_as_missing(raw["institutionsnummer"]),
-            **district_columns(raw["bopaelsbydel"], municipality_code, blank_as_missing),
+            "school_number": blank_as_missing(raw["school_number"]),
+            **district_columns(raw["district_name"], municipality_code, blank_as_missing),
             "bilingual_code": bilingual_code,
             "bilingual": bilingual_code.map(BILINGUAL_CODES).astype("boolean"),
             "reference_date": reference_date,
@@ -121,10 +128,10 @@ def _read_schools(delivery: Delivery, municipality_code: str, reference_date: da
     return pd.DataFrame(
         {
             ROW: raw[ROW],
-            "school_number": blank_as_missing(raw["institutionsnummer"]),
-            "school_name": blank_as_missing(raw["skolenavn"]),
-            **district_columns(raw["bydel"], municipality_code, blank_as_missing),
-            "school_type": blank_as_missing(raw["skoletype"]),
+            "school_number": blank_as_missing(raw["school_number"]),
+            "school_name": blank_as_missing(raw["school_name"]),
+            **district_columns(raw["district_name"], municipality_code, blank_as_missing),
+            "school_type": blank_as_missing(raw["school_type"]),
             "reference_date": reference_date,
         }
     )
@@ -138,9 +145,11 @@ def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | Non
     schools_file = table_file(SPEC, "schools", staged.delivery)[1]
     pupils_file = table_file(SPEC, "pupils", staged.delivery)[1]
     counted_types = source_config(NAME)["school_types_counted"]
-    check_reference_date(pupils, pupils_file, "opgoerelsesdato", "reference date is in November", {11})
-    check_districts(schools, schools_file, "bydel")
-    check_districts(pupils, pupils_file, "bopaelsbydel")
+    check_reference_date(
+        pupils, pupils_file, SPEC.header("reference_date", "pupils"), "reference date is in November", {11}
+    )
+    check_districts(schools, schools_file, SPEC.header("district_name", "schools"))
+    check_districts(pupils, pupils_file, SPEC.header("district_name", "pupils"))
     by_district = has_districts(staged.municipality_code)
     extra = [_school_district_expectation(counted_types)] if by_district else []
     check_table(SPEC.table("schools"), schools, schools_file, f"{NAME}.schools", extra=extra, record=record)
@@ -168,7 +177,7 @@ def check_schools_listed(pupils: pd.DataFrame, schools: pd.DataFrame, file: str)
         raise DeliveryError(
             file,
             "pupil's school is in the school list",
-            "institutionsnummer",
+            SPEC.header("school_number", "pupils"),
             pupils.loc[unlisted, ROW].tolist(),
             detail=f"{int(unlisted.sum())} row(s) name a school the list lacks",
         )
@@ -187,7 +196,7 @@ def check_districts_have_pupils(
         raise DeliveryError(
             file,
             "a compared school's district is the home district (bopaelsbydel) of a pupil",
-            "bydel",
+            SPEC.header("district_name", "schools"),
             schools.loc[alone, ROW].tolist(),
         )
 

@@ -61,6 +61,16 @@ class Table:
         return list(dict.fromkeys(column.file for column in self.columns if not column.derived))
 
     @property
+    def names(self) -> dict[str, str]:
+        """Each delivered header -> the pipeline's name of the column read from it: a reader
+        sees its columns under these names, so a renamed header is renamed in the spec alone."""
+        return {column.file: column.name for column in self.columns if not column.derived}
+
+    def file_column(self, name: str) -> str:
+        """The file's header for a pipeline column, for messages that point into the file."""
+        return self.column(name).file
+
+    @property
     def labels(self) -> dict[str, str]:
         """Pipeline name -> the file's name, so that errors point into the delivered file."""
         return {column.name: column.file for column in self.columns}
@@ -115,6 +125,13 @@ class SourceSpec:
 
     def table(self, name: str) -> Table:
         return next(table for table in self.tables if table.name == name)
+
+    def header(self, column: str, table: str | None = None) -> str:
+        """The file's header for a pipeline column (of `table`, where the source has several)."""
+        if table is None:
+            [only] = self.tables
+            return only.file_column(column)
+        return self.table(table).file_column(column)
 
     @property
     def computed_from(self) -> dict[str, list[str]]:

@@ -98,18 +98,20 @@ SPEC = SourceSpec(
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
     """`key` is unused (the survey carries no CPR) but kept for the reader contract."""
     raw = read_table(SPEC, "survey", delivery)
-    interview_date = pd.to_datetime(raw["interviewdato"].str.strip(), format="ISO8601", errors="coerce")
+    interview_date = pd.to_datetime(raw["interview_date"].str.strip(), format="ISO8601", errors="coerce")
     if interview_date.isna().any():  # any unreadable date could be the last one
-        raise DeliveryError(delivery.name, DATE_RULE, "interviewdato", raw.loc[interview_date.isna(), ROW])
+        raise DeliveryError(
+            delivery.name, DATE_RULE, SPEC.header("interview_date"), raw.loc[interview_date.isna(), ROW]
+        )
     reference_date = interview_date.max().date()
     table = pd.DataFrame(
         {
             ROW: raw[ROW],
             "respondent_id": blank_as_missing(raw["respondent_id"]),
             "interview_date": interview_date.dt.date,
-            "weight": decimal_number(raw["vaegt"], strict=True),
-            "origin_group": raw["gruppe"].str.strip().str.lower().map(GROUP_CODES).astype("string"),
-            **district_columns(raw["bydel"], municipality_code, blank_as_missing),
+            "weight": decimal_number(raw["weight"], strict=True),
+            "origin_group": raw["origin_group"].str.strip().str.lower().map(GROUP_CODES).astype("string"),
+            **district_columns(raw["district_name"], municipality_code, blank_as_missing),
             **{item: blank_as_missing(raw[item]) for item in questions(source_config(NAME))},
             "reference_date": reference_date,
         }
@@ -120,7 +122,7 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
 def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     """Known districts where given, then the spec's rules and a positive weight."""
     table, file = staged.tables["survey"], staged.delivery.name
-    check_districts(table, file, "bydel")
+    check_districts(table, file, SPEC.header("district_name"))
     positive_weight = gx_expectations().ExpectColumnValuesToBeBetween(
         column="weight", min_value=0, strict_min=True, description="weight (vaegt) is positive"
     )

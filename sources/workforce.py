@@ -20,7 +20,6 @@ from barometer.sources.staged import ROW, Delivery, StagedDelivery
 from barometer.validations.columns import check_table
 
 NAME = "workforce"
-EMPLOYEE_NUMBER = "medarbejder_nr"
 # The extract's origin codes mapped to the barometer's groups; 'uoplyst' (unknown) has none.
 ORIGIN_GROUPS = {"dansk": "danish", "vestlig": "western", "ikke-vestlig": "non_western", "uoplyst": None}
 MANAGER_FLAGS = ["J", "N"]
@@ -38,7 +37,7 @@ SPEC = SourceSpec(
             "employees",
             (
                 Column(
-                    "person_id", EMPLOYEE_NUMBER, "the employee (HMAC of the employee number)", "pseudonym",
+                    "person_id", "medarbejder_nr", "the employee (HMAC of the employee number)", "pseudonym",
                     personal=True, unique="one row per employee (medarbejder_nr)",
                 ),
                 Column("department", "forvaltning", "the department (forvaltning)"),
@@ -69,24 +68,29 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
     the same signature."""
 
     def pseudonymise(chunk: pd.DataFrame) -> pd.DataFrame:
-        number = chunk[EMPLOYEE_NUMBER].str.strip()
+        number = chunk["person_id"].str.strip()  # the employee number, until it is swapped for a pseudonym
         if (number == "").any():
             raise DeliveryError(
-                delivery.name, "employee number is given", EMPLOYEE_NUMBER, chunk.loc[number == "", ROW].tolist()
+                delivery.name,
+                "employee number is given",
+                SPEC.header("person_id"),
+                chunk.loc[number == "", ROW].tolist(),
             )
-        return chunk.drop(columns=EMPLOYEE_NUMBER).assign(person_id=key.pseudonymise(number))
+        return chunk.assign(person_id=key.pseudonymise(number))
 
     raw = read_table(SPEC, "employees", delivery, prepare=pseudonymise)
-    reference_date = single_reference_date(raw["opgoerelsesdato"], delivery.name, "opgoerelsesdato", raw[ROW])
-    origin = raw["herkomst"].str.strip()
+    reference_date = single_reference_date(
+        raw["reference_date"], delivery.name, SPEC.header("reference_date"), raw[ROW]
+    )
+    origin = raw["origin"].str.strip()
     table = pd.DataFrame(
         {
             ROW: raw[ROW],
             "person_id": raw["person_id"],
-            "department": raw["forvaltning"].str.strip(),
-            "job_title": raw["stillingsbetegnelse"].str.strip(),
-            "manager_flag": raw["leder"].str.strip(),
-            "is_manager": raw["leder"].str.strip() == "J",
+            "department": raw["department"].str.strip(),
+            "job_title": raw["job_title"].str.strip(),
+            "manager_flag": raw["manager_flag"].str.strip(),
+            "is_manager": raw["manager_flag"].str.strip() == "J",
             "origin": origin,
             "origin_group": origin.map(ORIGIN_GROUPS).astype("string"),
             "reference_date": reference_date,

@@ -69,19 +69,26 @@ SPEC = SourceSpec(
 
 
 def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> StagedDelivery:
-    raw = read_table(SPEC, "youth_education", delivery, prepare=pseudonymise_cpr("CPR", delivery.name, key))
-    reference_date = single_reference_date(raw["Opgørelsesdato"], delivery.name, "Opgørelsesdato", raw[ROW])
-    birth_date = _birth_dates(raw["Fødselsdato"], raw["cpr_birth_date"])
+    raw = read_table(
+        SPEC,
+        "youth_education",
+        delivery,
+        prepare=pseudonymise_cpr("person_id", delivery.name, key, label=SPEC.header("person_id")),
+    )
+    reference_date = single_reference_date(
+        raw["reference_date"], delivery.name, SPEC.header("reference_date"), raw[ROW]
+    )
+    birth_date = _birth_dates(raw["birth_date"], raw["cpr_birth_date"])
     table = pd.DataFrame(
         {
             ROW: raw[ROW],
             "person_id": raw["person_id"],
             "birth_date": birth_date.dt.date,
             "age": age_on(birth_date, reference_date),
-            "origin": stripped(raw["Herkomst"]),
-            "origin_group": origin_group(raw["Herkomst"]),
-            **district_columns(raw["Bydel"], municipality_code),
-            "status": stripped(raw["Status"]),
+            "origin": stripped(raw["origin"]),
+            "origin_group": origin_group(raw["origin"]),
+            **district_columns(raw["district_name"], municipality_code),
+            "status": stripped(raw["status"]),
             "reference_date": reference_date,
         }
     )
@@ -100,8 +107,8 @@ def _birth_dates(given: pd.Series, from_cpr: pd.Series) -> pd.Series:
 def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:
     """The status on 1 October and known districts, then the spec's rules."""
     table, file = staged.tables["youth_education"], staged.delivery.name
-    check_reference_date(table, file, "Opgørelsesdato", "reference date is 1 October", {10}, day=1)
-    check_districts(table, file, "Bydel")
+    check_reference_date(table, file, SPEC.header("reference_date"), "reference date is 1 October", {10}, day=1)
+    check_districts(table, file, SPEC.header("district_name"))
     check_table(SPEC.table("youth_education"), table, file, SPEC.name, record=record)
 
 
