@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -25,8 +26,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-from barometer.config import Catalogue
+from barometer.config import Catalogue, catalogue
 from barometer.sources.staged import Delivery
 
 # A source's own modules: where following its imports starts (a missing one is skipped).
@@ -54,12 +54,65 @@ def installed_directory(package: str) -> Path:
 def source_version(source: str, directory_of: Callable[[str], Path] = installed_directory) -> str:
     """Checksum of the configuration and code that compute `source`'s observations (once per
     process); `directory_of` says where each of CODE_PACKAGES is read from."""
-    digest = hashlib.sha256(configuration(source, directory_of(CONFIG_PACKAGE)).encode())
+    configured = configuration(source, directory_of(CONFIG_PACKAGE))
+    return hashlib.sha256(f"{configured}\0{code_version(source, directory_of)}".encode()).hexdigest()
+
+
+def code_version(source: str, directory_of: Callable[[str], Path]) -> str:
+    """The checksum of `source`'s code, as `code_checksum` computes it; reused from the last
+    process that computed it (CODE_CACHE) while every file it was computed from has the same
+    bytes, so a rerun does not parse the code again (a changed import changes its importer)."""
+    key = f"{source}\0" + "\0".join(str(directory_of(package)) for package in CODE_PACKAGES)
+    cache_file, known = CODE_CACHE(), {}
+    try:
+        known = json.loads(cache_file.read_text(encoding="utf-8"))
+        entry = known[key]
+        if all(file_checksum(Path(path)) == checksum for path, checksum in entry["files"].items()):
+            return entry["version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no cache yet, or one from another layout: compute
+    version, read = code_checksum(source, directory_of)
+    known[key] = {"version": version, "files": {str(path): file_checksum(path) for path in read}}
+    write_atomically(cache_file, {k: v for k, v in known.items() if Path(k.split("\0")[1]).is_dir()})
+    return version
+
+
+def write_atomically(path: Path, content: dict) -> None:
+    """Replace the file whole (processes side by side may write it at once); entries of trees
+    that are gone are dropped. A read-only home only means the next process computes again."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        partial.write_text(json.dumps(content), encoding="utf-8")
+        partial.replace(path)
+    except OSError:
+        pass
+
+
+def code_checksum(source: str, directory_of: Callable[[str], Path]) -> tuple[str, list[Path]]:
+    """The import closure's code as syntax trees without docstrings, with the data files it
+    loads; and every file read for it."""
+    digest, read = hashlib.sha256(), []
     for name, path in sorted(import_closure(source, directory_of).items()):
         digest.update(f"\0{name}\0{read_module(path).code}".encode())
+        read.append(path)
         for data in data_files(path):
             digest.update(f"\0{data.name}\0".encode() + data.read_bytes())
-    return digest.hexdigest()
+            read.append(data)
+    return digest.hexdigest(), read
+
+
+def file_checksum(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def default_code_cache() -> Path:
+    """Where code checksums are kept between processes: the user's cache folder (no personal
+    data: module paths and checksums of code)."""
+    return Path.home() / ".cache" / "barometer" / "code-checksums.json"
+
+
+CODE_CACHE: Callable[[], Path] = default_code_cache
 
 
 def configuration(source: str, config_dir: Path) -> str:
@@ -77,7 +130,7 @@ def configuration(source: str, config_dir: Path) -> str:
 
 @cache
 def read_yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return catalogue.read_yaml(path)
 
 
 def import_closure(source: str, directory_of: Callable[[str], Path]) -> dict[str, Path]:
@@ -94,6 +147,7 @@ def import_closure(source: str, directory_of: Callable[[str], Path]) -> dict[str
     return closure
 
 
+@cache
 def module_file(name: str, directory_of: Callable[[str], Path]) -> Path | None:
     """The file of module `name`, if it is in one of CODE_PACKAGES and exists."""
     package = next((p for p in CODE_PACKAGES if name == p or name.startswith(f"{p}.")), None)

@@ -17,12 +17,14 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import requests
 from barometer.sources.errors import DeliveryError
 from barometer.sources.staged import ROW
+
+if TYPE_CHECKING:
+    import requests
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -90,6 +92,8 @@ class StatBankClient:
         self.tries = retries + 1
         self.backoff_factor = backoff_factor
         self.deadline = deadline or Deadline(DEFAULT_DEADLINE_SECONDS)
+        import requests  # on use: a run that reuses StatBank's answer never loads it
+
         self.session = requests.Session()
 
     def __enter__(self) -> StatBankClient:
@@ -137,6 +141,8 @@ class StatBankClient:
         """The API's answer, retried while it is unavailable and the deadline allows."""
         url = f"{self.base_url}/{endpoint}"
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        import requests
+
         failure, retry_after = "", 0.0
         for retry in range(self.tries):
             if retry:

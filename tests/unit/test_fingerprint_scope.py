@@ -177,3 +177,23 @@ def test_touching_a_delivery_keeps_the_fingerprint_and_reordering_changes_it(tmp
 
     os.utime(first, (4_000_000, 4_000_000))  # now the older file is the newer one: it is in force
     assert checksum(folder) != before
+
+
+def test_a_version_kept_from_an_earlier_process_holds_only_while_its_files_do(tmp_path, monkeypatch):
+    """The cross-process cache of code checksums: reused for the same bytes, never for edited ones."""
+    from barometer.flows import inputs
+
+    monkeypatch.setattr(inputs, "CODE_CACHE", lambda: tmp_path / "cache" / "code-checksums.json")
+    root = tmp_path / "tree"
+    for package in PACKAGES:
+        shutil.copytree(installed_directory(f"barometer.{package}"), root / package, ignore=ignore_caches)
+    directory_of = lambda package: root / package.rpartition(".")[2]  # noqa: E731
+    first = inputs.code_version(SOURCE, directory_of)
+    assert (tmp_path / "cache" / "code-checksums.json").exists()
+    monkeypatch.setattr(inputs, "code_checksum", lambda *args: pytest.fail("recomputed although unchanged"))
+    assert inputs.code_version(SOURCE, directory_of) == first
+    monkeypatch.undo()
+    monkeypatch.setattr(inputs, "CODE_CACHE", lambda: tmp_path / "cache" / "code-checksums.json")
+    inputs.read_module.cache_clear()
+    replace_first("transforms/grades.py", "def ", "def _added_for_the_test():\n    return 1\n\n\ndef ")(root)
+    assert inputs.code_version(SOURCE, directory_of) != first
