@@ -45,7 +45,7 @@ from barometer.warehouse.database import connect
 COUNCIL_NAMES = {"101": "Københavns Kommune", "400": "Bornholms Regionskommune"}
 
 
-def build_report(warehouse_url: str, edition: str, out: Path, municipality_code: str = "101") -> Path:
+def build_report(warehouse_url: str, edition: str, out: Path, municipality_code: str) -> Path:
     """Write the municipality's report of the edition to `out` (HTML); returns the path."""
     tables = read_tables(warehouse_url, edition)
     held = held_municipalities(tables)
@@ -102,7 +102,7 @@ class Page:
     comparison: pd.DataFrame | None  # every municipality's comparison rows; None for a lone one
 
 
-def render(tables: EditionTables, municipality_code: str = "101", comparison: pd.DataFrame | None = None) -> str:
+def render(tables: EditionTables, municipality_code: str, comparison: pd.DataFrame | None = None) -> str:
     """The municipality's page; with `comparison` (several municipalities) its place among them."""
     entries = tables.edition[tables.edition["municipality_code"] == municipality_code]
     entries = entries.assign(status_code=lambda e: e.apply(_status_code, axis=1))

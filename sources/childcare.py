@@ -93,7 +93,13 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
     children = read_children(delivery, key, municipality_code)
     reference_date = children["reference_date"].iloc[0]
     institutions = read_institutions(delivery, reference_date, municipality_code)
-    return StagedDelivery(delivery, reference_date, {"institutions": institutions, "children": children}, key.version)
+    return StagedDelivery(
+        delivery,
+        reference_date,
+        {"institutions": institutions, "children": children},
+        key.version,
+        municipality_code=municipality_code,
+    )
 
 
 def read_institutions(delivery: Delivery, reference_date: date, municipality_code: str) -> pd.DataFrame:
@@ -174,7 +180,7 @@ def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | Non
                 column="district", description="institution's district is given"
             )
         ]
-        if has_districts(staged.municipality_code)
+        if has_districts(staged.municipality)
         else []
     )
     check_table(

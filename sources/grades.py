@@ -114,7 +114,7 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
             table[column.name] = stripped(raw[column.name])
     table["income_decile"] = blank_as_missing(table["income_decile"])  # empty: not known
     table["reference_date"] = reference_date
-    return StagedDelivery(delivery, reference_date, {"grades": table}, key.version)
+    return StagedDelivery(delivery, reference_date, {"grades": table}, key.version, municipality_code=municipality_code)
 
 
 def exam_date(school_year: pd.Series, file: str, rows: pd.Series) -> pd.Series:

@@ -74,7 +74,9 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
             "reference_date": reference_date,
         }
     )
-    return StagedDelivery(delivery, reference_date, {"safety_areas": table}, key_version=None)
+    return StagedDelivery(
+        delivery, reference_date, {"safety_areas": table}, key_version=None, municipality_code=municipality_code
+    )
 
 
 def _year(raw: pd.DataFrame, file: str) -> pd.Series:

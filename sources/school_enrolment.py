@@ -93,7 +93,13 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
     pupils = _read_pupils(delivery, key, municipality_code)
     reference_date = pupils["reference_date"].iloc[0]
     schools = _read_schools(delivery, municipality_code, reference_date)
-    return StagedDelivery(delivery, reference_date, {"schools": schools, "pupils": pupils}, key.version)
+    return StagedDelivery(
+        delivery,
+        reference_date,
+        {"schools": schools, "pupils": pupils},
+        key.version,
+        municipality_code=municipality_code,
+    )
 
 
 def _read_pupils(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> pd.DataFrame:
@@ -150,7 +156,7 @@ def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | Non
     )
     check_districts(schools, schools_file, SPEC.header("district_name", "schools"))
     check_districts(pupils, pupils_file, SPEC.header("district_name", "pupils"))
-    by_district = has_districts(staged.municipality_code)
+    by_district = has_districts(staged.municipality)
     extra = [_school_district_expectation(counted_types)] if by_district else []
     check_table(SPEC.table("schools"), schools, schools_file, f"{NAME}.schools", extra=extra, record=record)
     check_table(SPEC.table("pupils"), pupils, pupils_file, f"{NAME}.pupils", record=record)

@@ -48,7 +48,16 @@ class StagedDelivery:
     reference_date: date
     tables: dict[str, pd.DataFrame]
     key_version: str | None = None
-    municipality_code: str = "101"  # whose delivery: its rules on districts depend on it
+    municipality_code: str | None = (
+        None  # whose delivery (its rules on districts depend on it); None: StatBank's, every area's
+    )
+
+    @property
+    def municipality(self) -> str:
+        """The municipality a file delivery is of (a StatBank delivery is every area's)."""
+        if self.municipality_code is None:
+            raise ValueError(f"{self.delivery.name} is every area's delivery, not one municipality's")
+        return self.municipality_code
 
     @property
     def rows(self) -> int:

@@ -116,7 +116,7 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
             "reference_date": reference_date,
         }
     )
-    return StagedDelivery(delivery, reference_date, {"survey": table})
+    return StagedDelivery(delivery, reference_date, {"survey": table}, municipality_code=municipality_code)
 
 
 def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:

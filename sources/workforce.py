@@ -96,7 +96,9 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
             "reference_date": reference_date,
         }
     )
-    return StagedDelivery(delivery, reference_date, {"employees": table}, key.version)
+    return StagedDelivery(
+        delivery, reference_date, {"employees": table}, key.version, municipality_code=municipality_code
+    )
 
 
 def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | None = None) -> None:

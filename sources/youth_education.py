@@ -92,7 +92,9 @@ def read(delivery: Delivery, key: PseudonymKey, municipality_code: str) -> Stage
             "reference_date": reference_date,
         }
     )
-    return StagedDelivery(delivery, reference_date, {"youth_education": table}, key.version)
+    return StagedDelivery(
+        delivery, reference_date, {"youth_education": table}, key.version, municipality_code=municipality_code
+    )
 
 
 def _birth_dates(given: pd.Series, from_cpr: pd.Series) -> pd.Series:
