@@ -166,15 +166,8 @@ def refresh(
     from barometer.flows.context import RunContext
     from barometer.flows.run import refresh as run_refresh
 
-    request = run_request(
-        edition,
-        municipality,
-        landing_dir=landing,
-        warehouse_url=warehouse,
-        statbank_url=statbank_url,
-        dask_address=dask_address,
-        dask_workers=dask_workers,
-        verbose=verbose or None,
+    request = reading_request(
+        edition, landing, warehouse, statbank_url, municipality, dask_address, dask_workers, verbose
     )
     set_verbosity(request.verbose)
     report = run(lambda: run_refresh(request, RunContext()))
@@ -255,8 +248,24 @@ def backfill(
     Prefect Secret block)."""
     from barometer.flows.run import backfill as run_backfill
 
-    request = run_request(
-        None,
+    request = reading_request(None, landing, warehouse, statbank_url, municipality, dask_address, dask_workers, verbose)
+    set_verbosity(request.verbose)
+    typer.echo(run(lambda: run_backfill(request, first, last)))
+
+
+def reading_request(
+    edition: str | None,
+    landing: Path | None,
+    warehouse: str | None,
+    statbank_url: str | None,
+    municipality: str | None,
+    dask_address: str | None,
+    dask_workers: int | None,
+    verbose: bool,
+) -> RunRequest:
+    """The request of a run that reads deliveries (refresh, backfill) from their common options."""
+    return run_request(
+        edition,
         municipality,
         landing_dir=landing,
         warehouse_url=warehouse,
@@ -265,8 +274,6 @@ def backfill(
         dask_workers=dask_workers,
         verbose=verbose or None,
     )
-    set_verbosity(request.verbose)
-    typer.echo(run(lambda: run_backfill(request, first, last)))
 
 
 def warehouse_url(warehouse: str | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -112,12 +112,11 @@ def read_and_validate(
     delivery: Delivery, key: PseudonymKey, municipality_code: str, context: RunContext
 ) -> StagedDelivery:
     """One delivery read, pseudonymised and validated; its file must not change meanwhile. Of a
-    table its source lists in `computed_from`, only the columns its transforms read are kept."""
+    table with columns its spec marks `computed`, only those are kept."""
     if delivery.problem:
         raise delivery.problem
     with context.timings.stage("read"):
         staged = file_source(delivery.source).read(delivery, key, municipality_code)
-        staged = replace(staged, municipality_code=municipality_code)
         verify_unchanged(delivery)
     with context.timings.stage("validate"):
         file_source(delivery.source).validate(staged, record=context.record)

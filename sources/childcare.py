@@ -25,7 +25,7 @@ from barometer.sources.registers import origin_columns
 from barometer.sources.spec import Column, FileFormat, SourceSpec, Table
 from barometer.sources.staged import ROW, Delivery, StagedDelivery
 from barometer.validations.columns import check_table
-from barometer.validations.common import check_districts, check_reference_date, gx_expectations
+from barometer.validations.common import check_districts, check_listed, check_reference_date, gx_expectations
 
 NAME = "childcare"
 INSTITUTION_TYPES = ["Vuggestue", "Børnehave", "Integreret", "Fritidshjem", "KKFO", "Fritidsklub"]
@@ -195,19 +195,14 @@ def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | Non
     )
     check_districts(children, children_file, SPEC.header("district_name", "children"))
     check_table(SPEC.table("children"), children, children_file, f"{NAME}_children", record=record)
-    check_institutions_listed(children, institutions, children_file)
-
-
-def check_institutions_listed(children: pd.DataFrame, institutions: pd.DataFrame, file: str) -> None:
-    """A pair-of-files rule no suite expresses: every child's institution is in institutioner."""
-    unlisted = children["institution_id"].notna() & ~children["institution_id"].isin(institutions["institution_id"])
-    if unlisted.any():
-        raise DeliveryError(
-            file,
-            "a child's institution is listed in the institutions file",
-            "institution_id",
-            children.loc[unlisted, ROW].tolist(),
-        )
+    check_listed(
+        children,
+        institutions,
+        "institution_id",
+        children_file,
+        "a child's institution is listed in the institutions file",
+        SPEC.header("institution_id", "children"),
+    )
 
 
 def transform() -> ModuleType:

@@ -23,7 +23,7 @@ from barometer.sources.registers import district_columns as district_spec
 from barometer.sources.spec import Column, FileFormat, SourceSpec, Table
 from barometer.sources.staged import ROW, Delivery, StagedDelivery
 from barometer.validations.columns import check_table
-from barometer.validations.common import check_districts, check_reference_date, gx_expectations
+from barometer.validations.common import check_districts, check_listed, check_reference_date, gx_expectations
 
 NAME = "school_enrolment"
 BILINGUAL_CODES = {"J": True, "N": False}
@@ -160,7 +160,15 @@ def validate(staged: StagedDelivery, *, record: Callable[[str, Any], None] | Non
     extra = [_school_district_expectation(counted_types)] if by_district else []
     check_table(SPEC.table("schools"), schools, schools_file, f"{NAME}.schools", extra=extra, record=record)
     check_table(SPEC.table("pupils"), pupils, pupils_file, f"{NAME}.pupils", record=record)
-    check_schools_listed(pupils, schools, pupils_file)
+    check_listed(
+        pupils,
+        schools,
+        "school_number",
+        pupils_file,
+        "pupil's school is in the school list",
+        SPEC.header("school_number", "pupils"),
+        detail="{count} row(s) name a school the list lacks",
+    )
     if by_district:
         check_districts_have_pupils(schools, pupils, counted_types, schools_file)
 
@@ -174,19 +182,6 @@ def _school_district_expectation(counted_types: list[str]):
         condition_parser="pandas",
         description="a school whose pupils are compared with its district has a district",
     )
-
-
-def check_schools_listed(pupils: pd.DataFrame, schools: pd.DataFrame, file: str) -> None:
-    """A pupil's school number, when given, is in the delivery's school list."""
-    unlisted = pupils["school_number"].notna() & ~pupils["school_number"].isin(schools["school_number"])
-    if unlisted.any():
-        raise DeliveryError(
-            file,
-            "pupil's school is in the school list",
-            SPEC.header("school_number", "pupils"),
-            pupils.loc[unlisted, ROW].tolist(),
-            detail=f"{int(unlisted.sum())} row(s) name a school the list lacks",
-        )
 
 
 def check_districts_have_pupils(

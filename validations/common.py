@@ -234,6 +234,19 @@ def check_districts(
         )
 
 
+def check_listed(
+    rows: pd.DataFrame, listed: pd.DataFrame, column: str, file: str, rule: str, label: str, detail: str = ""
+) -> None:
+    """A pair-of-files rule no suite expresses: each row's `column`, when given, is one of the
+    listed file's (a pupil's school in the school list, a child's institution in the
+    institutions file). `detail` may say `{count}`, the rows that break it."""
+    unlisted = rows[column].notna() & ~rows[column].isin(listed[column])
+    if unlisted.any():
+        raise DeliveryError(
+            file, rule, label, rows.loc[unlisted, ROW].tolist(), detail=detail.format(count=int(unlisted.sum()))
+        )
+
+
 def check_reference_date(
     frame: pd.DataFrame, file: str, column_label: str, rule: str, months: set[int], day: int | None = None
 ) -> None:
